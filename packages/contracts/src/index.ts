@@ -1,0 +1,4 @@
+export * from './common.js';
+export * from './snapshot.js';
+export * from './messages.js';
+export * from './rest.js';

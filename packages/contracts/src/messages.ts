@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { hostName, isoTimestamp } from './common.js';
+import { snapshot } from './snapshot.js';
+
+/** Largest client frame the server accepts (`maxPayload`). */
+export const MAX_CLIENT_FRAME_BYTES = 4096;
+
+const messageId = z.union([z.string().max(64), z.number().int()]);
+
+export const hostInfo = z.object({ name: hostName, lastSeen: isoTimestamp });
+export type HostInfo = z.infer<typeof hostInfo>;
+
+export const pongMessage = z.object({
+  type: z.literal('pong'),
+  id: messageId.optional(),
+  timestamp: isoTimestamp,
+});
+export const errorMessage = z.object({
+  type: z.literal('error'),
+  error: z.string().min(1),
+  /** A stable machine-readable reason, e.g. `bad_json`, `unknown_type`. */
+  code: z.string().optional(),
+  timestamp: isoTimestamp,
+});
+export const hostsMessage = z.object({
+  type: z.literal('hosts'),
+  hosts: z.array(hostInfo),
+});
+
+/** Every message the server sends on `/api/ws/metrics`. */
+export const serverMessage = z.discriminatedUnion('type', [
+  snapshot,
+  pongMessage,
+  errorMessage,
+  hostsMessage,
+]);
+export type ServerMessage = z.infer<typeof serverMessage>;
+export type PongMessage = z.infer<typeof pongMessage>;
+export type ErrorMessage = z.infer<typeof errorMessage>;
+export type HostsMessage = z.infer<typeof hostsMessage>;
+
+export const pingMessage = z.object({ type: z.literal('ping'), id: messageId.optional() });
+export const subscribeMessage = z.object({
+  type: z.literal('subscribe'),
+  /** Hosts to receive; an empty list means every host. */
+  hosts: z.array(hostName).max(1000),
+});
+export const requestSnapshotMessage = z.object({ type: z.literal('request_snapshot') });
+export const authMessage = z.object({
+  type: z.literal('auth'),
+  token: z.string().min(1).max(2048),
+});
+export const resumeMessage = z.object({
+  type: z.literal('resume'),
+  host: hostName,
+  /** The timestamp of the last snapshot the client holds; the server sends those after it. */
+  after: isoTimestamp,
+});
+
+/** Every message a client may send on `/api/ws/metrics`. */
+export const clientMessage = z.discriminatedUnion('type', [
+  pingMessage,
+  subscribeMessage,
+  requestSnapshotMessage,
+  authMessage,
+  resumeMessage,
+]);
+export type ClientMessage = z.infer<typeof clientMessage>;
+export type PingMessage = z.infer<typeof pingMessage>;
+export type SubscribeMessage = z.infer<typeof subscribeMessage>;
+export type RequestSnapshotMessage = z.infer<typeof requestSnapshotMessage>;
+export type AuthMessage = z.infer<typeof authMessage>;
+export type ResumeMessage = z.infer<typeof resumeMessage>;
+
+/** WebSocket close codes the stream uses, with their meaning here. */
+export const CLOSE_CODES = {
+  normal: 1000,
+  goingAway: 1001,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  tryAgainLater: 1013,
+} as const;

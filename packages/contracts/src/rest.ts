@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { hostName, isoTimestamp } from './common.js';
+import { hostInfo } from './messages.js';
+import { snapshot } from './snapshot.js';
+
+/** Every error answer of the REST API. */
+export const errorResponse = z.object({ error: z.string().min(1) });
+export type ErrorResponse = z.infer<typeof errorResponse>;
+
+export const role = z.enum(['admin', 'viewer']);
+export type Role = z.infer<typeof role>;
+
+export const publicUser = z.object({
+  id: z.number().int().positive(),
+  username: z.string().min(1),
+  role,
+});
+export type PublicUser = z.infer<typeof publicUser>;
+
+/** `POST /api/auth/login` body. */
+export const loginRequest = z.object({
+  username: z.string().trim().min(1).max(64),
+  password: z.string().min(1).max(1024),
+});
+export type LoginRequest = z.infer<typeof loginRequest>;
+
+/** `POST /api/auth/login` answer. */
+export const loginResponse = z.object({
+  token: z.string().min(1),
+  expiresAt: isoTimestamp,
+  user: publicUser,
+});
+export type LoginResponse = z.infer<typeof loginResponse>;
+
+/** `GET /api/auth/me` answer. */
+export const meResponse = z.object({ user: publicUser });
+export type MeResponse = z.infer<typeof meResponse>;
+
+/** `GET /api/hosts` answer. */
+export const hostsResponse = z.object({ hosts: z.array(hostInfo) });
+export type HostsResponse = z.infer<typeof hostsResponse>;
+
+/** `GET /api/snapshots/latest` answer: the polling fallback while a socket cannot connect. */
+export const latestSnapshotsResponse = z.object({ snapshots: z.array(snapshot) });
+export type LatestSnapshotsResponse = z.infer<typeof latestSnapshotsResponse>;
+
+export const HISTORY_DEFAULT_POINTS = 500;
+export const HISTORY_MAX_POINTS = 5000;
+export const HISTORY_MAX_SERIES = 20;
+
+/** A series path into a snapshot, such as `cpu.usagePercent` or `network.interfaces.eth0.rxBytesPerSec`. */
+export const seriesPath = z
+  .string()
+  .min(3)
+  .max(200)
+  .regex(/^[a-z]+(\.[^.\s]+)+$/, 'a dotted path such as cpu.usagePercent');
+
+/** A point in time as ISO 8601 or epoch milliseconds, parsed to epoch ms. */
+export const timeParam = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((value, ctx) => {
+    const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'an ISO 8601 time or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** A query parameter given once (`?series=a`) or repeated (`?series=a&series=b`). */
+const seriesList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value : [value]))
+  .pipe(z.array(seriesPath).min(1).max(HISTORY_MAX_SERIES));
+
+/** `GET /api/history` query string, as Express parses it. */
+export const historyQuery = z
+  .object({
+    host: hostName.optional(),
+    series: seriesList,
+    from: timeParam,
+    to: timeParam,
+    points: z.coerce.number().int().min(1).max(HISTORY_MAX_POINTS).default(HISTORY_DEFAULT_POINTS),
+  })
+  .refine((q) => q.from < q.to, { path: ['from'], message: 'must be before to' });
+export type HistoryQuery = z.infer<typeof historyQuery>;
+
+/** One bucket: `[epochMs, avg, min, max]`; the values are null where the bucket holds no sample. */
+export const historyPoint = z.tuple([
+  z.number(),
+  z.number().nullable(),
+  z.number().nullable(),
+  z.number().nullable(),
+]);
+export type HistoryPoint = z.infer<typeof historyPoint>;
+
+/** `GET /api/history` answer. */
+export const historyResponse = z.object({
+  host: hostName,
+  from: z.number(),
+  to: z.number(),
+  /** Width of one bucket in ms. */
+  bucketMs: z.number().positive(),
+  /** The stored tier the buckets were computed from. */
+  tier: z.enum(['raw', '1m', '1h']),
+  series: z.record(z.string(), z.array(historyPoint)),
+});
+export type HistoryResponse = z.infer<typeof historyResponse>;
+
+export const componentStatus = z.enum(['up', 'down', 'not_configured']);
+export type ComponentStatus = z.infer<typeof componentStatus>;
+
+/** `GET /api/health` answer. */
+export const healthResponse = z.object({
+  status: z.enum(['ok', 'degraded']),
+  version: z.string(),
+  host: hostName,
+  uptimeSeconds: z.number().nonnegative(),
+  database: componentStatus,
+  redis: componentStatus,
+  websocketConnections: z.number().int().nonnegative(),
+  sampler: z.object({
+    seq: z.number().int().nonnegative(),
+    lastSnapshotAt: isoTimestamp.nullable(),
+  }),
+});
+export type HealthResponse = z.infer<typeof healthResponse>;

@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { collectorResult, count, hostName, isoTimestamp, percent, rate } from './common.js';
+
+/** The six host collectors, in the order the dashboard shows them. */
+export const COLLECTOR_NAMES = ['cpu', 'memory', 'network', 'disk', 'perf', 'bandwidth'] as const;
+export const collectorName = z.enum(COLLECTOR_NAMES);
+export type CollectorName = z.infer<typeof collectorName>;
+
+export const cpuCore = z.object({
+  id: count,
+  usagePercent: percent,
+  userPercent: percent,
+  systemPercent: percent,
+  iowaitPercent: percent,
+});
+export type CpuCore = z.infer<typeof cpuCore>;
+
+/** `/proc/stat` and `/proc/loadavg`. Percentages are shares of all CPU time in the interval. */
+export const cpuMetrics = collectorResult({
+  usagePercent: percent,
+  userPercent: percent,
+  nicePercent: percent,
+  systemPercent: percent,
+  iowaitPercent: percent,
+  irqPercent: percent,
+  softirqPercent: percent,
+  stealPercent: percent,
+  idlePercent: percent,
+  coreCount: z.number().int().positive(),
+  cores: z.array(cpuCore),
+  load1: z.number().nonnegative(),
+  load5: z.number().nonnegative(),
+  load15: z.number().nonnegative(),
+  contextSwitchesPerSec: rate,
+  interruptsPerSec: rate,
+  processesRunning: count,
+  processesBlocked: count,
+});
+export type CpuMetrics = z.infer<typeof cpuMetrics>;
+
+/**
+ * `/proc/meminfo`, in bytes. `usedBytes` is psutil's and `free`'s "used"
+ * (total − free − buffers − cached, cached including SReclaimable); `usedPercent` is
+ * psutil's percent, the share of memory that is not available.
+ */
+export const memoryMetrics = collectorResult({
+  totalBytes: count,
+  usedBytes: count,
+  availableBytes: count,
+  freeBytes: count,
+  buffersBytes: count,
+  cachedBytes: count,
+  sharedBytes: count,
+  swapTotalBytes: count,
+  swapUsedBytes: count,
+  swapFreeBytes: count,
+  usedPercent: percent,
+  swapUsedPercent: percent,
+});
+export type MemoryMetrics = z.infer<typeof memoryMetrics>;
+
+export const interfaceRates = z.object({
+  rxBytesPerSec: rate,
+  txBytesPerSec: rate,
+  rxPacketsPerSec: rate,
+  txPacketsPerSec: rate,
+  rxErrorsPerSec: rate,
+  txErrorsPerSec: rate,
+  rxDropsPerSec: rate,
+  txDropsPerSec: rate,
+});
+export type InterfaceRates = z.infer<typeof interfaceRates>;
+
+export const networkInterface = interfaceRates.extend({ loopback: z.boolean() });
+export type NetworkInterface = z.infer<typeof networkInterface>;
+
+/** `/proc/net/dev`. Totals exclude loopback; every interface, loopback included, is listed. */
+export const networkMetrics = collectorResult({
+  ...interfaceRates.shape,
+  interfaces: z.record(z.string(), networkInterface),
+});
+export type NetworkMetrics = z.infer<typeof networkMetrics>;
+
+export const deviceRates = z.object({
+  readBytesPerSec: rate,
+  writeBytesPerSec: rate,
+  readOpsPerSec: rate,
+  writeOpsPerSec: rate,
+  busyPercent: percent,
+});
+export type DeviceRates = z.infer<typeof deviceRates>;
+
+/** A whole block device; `virtual` ones (device-mapper, md RAID) stack on others and stay out of totals. */
+export const diskDevice = deviceRates.extend({ virtual: z.boolean() });
+export type DiskDevice = z.infer<typeof diskDevice>;
+
+export const filesystemUsage = z.object({
+  mountPoint: z.string(),
+  device: z.string(),
+  fsType: z.string(),
+  totalBytes: count,
+  usedBytes: count,
+  availableBytes: count,
+  /** As `df` computes it: used / (used + available to unprivileged users). */
+  usedPercent: percent,
+});
+export type FilesystemUsage = z.infer<typeof filesystemUsage>;
+
+/**
+ * `/proc/diskstats` (whole devices, no partitions) plus `statfs` of mounted real filesystems.
+ * Totals sum the non-virtual devices; `busyPercent` is the busiest of them.
+ */
+export const diskMetrics = collectorResult({
+  ...deviceRates.shape,
+  devices: z.record(z.string(), diskDevice),
+  filesystems: z.array(filesystemUsage),
+});
+export type DiskMetrics = z.infer<typeof diskMetrics>;
+
+const nullableRate = rate.nullable();
+
+/**
+ * A long-running `perf stat -x, -I <ms> -a`. Each counter is null when perf cannot count it
+ * here; `hardwareUnavailableReason` says why hardware counters are missing (no PMU, as on
+ * most VMs) while the software events still count.
+ */
+export const perfMetrics = collectorResult({
+  hardwareAvailable: z.boolean(),
+  hardwareUnavailableReason: z.string().nullable(),
+  cyclesPerSec: nullableRate,
+  instructionsPerSec: nullableRate,
+  ipc: z.number().nonnegative().nullable(),
+  cacheReferencesPerSec: nullableRate,
+  cacheMissesPerSec: nullableRate,
+  cacheMissPercent: percent.nullable(),
+  branchMissesPerSec: nullableRate,
+  contextSwitchesPerSec: nullableRate,
+  cpuMigrationsPerSec: nullableRate,
+  pageFaultsPerSec: nullableRate,
+  /** Events perf reported as `<not supported>` or `<not counted>`. */
+  unsupportedEvents: z.array(z.string()),
+  /** perf's own interval, in ms, that the rates cover. */
+  perfIntervalMs: z.number().positive(),
+});
+export type PerfMetrics = z.infer<typeof perfMetrics>;
+
+export const dramSource = z.enum(['resctrl', 'uncore_imc']);
+export type DramSource = z.infer<typeof dramSource>;
+
+/** True DRAM traffic where the machine exposes it; resctrl gives only a total. */
+export const dramBandwidth = z.object({
+  source: dramSource,
+  readBytesPerSec: nullableRate,
+  writeBytesPerSec: nullableRate,
+  totalBytesPerSec: rate,
+});
+export type DramBandwidth = z.infer<typeof dramBandwidth>;
+
+/** Paging and swap traffic from `/proc/vmstat`, plus DRAM bandwidth where available. */
+export const bandwidthMetrics = collectorResult({
+  pageInBytesPerSec: rate,
+  pageOutBytesPerSec: rate,
+  swapInPagesPerSec: rate,
+  swapOutPagesPerSec: rate,
+  swapInBytesPerSec: rate,
+  swapOutBytesPerSec: rate,
+  pageFaultsPerSec: rate,
+  majorFaultsPerSec: rate,
+  dram: dramBandwidth.nullable(),
+  dramUnavailableReason: z.string().nullable(),
+});
+export type BandwidthMetrics = z.infer<typeof bandwidthMetrics>;
+
+export const collectorTiming = z.object({
+  durationMs: z.number().nonnegative(),
+  ok: z.boolean(),
+});
+export type CollectorTiming = z.infer<typeof collectorTiming>;
+
+/** The sampler's own cost: a monitor shows what it spends. */
+export const agentMetrics = z.object({
+  cpuPercent: z.number().nonnegative(),
+  rssBytes: count,
+  heapUsedBytes: count,
+  collectDurationMs: z.number().nonnegative(),
+  collectors: z.partialRecord(collectorName, collectorTiming),
+});
+export type AgentMetrics = z.infer<typeof agentMetrics>;
+
+/** One snapshot per host per tick. `(host, timestamp)` identifies it across restarts. */
+export const snapshot = z.object({
+  type: z.literal('snapshot'),
+  host: hostName,
+  /** Rises by one per snapshot of a sampling process, from 1; a jump means a gap. */
+  seq: z.number().int().positive(),
+  timestamp: isoTimestamp,
+  intervalMs: z.number().int().positive(),
+  cpu: cpuMetrics,
+  memory: memoryMetrics,
+  network: networkMetrics,
+  disk: diskMetrics,
+  perf: perfMetrics,
+  bandwidth: bandwidthMetrics,
+  agent: agentMetrics,
+});
+export type Snapshot = z.infer<typeof snapshot>;
+
+/** The part of a snapshot each collector fills, keyed by collector name. */
+export interface CollectorPayloads {
+  cpu: CpuMetrics;
+  memory: MemoryMetrics;
+  network: NetworkMetrics;
+  disk: DiskMetrics;
+  perf: PerfMetrics;
+  bandwidth: BandwidthMetrics;
+}
