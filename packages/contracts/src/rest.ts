@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { hostName, isoTimestamp } from './common.js';
 import { hostInfo } from './messages.js';
-import { snapshot } from './snapshot.js';
+import { COLLECTOR_NAMES, snapshot } from './snapshot.js';
 
 /** Every error answer of the REST API. */
 export const errorResponse = z.object({ error: z.string().min(1) });
@@ -53,7 +53,17 @@ export const seriesPath = z
   .string()
   .min(3)
   .max(200)
-  .regex(/^[a-z]+(\.[^.\s]+)+$/, 'a dotted path such as cpu.usagePercent');
+  // The first segment names a section of the snapshot: `nosuch.x` is a bad parameter, not an empty series.
+  .regex(
+    new RegExp(`^(?:${[...COLLECTOR_NAMES, 'agent'].join('|')})(?:\\.[^.\\s]+)+$`),
+    'a dotted path such as cpu.usagePercent',
+  );
+
+/**
+ * ISO 8601 as a date (UTC) or a date-time with `Z` or an offset. Checked before `Date.parse`,
+ * which also reads free text (`"cpu 2"` is a date in V8) and offset-less times in the server's zone.
+ */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
 /** A point in time as ISO 8601 or epoch milliseconds, parsed to epoch ms. */
 export const timeParam = z
@@ -61,9 +71,13 @@ export const timeParam = z
   .trim()
   .min(1)
   .transform((value, ctx) => {
-    const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'an ISO 8601 time or epoch milliseconds' });
+    const ms = /^\d+$/.test(value) ? Number(value) : ISO_8601.test(value) ? Date.parse(value) : NaN;
+    // `new Date` also refuses epoch values beyond what a Date (and a timestamptz) can hold.
+    if (Number.isNaN(new Date(ms).getTime())) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'an ISO 8601 time with Z or an offset, or epoch milliseconds',
+      });
       return z.NEVER;
     }
     return ms;
