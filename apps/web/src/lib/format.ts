@@ -1,0 +1,60 @@
+/** What a formatter shows for a value it cannot format (NaN, ±Infinity). */
+export const NO_VALUE = '—';
+
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * A duration in seconds as its two most significant units, the second zero-padded so the width
+ * stays steady while it ticks: `42 s`, `5 min 07 s`, `2 h 05 min`, `3 d 04 h`.
+ * Fractions of a second are dropped (an uptime of 59.9 s has not reached a minute); a negative
+ * duration keeps its sign; NaN and ±Infinity give {@link NO_VALUE}.
+ */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return NO_VALUE;
+  const total = Math.floor(Math.abs(seconds));
+  const sign = seconds < 0 && total > 0 ? '-' : '';
+  const days = Math.floor(total / DAY);
+  const hours = Math.floor((total % DAY) / HOUR);
+  const minutes = Math.floor((total % HOUR) / MINUTE);
+  const secs = total % MINUTE;
+  if (days > 0) return `${sign}${days} d ${pad2(hours)} h`;
+  if (hours > 0) return `${sign}${hours} h ${pad2(minutes)} min`;
+  if (minutes > 0) return `${sign}${minutes} min ${pad2(secs)} s`;
+  return `${sign}${secs} s`;
+}
+
+/** Three significant digits without ever switching to exponent notation. */
+function threeDigits(value: number): string {
+  return value >= 99.95 ? String(Math.round(value)) : value.toPrecision(3);
+}
+
+/**
+ * A byte count in binary units (1 KiB = 1024 B): whole bytes below 1 KiB, then three significant
+ * digits: `512 B`, `1.50 KiB`, `15.0 MiB`, `150 GiB`. A value that would round up to 1024 of a
+ * unit is shown in the next one (`1.00 MiB`, never `1024 KiB`); PiB is the largest unit. A
+ * negative count (a difference) keeps its sign; NaN and ±Infinity give {@link NO_VALUE}.
+ */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return NO_VALUE;
+  const last = BYTE_UNITS.length - 1;
+  let value = Math.abs(bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < last) {
+    value /= 1024;
+    unit += 1;
+  }
+  let text = unit === 0 ? String(Math.round(value)) : threeDigits(value);
+  if (Number(text) >= 1024 && unit < last) {
+    value /= 1024;
+    unit += 1;
+    text = threeDigits(value);
+  }
+  const sign = bytes < 0 && Number(text) !== 0 ? '-' : '';
+  return `${sign}${text} ${BYTE_UNITS[unit]}`;
+}
