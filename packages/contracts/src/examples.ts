@@ -66,6 +66,7 @@ export const exampleSnapshot = {
     interfaces: {
       eth0: {
         loopback: false,
+        virtual: false,
         rxBytesPerSec: 15234.5,
         txBytesPerSec: 4821,
         rxPacketsPerSec: 42,
@@ -77,6 +78,7 @@ export const exampleSnapshot = {
       },
       lo: {
         loopback: true,
+        virtual: true,
         rxBytesPerSec: 1280,
         txBytesPerSec: 1280,
         rxPacketsPerSec: 8,

@@ -45,7 +45,7 @@ describe('exampleSnapshot', () => {
     expect(memory.usedBytes).toBe(
       memory.totalBytes - memory.freeBytes - memory.buffersBytes - memory.cachedBytes,
     );
-    // Totals leave out loopback.
+    // Totals leave out loopback and virtual interfaces.
     expect(network.rxBytesPerSec).toBe(network.interfaces.eth0.rxBytesPerSec);
     expect(cpu.cores).toHaveLength(cpu.coreCount);
     expect(Object.keys(exampleSnapshot.agent.collectors)).toEqual([...COLLECTOR_NAMES]);
@@ -220,6 +220,15 @@ describe('network payload', () => {
     const interfaces = { ...network.interfaces, lo: without(network.interfaces.lo, 'loopback') };
     expect(failurePaths(networkMetrics.safeParse({ ...network, interfaces }))).toEqual([
       'interfaces.lo.loopback',
+    ]);
+  });
+
+  it('marks loopback virtual, and rejects an interface without its virtual flag', () => {
+    expect(network.interfaces.lo.virtual).toBe(true);
+    expect(network.interfaces.eth0.virtual).toBe(false);
+    const interfaces = { ...network.interfaces, eth0: without(network.interfaces.eth0, 'virtual') };
+    expect(failurePaths(networkMetrics.safeParse({ ...network, interfaces }))).toEqual([
+      'interfaces.eth0.virtual',
     ]);
   });
 });

@@ -71,10 +71,21 @@ export const interfaceRates = z.object({
 });
 export type InterfaceRates = z.infer<typeof interfaceRates>;
 
-export const networkInterface = interfaceRates.extend({ loopback: z.boolean() });
+export const networkInterface = interfaceRates.extend({
+  loopback: z.boolean(),
+  /**
+   * Virtual interfaces — loopback, bridges, bonds, VLANs, veth, tunnels — carry traffic that
+   * a physical interface also counts, so totals leave them out. Loopback is always virtual.
+   */
+  virtual: z.boolean(),
+});
 export type NetworkInterface = z.infer<typeof networkInterface>;
 
-/** `/proc/net/dev`. Totals exclude loopback; every interface, loopback included, is listed. */
+/**
+ * `/proc/net/dev`. Totals sum the physical interfaces only (neither loopback nor `virtual`), so
+ * traffic seen at several layers (eth0 → bond0 → VLAN → bridge → veth) is counted once; every
+ * interface, loopback and virtual ones included, is listed.
+ */
 export const networkMetrics = collectorResult({
   ...interfaceRates.shape,
   interfaces: z.record(z.string(), networkInterface),

@@ -1,0 +1,244 @@
+import { readdir, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { InterfaceRates, NetworkInterface, NetworkMetrics } from '@livestat/contracts';
+import { readProcFile } from './procfs.js';
+import { counterRate, round } from './rates.js';
+import { CollectorError, type Collector, type CollectorDeps } from './types.js';
+
+/** The counters of one interface in `/proc/net/dev` that the payload uses. */
+export interface NetDevCounters {
+  rxBytes: number;
+  rxPackets: number;
+  rxErrors: number;
+  rxDrops: number;
+  txBytes: number;
+  txPackets: number;
+  txErrors: number;
+  txDrops: number;
+}
+
+/** One reading of `/proc/net/dev`: counters by interface name, in file order. */
+export type NetDevReading = Map<string, NetDevCounters>;
+
+type NetworkPayload = Extract<NetworkMetrics, { available: true }>;
+
+// rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes packets errs drop
+// fifo colls carrier compressed. Newer kernels may append columns; we only need these 16.
+const NET_DEV_COLUMNS = 16;
+const COUNTER = /^\d+$/;
+
+/**
+ * Parses `/proc/net/dev`. Skips the two header lines and blank lines; every other line must
+ * be `name: 16 counters` (the kernel forbids `:` and whitespace in interface names, so the
+ * first `:` ends the name even when a wide counter leaves no space after it). Extra columns
+ * are ignored. Throws `CollectorError` (`malformed`) on a missing header or a bad line.
+ */
+export function parseNetDev(text: string): NetDevReading {
+  const lines = text.split('\n');
+  if (!lines[0]?.includes('|') || !lines[1]?.includes('|')) {
+    throw new CollectorError('malformed', '/proc/net/dev: missing the two header lines');
+  }
+  const reading: NetDevReading = new Map();
+  for (const [index, raw] of lines.entries()) {
+    if (index < 2 || raw.trim() === '') continue;
+    const colon = raw.indexOf(':');
+    const name = colon > 0 ? raw.slice(0, colon).trim() : '';
+    const fields = raw
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
+    if (name === '' || fields.length < NET_DEV_COLUMNS) {
+      throw new CollectorError(
+        'malformed',
+        `/proc/net/dev line ${index + 1}: expected "name: ${NET_DEV_COLUMNS} counters", got "${raw.trim()}"`,
+      );
+    }
+    const values = fields.slice(0, NET_DEV_COLUMNS).map((field) => {
+      if (!COUNTER.test(field)) {
+        throw new CollectorError(
+          'malformed',
+          `/proc/net/dev line ${index + 1}: "${field}" is not a counter (interface ${name})`,
+        );
+      }
+      return Number(field);
+    });
+    const at = (i: number): number => values[i] ?? 0;
+    reading.set(name, {
+      rxBytes: at(0),
+      rxPackets: at(1),
+      rxErrors: at(2),
+      rxDrops: at(3),
+      txBytes: at(8),
+      txPackets: at(9),
+      txErrors: at(10),
+      txDrops: at(11),
+    });
+  }
+  return reading;
+}
+
+/**
+ * Whether an interface is the loopback. We decide by name because `/sys` may be missing (a
+ * container, a fixture tree without `class/net/<if>/flags`), and on Linux the loopback device
+ * of every network namespace is always called `lo`.
+ */
+export function isLoopback(name: string): boolean {
+  return name === 'lo';
+}
+
+// sysfs links every network device of the namespace into /sys/class/net; devices with no
+// parent bus (bonds, bridges, VLANs, veth, tunnels, ifb, lo) live under /sys/devices/virtual.
+const VIRTUAL_NET_LINK = /(?:^|\/)devices\/virtual\/net\/[^/]+\/?$/;
+
+/**
+ * Whether a `/sys/class/net/<name>` symlink target (as `readlink` returns it, e.g.
+ * `../../devices/virtual/net/bond0`) names a virtual interface — one with no device of its
+ * own, whose traffic a physical interface also counts. Netdata totals by the same rule.
+ */
+export function isVirtualLink(target: string): boolean {
+  return VIRTUAL_NET_LINK.test(target);
+}
+
+const ZERO_RATES: InterfaceRates = {
+  rxBytesPerSec: 0,
+  txBytesPerSec: 0,
+  rxPacketsPerSec: 0,
+  txPacketsPerSec: 0,
+  rxErrorsPerSec: 0,
+  txErrorsPerSec: 0,
+  rxDropsPerSec: 0,
+  txDropsPerSec: 0,
+};
+
+function interfaceRates(
+  prev: NetDevCounters | undefined,
+  cur: NetDevCounters,
+  elapsedMs: number,
+): InterfaceRates {
+  // An interface that just appeared has no baseline: report 0 this tick, measure from the next.
+  if (prev === undefined) return { ...ZERO_RATES };
+  const rate = (key: keyof NetDevCounters): number => counterRate(prev[key], cur[key], elapsedMs);
+  return {
+    rxBytesPerSec: rate('rxBytes'),
+    txBytesPerSec: rate('txBytes'),
+    rxPacketsPerSec: rate('rxPackets'),
+    txPacketsPerSec: rate('txPackets'),
+    rxErrorsPerSec: rate('rxErrors'),
+    txErrorsPerSec: rate('txErrors'),
+    rxDropsPerSec: rate('rxDrops'),
+    txDropsPerSec: rate('txDrops'),
+  };
+}
+
+function rounded(rates: InterfaceRates): InterfaceRates {
+  const out = { ...rates };
+  for (const key of Object.keys(out) as (keyof InterfaceRates)[]) out[key] = round(out[key], 2);
+  return out;
+}
+
+/**
+ * Turns two readings `elapsedMs` apart into the network payload. Lists every interface of
+ * the current reading (one that vanished is gone; a new one reports 0 this tick; a reset
+ * counter reports 0). An interface is `virtual` when it is loopback or in `virtualNames`
+ * (from `readVirtualInterfaces`; empty means "nothing known", so only lo is virtual). Totals
+ * sum the interfaces that are neither loopback nor virtual, from unrounded rates.
+ */
+export function computeNetworkMetrics(
+  previous: NetDevReading,
+  current: NetDevReading,
+  elapsedMs: number,
+  virtualNames: ReadonlySet<string> = new Set(),
+): NetworkPayload {
+  const totals: InterfaceRates = { ...ZERO_RATES };
+  const interfaces: Record<string, NetworkInterface> = {};
+  for (const [name, counters] of current) {
+    const rates = interfaceRates(previous.get(name), counters, elapsedMs);
+    const loopback = isLoopback(name);
+    const virtual = loopback || virtualNames.has(name);
+    // bond0 = eth0 + eth1, a VLAN or bridge repeats its lower device, a veth repeats what the
+    // bridge forwards: summing them would count the same bytes at every layer.
+    if (!loopback && !virtual) {
+      for (const key of Object.keys(totals) as (keyof InterfaceRates)[]) totals[key] += rates[key];
+    }
+    interfaces[name] = { ...rounded(rates), loopback, virtual };
+  }
+  return { available: true, ...rounded(totals), interfaces };
+}
+
+/** Reads and parses `<procRoot>/net/dev`; throws `CollectorError` if it is missing or bad. */
+export async function readNetDev(procRoot: string): Promise<NetDevReading> {
+  return parseNetDev(await readProcFile(procRoot, 'net/dev'));
+}
+
+/**
+ * Lists `<sysRoot>/class/net` and `readlink`s each entry; returns the names whose link is
+ * virtual (`isVirtualLink`). Never throws: an empty set means every non-loopback interface
+ * counts in the totals.
+ */
+export async function readVirtualInterfaces(sysRoot: string): Promise<Set<string>> {
+  const dir = path.join(sysRoot, 'class/net');
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    // No /sys (a container without it, a fixture tree without class/net): we cannot tell a
+    // bond from a NIC, so fall back to the old rule — every non-loopback interface counts.
+    // Over-counting stacked traffic beats reporting no network at all.
+    return new Set();
+  }
+  const links = await Promise.all(
+    names.map(async (name) => {
+      try {
+        return { name, target: await readlink(path.join(dir, name)) };
+      } catch {
+        // Removed between readdir and readlink, or not a symlink (old CONFIG_SYSFS_DEPRECATED
+        // layouts): not known to be virtual, so it counts as physical.
+        return { name, target: '' };
+      }
+    }),
+  );
+  return new Set(links.filter((link) => isVirtualLink(link.target)).map((link) => link.name));
+}
+
+interface Sample {
+  reading: NetDevReading;
+  virtualNames: Set<string>;
+  at: number;
+}
+
+/**
+ * The network collector: per-interface and total rates from `/proc/net/dev` over the real
+ * time between two reads; totals count physical interfaces only (`/sys/class/net` tells
+ * which are virtual, re-read each tick since containers come and go). A `collect()` without
+ * `prime()` primes and reports 0 rates.
+ */
+export function createNetworkCollector(deps: CollectorDeps): Collector<'network'> {
+  let previous: Sample | null = null;
+
+  async function take(): Promise<Sample> {
+    const [reading, virtualNames] = await Promise.all([
+      readNetDev(deps.procRoot),
+      readVirtualInterfaces(deps.sysRoot),
+    ]);
+    return { reading, virtualNames, at: deps.now() };
+  }
+
+  return {
+    name: 'network',
+    async prime() {
+      previous = await take();
+    },
+    async collect() {
+      const current = await take();
+      // Without a baseline, compare the reading with itself: every rate is 0, never a throw.
+      const base = previous ?? current;
+      previous = current;
+      return computeNetworkMetrics(
+        base.reading,
+        current.reading,
+        current.at - base.at,
+        current.virtualNames,
+      );
+    },
+  };
+}
