@@ -1,0 +1,135 @@
+import type { Snapshot } from '@livestat/contracts';
+import type { AgentMeter } from './collectors/agent.js';
+import type { Aggregator } from './collectors/aggregator.js';
+import type { Logger } from './logger.js';
+
+export type SnapshotSubscriber = (snapshot: Snapshot) => void;
+
+export interface SamplerOptions {
+  host: string;
+  intervalMs: number;
+  aggregator: Aggregator;
+  agent: AgentMeter;
+  logger: Logger;
+  /** Monotonic clock in ms, for the schedule. */
+  now?: () => number;
+  /** Wall clock in epoch ms, for snapshot timestamps. */
+  wallClock?: () => number;
+}
+
+export interface SamplerStats {
+  seq: number;
+  skippedTicks: number;
+  lastSnapshot: Snapshot | null;
+}
+
+/**
+ * The tick loop: collect → snapshot → every subscriber.
+ *
+ * Tick n is due at start + n·interval on the monotonic clock, so the schedule never drifts
+ * however long each tick takes. A tick that overruns is never stacked or run twice: the
+ * missed slots are skipped (and counted) and the next tick waits for the next free slot.
+ * `seq` numbers the snapshots produced, from 1.
+ */
+export function createSampler(options: SamplerOptions) {
+  const { host, intervalMs, aggregator, agent, logger } = options;
+  const now = options.now ?? (() => performance.now());
+  const wallClock = options.wallClock ?? (() => Date.now());
+  const subscribers = new Set<SnapshotSubscriber>();
+
+  let startedAt = 0;
+  let nextTick = 1;
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let inFlight: Promise<void> | null = null;
+  const stats: SamplerStats = { seq: 0, skippedTicks: 0, lastSnapshot: null };
+
+  function schedule(): void {
+    if (!running) return;
+    const delay = Math.max(0, startedAt + nextTick * intervalMs - now());
+    timer = setTimeout(() => {
+      inFlight = tick().finally(() => {
+        inFlight = null;
+      });
+    }, delay);
+  }
+
+  async function tick(): Promise<void> {
+    const wallAt = wallClock();
+    try {
+      const result = await aggregator.collect();
+      if (!running) return;
+      const snapshot: Snapshot = {
+        type: 'snapshot',
+        host,
+        seq: ++stats.seq,
+        timestamp: new Date(wallAt).toISOString(),
+        intervalMs,
+        ...result.payloads,
+        agent: agent.measure(result.timings, result.collectDurationMs),
+      };
+      stats.lastSnapshot = snapshot;
+      publish(snapshot);
+    } catch (err) {
+      // The aggregator isolates collector failures; reaching here is a bug, not a bad tick.
+      logger.error({ err }, 'sampler tick failed');
+    } finally {
+      advance();
+      schedule();
+    }
+  }
+
+  function advance(): void {
+    const elapsedTicks = Math.floor((now() - startedAt) / intervalMs);
+    const due = nextTick + 1;
+    if (elapsedTicks >= due) {
+      const skipped = elapsedTicks - nextTick;
+      stats.skippedTicks += skipped;
+      logger.warn({ skipped, intervalMs }, 'sampler overran its interval; skipping missed ticks');
+      nextTick = elapsedTicks + 1;
+    } else {
+      nextTick = due;
+    }
+  }
+
+  function publish(snapshot: Snapshot): void {
+    for (const subscriber of subscribers) {
+      try {
+        subscriber(snapshot);
+      } catch (err) {
+        logger.error({ err }, 'snapshot subscriber failed');
+      }
+    }
+  }
+
+  return {
+    /** Adds a subscriber; returns the function that removes it. */
+    subscribe(subscriber: SnapshotSubscriber): () => void {
+      subscribers.add(subscriber);
+      return () => subscribers.delete(subscriber);
+    },
+
+    /** Primes the collectors, then ticks every interval from now. */
+    async start(): Promise<void> {
+      if (running) return;
+      await aggregator.prime();
+      running = true;
+      startedAt = now();
+      nextTick = 1;
+      schedule();
+    },
+
+    /** Stops ticking and waits for a tick in flight; collectors stay owned by the caller. */
+    async stop(): Promise<void> {
+      running = false;
+      clearTimeout(timer);
+      await inFlight;
+    },
+
+    stats(): Readonly<SamplerStats> {
+      return stats;
+    },
+  };
+}
+
+export type Sampler = ReturnType<typeof createSampler>;
