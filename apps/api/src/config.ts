@@ -1,0 +1,199 @@
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { COLLECTOR_NAMES, type CollectorName } from '@livestat/contracts';
+import { z } from 'zod';
+
+/**
+ * Every environment variable livestat reads, parsed and validated in one place.
+ * Nothing else reads `process.env`.
+ */
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  role: 'api' | 'agent';
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  dataDir: string;
+  jwtSecret: string | undefined;
+  jwtTtlSeconds: number;
+  adminUsername: string;
+  adminPassword: string | undefined;
+  samplingIntervalMs: number;
+  batchSize: number;
+  flushIntervalMs: number;
+  maxBufferedSnapshots: number;
+  heartbeatIntervalMs: number;
+  wsMaxBufferedBytes: number;
+  corsOrigins: string[];
+  collectors: CollectorName[];
+  hostName: string;
+  procRoot: string;
+  sysRoot: string;
+  retentionDays: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** A bad environment: `message` names every offending variable (never its secret value). */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `.data` at the repository root: src/ and dist/ sit at the same depth below it. */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data', import.meta.url));
+
+/** Variables whose values must never appear in an error message or a log line. */
+const SECRET_VARIABLES = new Set(['JWT_SECRET', 'ADMIN_PASSWORD', 'DATABASE_URL', 'REDIS_URL']);
+
+const number = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
+const integer = (min: number, max: number) =>
+  number(min, max).refine(Number.isInteger, 'must be a whole number');
+
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const origin = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}, 'each entry must be an origin such as http://localhost:5173 (scheme, host, optional port; no path or trailing slash)');
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+const duration = z
+  .string()
+  .regex(/^\d+[smhd]$/, 'must be a duration such as 900s, 30m, 12h or 7d')
+  .transform((value) => Number(value.slice(0, -1)) * (DURATION_UNITS[value.slice(-1)] ?? 1))
+  .refine((seconds) => seconds >= 60 && seconds <= 30 * 86_400, 'must be between 1m and 30d');
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    ROLE: z.enum(['api', 'agent']).default('api'),
+    PORT: integer(0, 65_535).default(8000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+    REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
+    JWT_SECRET: z.string().optional(),
+    JWT_TTL: duration.default(12 * 3600),
+    ADMIN_USERNAME: z
+      .string()
+      .regex(/^[\w.@-]{1,64}$/, 'must be 1-64 letters, digits, or . _ @ -')
+      .default('admin'),
+    ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+    SAMPLING_INTERVAL_SECONDS: number(0.1, 3600).default(1),
+    BATCH_SIZE: integer(1, 10_000).default(10),
+    FLUSH_INTERVAL_SECONDS: number(0.1, 3600).default(30),
+    MAX_BUFFERED_SNAPSHOTS: integer(1, 10_000_000).default(10_000),
+    HEARTBEAT_INTERVAL_SECONDS: number(1, 3600).default(30),
+    WS_MAX_BUFFERED_BYTES: integer(1024, 1024 ** 3).default(1024 ** 2),
+    CORS_ORIGINS: csv
+      .pipe(z.array(origin))
+      .default(['http://localhost:5173', 'http://127.0.0.1:5173']),
+    COLLECTORS: csv
+      .pipe(
+        z
+          .array(
+            z.enum(COLLECTOR_NAMES, { error: `each must be one of ${COLLECTOR_NAMES.join(', ')}` }),
+          )
+          .min(1, 'must name at least one collector'),
+      )
+      .default([...COLLECTOR_NAMES]),
+    METRICS_HOST_NAME: z
+      .string()
+      .regex(/^[^\s]{1,253}$/, 'must be 1-253 characters without spaces')
+      .optional(),
+    PROC_ROOT: z.string().min(1).default('/proc'),
+    SYS_ROOT: z.string().min(1).default('/sys'),
+    RETENTION_DAYS: number(1, 3650).default(7),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < 32) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 bytes' });
+    }
+    if (env.NODE_ENV === 'production' && env.JWT_SECRET === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message:
+          'is required when NODE_ENV=production (at least 32 bytes, e.g. `openssl rand -base64 48`)',
+      });
+    }
+  });
+
+/**
+ * Parses the environment into a `Config`. An empty variable counts as unset (compose files
+ * often write `FOO=`). Throws `ConfigError` naming every bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'environment');
+        const shown = SECRET_VARIABLES.has(name)
+          ? ''
+          : ` (got ${JSON.stringify(present[name] ?? '')})`;
+        return `${name} ${issue.message}${shown}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return {
+    nodeEnv: e.NODE_ENV,
+    role: e.ROLE,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    dataDir: e.DATA_DIR,
+    jwtSecret: e.JWT_SECRET,
+    jwtTtlSeconds: e.JWT_TTL,
+    adminUsername: e.ADMIN_USERNAME,
+    adminPassword: e.ADMIN_PASSWORD,
+    samplingIntervalMs: Math.round(e.SAMPLING_INTERVAL_SECONDS * 1000),
+    batchSize: e.BATCH_SIZE,
+    flushIntervalMs: Math.round(e.FLUSH_INTERVAL_SECONDS * 1000),
+    maxBufferedSnapshots: e.MAX_BUFFERED_SNAPSHOTS,
+    heartbeatIntervalMs: Math.round(e.HEARTBEAT_INTERVAL_SECONDS * 1000),
+    wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+    corsOrigins: e.CORS_ORIGINS,
+    collectors: [...new Set(e.COLLECTORS)],
+    hostName: e.METRICS_HOST_NAME ?? os.hostname(),
+    procRoot: e.PROC_ROOT,
+    sysRoot: e.SYS_ROOT,
+    retentionDays: e.RETENTION_DAYS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

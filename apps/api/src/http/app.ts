@@ -1,0 +1,54 @@
+import type { HealthResponse } from '@livestat/contracts';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from '../logger.js';
+import { HttpError } from './errors.js';
+
+export interface AppDeps {
+  logger: Logger;
+  /** The current health, assembled by the composition root from the parts it owns. */
+  health: () => Promise<HealthResponse> | HealthResponse;
+}
+
+/**
+ * Builds the Express app. It never listens: `main.ts` owns the server, and tests mount the
+ * app on an ephemeral port.
+ */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet());
+  app.use(express.json({ limit: '16kb' }));
+
+  app.get('/api/health', async (_req, res) => {
+    const health = await deps.health();
+    res.status(health.status === 'ok' ? 200 : 503).json(health);
+  });
+
+  app.use('/api', () => {
+    throw new HttpError(404, 'not found');
+  });
+
+  const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const status = statusOf(err);
+    if (status >= 500) {
+      // Path only: a query string can carry a token.
+      deps.logger.error({ err, method: req.method, path: req.path }, 'request failed');
+      res.status(status).json({ error: 'internal error' });
+      return;
+    }
+    res.status(status).json({ error: (err as Error).message || 'bad request' });
+  };
+  app.use(onError);
+  return app;
+}
+
+function statusOf(err: unknown): number {
+  if (err instanceof HttpError) return err.status;
+  // body-parser errors carry a 4xx status and a safe message (bad JSON, body too large).
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) return status;
+  return 500;
+}

@@ -1,0 +1,41 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The api package directory. */
+export const API_DIR = fileURLToPath(new URL('..', import.meta.url));
+const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts a TypeScript entry point of the api package as a real child process. */
+export function spawnTs(
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): ChildProcessWithoutNullStreams {
+  return spawn(TSX, ['--conditions=@livestat/source', entry, ...args], {
+    cwd: API_DIR,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env },
+  });
+}
+
+/** Runs an entry point to completion, collecting its output. */
+export function runTs(
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
+  const child = spawnTs(entry, args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
