@@ -4,8 +4,8 @@ import path from 'node:path';
 import type { DramBandwidth } from '@livestat/contracts';
 import { readOptionalProcFile } from './procfs.js';
 import { counterRate, round } from './rates.js';
-import { checkPerfPermission, readPerfPermission } from './perf.js';
 import type { PerfInterval } from './perf-parse.js';
+import { checkPerfPermission, readPerfPermission } from './perf-permission.js';
 import { DEFAULT_PERF_PATH, createPerfStatProcess, type PerfStatProcess } from './perf-stat.js';
 import type { CollectorDeps } from './types.js';
 
@@ -132,15 +132,21 @@ export function computeResctrlBandwidth(
 // ---------------------------------------------------------------------------------------------
 // perf uncore_imc: cache-line (CAS) counts of Intel's integrated memory controllers
 
-/** The memory-controller PMU, its DRAM read and write events, and the unit perf prints them in. */
+/** The memory-controller PMU, its DRAM read and write events, and what sysfs says of their units. */
 export interface UncoreImcEvents {
   /** What perf takes as a prefix of every instance: `uncore_imc` covers `uncore_imc_0…N`. */
   pmu: string;
   read: string;
   write: string;
-  /** From sysfs `events/<event>.unit`, as perf prints it; '' means raw 64-byte CAS counts. */
+  /**
+   * From sysfs `events/<event>.unit` (`MiB`), '' when absent. Only used when perf prints no
+   * unit of its own; '' then means raw 64-byte CAS counts.
+   */
   readUnit: string;
   writeUnit: string;
+  /** From sysfs `events/<event>.scale`, 1 when absent: one raw count is scale × unit. */
+  readScale: number;
+  writeScale: number;
 }
 
 /** What `detectUncoreImc` found. */
@@ -160,10 +166,9 @@ const UNCORE_CANDIDATES = [
   { pmu: 'uncore_imc_free_running', read: 'data_read', write: 'data_write' },
 ] as const;
 
-// Bytes per unit perf prints. The kernel scales CAS counts (64 B each) into MiB; an event
-// without a unit is the raw count.
+// Bytes per unit perf prints. The kernel publishes a scale that turns CAS counts (one 64-byte
+// cache line each) into MiB, and perf prints the scaled value with that unit.
 const UNIT_BYTES: Readonly<Record<string, number>> = {
-  '': 64,
   B: 1,
   Bytes: 1,
   KiB: 2 ** 10,
@@ -172,24 +177,42 @@ const UNIT_BYTES: Readonly<Record<string, number>> = {
   MB: 1e6,
   GB: 1e9,
 };
+const CACHE_LINE_BYTES = 64;
 
 function isInstanceOf(device: string, pmu: string): boolean {
   return device === pmu || new RegExp(`^${pmu}_\\d+$`).test(device);
 }
 
-async function eventUnit(sysRoot: string, instance: string, event: string): Promise<string> {
-  const text = await readOptionalProcFile(
-    sysRoot,
-    path.join(PMU_DIR, instance, 'events', `${event}.unit`),
-  );
-  return text?.trim() ?? '';
+// The sysfs unit and scale of one event; null when either is one this module cannot use.
+async function eventUnit(
+  sysRoot: string,
+  instance: string,
+  event: string,
+): Promise<{ unit: string; scale: number } | null> {
+  const file = (suffix: string): Promise<string | null> =>
+    readOptionalProcFile(sysRoot, path.join(PMU_DIR, instance, 'events', `${event}.${suffix}`));
+  const unit = (await file('unit'))?.trim() ?? '';
+  const scaleText = (await file('scale'))?.trim();
+  const scale = scaleText === undefined ? 1 : Number(scaleText);
+  if (unit !== '' && UNIT_BYTES[unit] === undefined) return null;
+  if (scaleText === '' || !Number.isFinite(scale) || scale <= 0) return null;
+  return { unit, scale };
+}
+
+/**
+ * Bytes one raw count stands for, from sysfs: `.scale` × `.unit` (6.103515625e-5 × 1 MiB = 64
+ * for CAS counts); a 64-byte cache line when sysfs publishes no unit.
+ */
+function rawCountBytes(unit: string, scale: number): number {
+  return unit === '' ? CACHE_LINE_BYTES : scale * (UNIT_BYTES[unit] ?? Number.NaN);
 }
 
 /**
  * Finds Intel memory-controller PMUs under `<sysRoot>/bus/event_source/devices` and the
  * events they publish for DRAM reads and writes (`cas_count_read`/`cas_count_write` on
  * servers, `data_reads`/`data_writes` or `uncore_imc_free_running`'s `data_read`/`data_write`
- * on desktops and laptops), with the unit perf will print them in.
+ * on desktops and laptops), with their sysfs unit and scale. A candidate whose unit is
+ * unknown or whose scale is not a positive number is passed over.
  */
 export async function detectUncoreImc(sysRoot: string): Promise<UncoreImcDetection> {
   const devices = (await listEntries(path.join(sysRoot, PMU_DIR), false)) ?? [];
@@ -199,10 +222,19 @@ export async function detectUncoreImc(sysRoot: string): Promise<UncoreImcDetecti
       const events =
         (await listEntries(path.join(sysRoot, PMU_DIR, instance, 'events'), false)) ?? [];
       if (!events.includes(candidate.read) || !events.includes(candidate.write)) continue;
-      const readUnit = await eventUnit(sysRoot, instance, candidate.read);
-      const writeUnit = await eventUnit(sysRoot, instance, candidate.write);
-      if (UNIT_BYTES[readUnit] === undefined || UNIT_BYTES[writeUnit] === undefined) continue;
-      return { pmus, events: { ...candidate, readUnit, writeUnit } };
+      const read = await eventUnit(sysRoot, instance, candidate.read);
+      const write = await eventUnit(sysRoot, instance, candidate.write);
+      if (read === null || write === null) continue;
+      return {
+        pmus,
+        events: {
+          ...candidate,
+          readUnit: read.unit,
+          writeUnit: write.unit,
+          readScale: read.scale,
+          writeScale: write.scale,
+        },
+      };
     }
   }
   return { pmus, events: null };
@@ -215,24 +247,31 @@ export function uncoreImcPerfEvents(events: UncoreImcEvents): string[] {
 
 /**
  * DRAM bytes/s over one perf interval. perf prints the per-interval count of each event,
- * summed over the PMU instances, already scaled into the event's unit (MiB for CAS counts);
- * the rate is that many bytes over the interval's real length. Null and the reason when
- * perf did not count either direction.
+ * summed over the PMU instances, scaled into the unit it prints beside it (MiB for CAS
+ * counts); the rate is that many bytes over the interval's real length. A value printed
+ * without a unit is a raw count, converted with the sysfs unit and scale in `events`. Null
+ * and the reason when perf did not count either direction or printed a unit it cannot use.
  */
 export function computeUncoreImcBandwidth(
   interval: PerfInterval,
   events: UncoreImcEvents,
 ): DramResult {
-  const bytes = (event: string, unit: string): number | string => {
+  const bytes = (event: string, sysfsUnit: string, sysfsScale: number): number | string => {
     const counter = interval.counters.get(event);
     if (counter === undefined) return `perf printed no ${events.pmu}/${event}/ line`;
     if (counter.status !== 'counted' || counter.value === null) {
       return `perf reports ${events.pmu}/${event}/ as ${counter.status}`;
     }
-    return counter.value * (UNIT_BYTES[unit] ?? Number.NaN);
+    // perf's own unit says what it scaled the count into; sysfs is only the fallback.
+    const perValue =
+      counter.unit === '' ? rawCountBytes(sysfsUnit, sysfsScale) : UNIT_BYTES[counter.unit];
+    if (perValue === undefined) {
+      return `perf reports ${events.pmu}/${event}/ in an unknown unit ${JSON.stringify(counter.unit)}`;
+    }
+    return counter.value * perValue;
   };
-  const read = bytes(events.read, events.readUnit);
-  const write = bytes(events.write, events.writeUnit);
+  const read = bytes(events.read, events.readUnit, events.readScale);
+  const write = bytes(events.write, events.writeUnit, events.writeScale);
   if (typeof read === 'string') return { dram: null, reason: read };
   if (typeof write === 'string') return { dram: null, reason: write };
   if (!(interval.lengthS > 0) || !Number.isFinite(read + write)) {
@@ -250,9 +289,16 @@ export function computeUncoreImcBandwidth(
 // ---------------------------------------------------------------------------------------------
 // The monitor: picks a source, keeps its state between ticks, owns the perf child
 
+/** How much longer than 2 intervals `prime()` waits for perf's first uncore_imc interval. */
+const PRIME_WAIT_EXTRA_MS = 1500;
+
 /** DRAM bandwidth as the bandwidth collector consumes it, one `read()` per tick. */
 export interface DramMonitor {
-  /** Picks the source and takes its first reading; starts the perf child for uncore_imc. */
+  /**
+   * Picks the source and takes its first reading; for uncore_imc starts the perf child and
+   * resolves once it has completed an interval or failed, or after 2 intervals + 1.5 s.
+   * Never throws.
+   */
   prime(): Promise<void>;
   /** This tick's DRAM bandwidth, or null and why. Never throws. */
   read(): Promise<DramResult>;
@@ -379,7 +425,16 @@ export function createDramMonitor(deps: CollectorDeps, options: DramMonitorOptio
 
   return {
     async prime() {
-      if (source === null) await tick();
+      try {
+        if (source === null) await tick();
+      } catch {
+        // Priming never throws: read() reports the same failure as a reason every tick.
+      }
+      // perf's first interval lands a little after one interval: waiting for it (bounded)
+      // lets the first tick after prime carry DRAM figures.
+      if (source?.kind === 'uncore') {
+        await source.child?.whenReady(2 * intervalMs + PRIME_WAIT_EXTRA_MS);
+      }
     },
     async read() {
       try {

@@ -273,6 +273,8 @@ const CAS: UncoreImcEvents = {
   write: 'cas_count_write',
   readUnit: 'MiB',
   writeUnit: 'MiB',
+  readScale: 6.103515625e-5,
+  writeScale: 6.103515625e-5,
 };
 
 describe('uncore_imc detection', () => {
@@ -310,6 +312,8 @@ describe('uncore_imc detection', () => {
       write: 'data_writes',
       readUnit: 'MiB',
       writeUnit: 'MiB',
+      readScale: 1,
+      writeScale: 1,
     });
     const laptop = await tmpTree({
       'bus/event_source/devices/uncore_imc_free_running_0/events/data_read': 'event=0xff\n',
@@ -323,6 +327,8 @@ describe('uncore_imc detection', () => {
         write: 'data_write',
         readUnit: '',
         writeUnit: '',
+        readScale: 1,
+        writeScale: 1,
       },
     });
   });
@@ -333,9 +339,12 @@ describe('uncore_imc detection', () => {
       'bus/event_source/devices/uncore_imc_1/events/cas_count_read': 'event=0x04,umask=0x0f\n',
       'bus/event_source/devices/uncore_imc_1/events/cas_count_read.unit': 'furlongs\n',
       'bus/event_source/devices/uncore_imc_1/events/cas_count_write': 'event=0x04,umask=0x30\n',
+      'bus/event_source/devices/uncore_imc_2/events/cas_count_read': 'event=0x04,umask=0x0f\n',
+      'bus/event_source/devices/uncore_imc_2/events/cas_count_read.scale': 'lots\n',
+      'bus/event_source/devices/uncore_imc_2/events/cas_count_write': 'event=0x04,umask=0x30\n',
     });
     expect(await detectUncoreImc(odd)).toEqual({
-      pmus: ['uncore_imc_0', 'uncore_imc_1'],
+      pmus: ['uncore_imc_0', 'uncore_imc_1', 'uncore_imc_2'],
       events: null,
     });
   });
@@ -381,6 +390,50 @@ describe('uncore_imc perf lines', () => {
         totalBytesPerSec: 6000 * 64,
       },
       reason: null,
+    });
+  });
+
+  it("uses perf's unit column over sysfs, and sysfs unit × scale only when it is empty", () => {
+    // sysfs knows no unit here (an older kernel, say); perf still prints MiB: trust perf.
+    const noSysfsUnit = { ...CAS, readUnit: '', writeUnit: '', readScale: 1, writeScale: 1 };
+    const [mib] = parsePerfStatOutput(
+      '1.000000000,3.00,MiB,uncore_imc/cas_count_read/,1000000000,100.00,,\n' +
+        '1.000000000,1.50,MiB,uncore_imc/cas_count_write/,1000000000,100.00,,\n',
+    );
+    expect(computeUncoreImcBandwidth(mib!, noSysfsUnit).dram).toEqual({
+      source: 'uncore_imc',
+      readBytesPerSec: 3 * MIB,
+      writeBytesPerSec: 1.5 * MIB,
+      totalBytesPerSec: 4.5 * MIB,
+    });
+    // perf's KiB wins over the sysfs MiB too.
+    const [kib] = parsePerfStatOutput(
+      '0.500000000,8.00,KiB,uncore_imc/cas_count_read/,500000000,100.00,,\n' +
+        '0.500000000,2.00,KiB,uncore_imc/cas_count_write/,500000000,100.00,,\n',
+    );
+    expect(computeUncoreImcBandwidth(kib!, CAS).dram?.totalBytesPerSec).toBe(20 * 1024);
+    // No unit column: perf did not scale, so the value is a raw count; sysfs says one count
+    // is 6.103515625e-5 MiB = 64 bytes.
+    const [raw] = parsePerfStatOutput(
+      '1.000000000,1000,,uncore_imc/cas_count_read/,1000000000,100.00,,\n' +
+        '1.000000000,250,,uncore_imc/cas_count_write/,1000000000,100.00,,\n',
+    );
+    expect(computeUncoreImcBandwidth(raw!, CAS).dram).toEqual({
+      source: 'uncore_imc',
+      readBytesPerSec: 64_000,
+      writeBytesPerSec: 16_000,
+      totalBytesPerSec: 80_000,
+    });
+  });
+
+  it('names a unit perf printed that it cannot convert', () => {
+    const [interval] = parsePerfStatOutput(
+      '1.000000000,3.00,furlongs,uncore_imc/cas_count_read/,1000000000,100.00,,\n' +
+        '1.000000000,1.50,MiB,uncore_imc/cas_count_write/,1000000000,100.00,,\n',
+    );
+    expect(computeUncoreImcBandwidth(interval!, CAS)).toEqual({
+      dram: null,
+      reason: 'perf reports uncore_imc/cas_count_read/ in an unknown unit "furlongs"',
     });
   });
 
@@ -536,6 +589,18 @@ describe('createDramMonitor source selection', () => {
     );
   });
 
+  it('prime() never throws; read() reports the failure instead', async () => {
+    // mbm_total_bytes is a directory: reading it fails with EISDIR.
+    const sysRoot = await tmpTree({
+      'fs/resctrl/info/L3_MON/num_rmids': '128\n',
+      'fs/resctrl/mon_data/mon_L3_00/mbm_total_bytes/oops': '',
+    });
+    const monitor = monitorFor(sysRoot);
+    await expect(monitor.prime()).resolves.toBeUndefined();
+    expect((await monitor.read()).reason).toMatch(/^DRAM source failed: EISDIR/);
+    await monitor.stop();
+  });
+
   it('picks resctrl up once it is mounted, and re-detects when it goes away', async () => {
     const sysRoot = await tmpTree({ 'fs/resctrl/.keep': '' });
     let t = 0;
@@ -594,6 +659,10 @@ describe('createDramMonitor with perf uncore_imc', () => {
       { intervalMs: 100, perfPath: fakePerf, euid: 1000 },
     );
     await monitor.prime();
+    // prime() waited for the first interval: the first read already has figures.
+    const first = await monitor.read();
+    expect(first.reason).toBeNull();
+    expect(first.dram?.readBytesPerSec).toBeCloseTo(250 * MIB, 0);
     let result: DramResult = { dram: null, reason: null };
     await vi.waitFor(
       async () => {
@@ -634,6 +703,10 @@ describe('createDramMonitor with perf uncore_imc', () => {
       { intervalMs: 100, perfPath: '/nonexistent/perf', euid: 1000 },
     );
     await missing.prime();
+    // prime() returned once perf failed to start: the first read says why.
+    expect((await missing.read()).reason).toBe(
+      'uncore_imc PMU present but perf not found: install linux-perf (Debian) / linux-tools (Ubuntu) (no /nonexistent/perf)',
+    );
     await vi.waitFor(
       async () =>
         expect((await missing.read()).reason).toMatch(/^uncore_imc PMU present but perf not found/),

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { perfMetrics } from '@livestat/contracts';
@@ -67,6 +68,58 @@ describe('createPerfCollector', () => {
       available: false,
       error: 'perf stat stale: no interval completed for 6.5 s (expected one every 2000 ms)',
     });
+  });
+
+  it('prime() waits for the first interval: an immediate collect() has figures', async () => {
+    const collector = make({ intervalMs: 200, perfPath: fixture('fake-perf-stream.sh') });
+    await collector.prime?.();
+    expect(collector.childStatus()?.latest).not.toBeNull();
+    expect(perfMetrics.parse(await collector.collect())).toMatchObject({
+      available: true,
+      contextSwitchesPerSec: 2680,
+      pageFaultsPerSec: 21455,
+      perfIntervalMs: 200,
+    });
+    expect(collector.childStatus()?.spawns).toBe(1);
+  });
+
+  it('prime() returns as soon as perf fails, and collect() says why at once', async () => {
+    const denied = make({ intervalMs: 100, perfPath: fixture('fake-perf-denied.sh') });
+    await denied.prime?.();
+    expect(await denied.collect()).toEqual({
+      available: false,
+      error:
+        'perf stat exited with code 255: Access to performance monitoring and observability operations is limited.',
+    });
+    const missing = make({ intervalMs: 100, perfPath: '/nonexistent/bin/perf' });
+    await missing.prime?.();
+    expect(await missing.collect()).toEqual({
+      available: false,
+      error:
+        'perf not found: install linux-perf (Debian) / linux-tools (Ubuntu) (no /nonexistent/bin/perf)',
+    });
+  });
+
+  it('prime() gives up waiting after its bound when perf stays silent', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'livestat-perf-'));
+    try {
+      const silent = path.join(dir, 'perf');
+      writeFileSync(silent, '#!/bin/sh\nexec sleep 1000\n');
+      chmodSync(silent, 0o755);
+      // 2 × 10 ms + 1.5 s: the test's timeout fails it if prime() waits on forever.
+      const collector = make({ intervalMs: 10, perfPath: silent });
+      await collector.prime?.();
+      expect(collector.childStatus()?.latest).toBeNull();
+      expect(collector.childStatus()?.failure).toBeNull();
+      expect(typeof collector.childStatus()?.pid).toBe('number');
+      expect(await collector.collect()).toEqual({
+        available: false,
+        error: 'perf stat starting: no interval completed yet',
+      });
+      await collector.stop?.();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports the latest interval of the child (fake perf replaying captured lines)', async () => {
@@ -192,6 +245,24 @@ describe('createPerfCollector', () => {
       const pid = collector.childStatus()?.pid ?? -1;
       await collector.stop?.();
       expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    },
+  );
+
+  it.skipIf(!haveRealPerf)(
+    haveRealPerf
+      ? `has figures right after prime() with the real ${realPerf}`
+      : `has figures right after prime() with the real perf: SKIPPED, ${realPerf} is not installed`,
+    async () => {
+      const deps = { procRoot: '/proc', sysRoot: '/sys', now: () => performance.now() };
+      const collector = createPerfCollector(deps, { intervalMs: 500, perfPath: realPerf });
+      collectors.push(collector);
+      await collector.prime?.();
+      // The sampler's first tick comes one interval after prime(); this asks at once.
+      const payload = perfMetrics.parse(await collector.collect());
+      if (!payload.available) throw new Error(payload.error);
+      expect(payload.contextSwitchesPerSec).toBeGreaterThan(0);
+      expect(payload.perfIntervalMs).toBeCloseTo(500, -2);
+      expect(collector.childStatus()?.spawns).toBe(1);
     },
   );
 });

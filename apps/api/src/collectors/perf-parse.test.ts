@@ -144,11 +144,13 @@ describe('parsePerfStatOutput', () => {
     expect(first?.get('cycles')).toEqual({
       value: null,
       status: 'not-supported',
+      unit: '',
       runningPercent: 100,
     });
     expect(first?.get('context-switches')).toEqual({
       value: 536,
       status: 'counted',
+      unit: '',
       runningPercent: 100,
     });
     expect(intervals[1]?.counters.get('page-faults')?.value).toBe(1);
@@ -179,6 +181,7 @@ describe('parsePerfStatOutput', () => {
     expect(first?.counters.get('cycles')).toEqual({
       value: 9634205874,
       status: 'counted',
+      unit: '',
       runningPercent: 62.5,
     });
     expect(first?.counters.get('cache-misses')?.value).toBe(12053907);
@@ -196,18 +199,67 @@ describe('parsePerfStatOutput', () => {
     expect(counters?.get('cache-references')).toEqual({
       value: 50000000,
       status: 'counted',
+      unit: '',
       runningPercent: 80,
     });
     // The atom half was not counted: the event is still counted, by the core half alone.
     expect(counters?.get('branch-misses')).toEqual({
       value: 1500000,
       status: 'counted',
+      unit: '',
       runningPercent: 0,
     });
   });
 });
 
+describe('PerfCounter unit', () => {
+  // Hand-written in the layout perf prints uncore memory-controller events (no such PMU here).
+  it('keeps the unit perf printed, per event, across PMU instances and uncounted lines', () => {
+    const text = [
+      '1.000000000,12.50,MiB,uncore_imc_0/cas_count_read/,1000000000,100.00,,',
+      '1.000000000,7.25,MiB,uncore_imc_1/cas_count_read/,1000000000,100.00,,',
+      '1.000000000,<not counted>,MiB,uncore_imc/cas_count_write/,0,0.00,,',
+      '1.000000000,536,,context-switches,1000000000,100.00,,',
+      '1.000000000,4003.51,msec,cpu-clock,4003512000,100.00,1.999,CPUs utilized',
+    ].join('\n');
+    const [interval] = parsePerfStatOutput(text);
+    expect(interval?.counters.get('cas_count_read')).toEqual({
+      value: 19.75,
+      status: 'counted',
+      unit: 'MiB',
+      runningPercent: 100,
+    });
+    expect(interval?.counters.get('cas_count_write')).toEqual({
+      value: null,
+      status: 'not-counted',
+      unit: 'MiB',
+      runningPercent: 0,
+    });
+    expect(interval?.counters.get('context-switches')?.unit).toBe('');
+    expect(interval?.counters.get('cpu-clock')?.unit).toBe('msec');
+  });
+
+  it('takes the unit of whichever line printed one', () => {
+    const text =
+      '1.0,3,,uncore_imc_0/cas_count_read/,1,100.00,,\n' +
+      '1.0,2.00, MiB ,uncore_imc_1/cas_count_read/,1,100.00,,\n';
+    expect(parsePerfStatOutput(text)[0]?.counters.get('cas_count_read')).toMatchObject({
+      value: 5,
+      unit: 'MiB',
+    });
+  });
+});
+
 describe('PerfIntervalAssembler', () => {
+  it('knows a PMU-qualified interval is whole by its canonical names', () => {
+    const assembler = new PerfIntervalAssembler();
+    assembler.push(line('1.0,25.00,MiB,uncore_imc/cas_count_read/,1,100.00,,'));
+    assembler.push(line('1.0,5.00,MiB,uncore_imc/cas_count_write/,1,100.00,,'));
+    expect(assembler.pendingHasAll(['cas_count_read', 'cas_count_write'])).toBe(true);
+    // The -e spelling is not how intervals are keyed: callers canonicalize it first.
+    expect(assembler.pendingHasAll(['uncore_imc/cas_count_read/'])).toBe(false);
+  });
+
   it('completes an interval on the next timestamp or on flush, and drops late lines', () => {
     const assembler = new PerfIntervalAssembler();
     expect(assembler.push(line('1.0,5,,context-switches,1,100.00,,'))).toBeNull();

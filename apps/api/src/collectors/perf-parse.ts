@@ -13,6 +13,7 @@ export interface PerfStatLine {
   /** Already scaled by perf for multiplexing; null unless `status` is `counted`. */
   value: number | null;
   status: PerfCounterStatus;
+  /** The unit perf scaled the value into (`MiB` for uncore CAS counts); '' when none. */
   unit: string;
   /** The event as perf prints it: `cycles`, `cycles:u`, `cpu_core/cycles/`. */
   event: string;
@@ -31,6 +32,8 @@ export interface PerfCounter {
   value: number | null;
   /** `counted` if any line counted; otherwise the status perf printed. */
   status: PerfCounterStatus;
+  /** The unit perf printed for the event (`MiB`), '' when it printed none. */
+  unit: string;
   /** The lowest share of time any of its lines ran, null when perf printed none. */
   runningPercent: number | null;
 }
@@ -101,7 +104,7 @@ export function parsePerfStatLine(line: string): PerfStatLine | null {
     timestampS,
     value,
     status,
-    unit: unitField ?? '',
+    unit: unitField?.trim() ?? '',
     event,
     canonicalEvent: canonicalEventName(event),
     runTimeNs: optionalNumber(rest[0]),
@@ -115,12 +118,19 @@ function mergeCounter(previous: PerfCounter | undefined, line: PerfStatLine): Pe
   const lowest = (a: number | null, b: number | null): number | null =>
     a === null ? b : b === null ? a : Math.min(a, b);
   if (previous === undefined) {
-    return { value: line.value, status: line.status, runningPercent: line.runningPercent };
+    return {
+      value: line.value,
+      status: line.status,
+      unit: line.unit,
+      runningPercent: line.runningPercent,
+    };
   }
   const counted = previous.status === 'counted' || line.status === 'counted';
   return {
     value: counted ? (previous.value ?? 0) + (line.value ?? 0) : null,
     status: counted ? 'counted' : previous.status,
+    // Every PMU of one event scales into the same unit; take the first one perf printed.
+    unit: previous.unit === '' ? line.unit : previous.unit,
     runningPercent: lowest(previous.runningPercent, line.runningPercent),
   };
 }
@@ -153,7 +163,7 @@ export class PerfIntervalAssembler {
     return completed;
   }
 
-  /** Whether the pending interval already holds every one of `events`. */
+  /** Whether the pending interval already holds every one of `events` (canonical names). */
   pendingHasAll(events: readonly string[]): boolean {
     const pending = this.pending;
     return pending !== null && events.every((event) => pending.counters.has(event));

@@ -197,6 +197,72 @@ describe('createPerfStatProcess', () => {
     expect(proc.status().spawns).toBe(spawns);
   });
 
+  describe('with one-shot and silent children', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'livestat-perf-'));
+    const write = (name: string, lines: string[]): string => {
+      const file = path.join(dir, name);
+      writeFileSync(file, ['#!/bin/sh', ...lines, ''].join('\n'));
+      chmodSync(file, 0o755);
+      return file;
+    };
+    // One uncore interval, then silence: the interval is complete only if perf-stat sees
+    // that every -e event (PMU-qualified) has reported, not when a next timestamp arrives.
+    const oneUncoreInterval = write('perf-uncore-once', [
+      "printf '0.10,25.00,MiB,uncore_imc/cas_count_read/,100000000,100.00,,\\n' >&2",
+      "printf '0.10,5.00,MiB,uncore_imc/cas_count_write/,100000000,100.00,,\\n' >&2",
+      'exec sleep 1000',
+    ]);
+    const silent = write('perf-silent', ['exec sleep 1000']);
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const uncoreEvents = ['uncore_imc/cas_count_read/', 'uncore_imc/cas_count_write/'];
+
+    it('completes a PMU-qualified interval once all its events reported', async () => {
+      const proc = start({ perfPath: oneUncoreInterval, events: uncoreEvents });
+      await vi.waitFor(() => expect(proc.status().latest).not.toBeNull(), waitOpts);
+      const interval = proc.status().latest?.interval;
+      expect(interval?.timestampS).toBe(0.1);
+      expect(interval?.counters.get('cas_count_read')).toEqual({
+        value: 25,
+        status: 'counted',
+        unit: 'MiB',
+        runningPercent: 100,
+      });
+      expect(interval?.counters.get('cas_count_write')?.value).toBe(5);
+    });
+
+    it('whenReady() resolves on the first interval, not on its time limit', async () => {
+      const proc = start({ perfPath: oneUncoreInterval, events: uncoreEvents });
+      // A limit far beyond the test's own timeout: only the interval can resolve it.
+      await proc.whenReady(600_000);
+      expect(proc.status().latest?.interval.counters.get('cas_count_write')?.value).toBe(5);
+      // Already ready: at once.
+      await proc.whenReady(600_000);
+    });
+
+    it('whenReady() resolves when the child fails, and when stopped', async () => {
+      const denied = start({ perfPath: script('fake-perf-denied.sh') });
+      await denied.whenReady(600_000);
+      expect(denied.status().failure).toMatch(/^perf stat exited with code 255: Access to/);
+      expect(denied.status().latest).toBeNull();
+
+      const quiet = start({ perfPath: silent });
+      const ready = quiet.whenReady(600_000);
+      await vi.waitFor(() => expect(quiet.status().pid).toBeDefined(), waitOpts);
+      await quiet.stop();
+      await ready;
+      expect(quiet.status().latest).toBeNull();
+    });
+
+    it('whenReady() gives up after its time limit when perf stays silent', async () => {
+      const proc = start({ perfPath: silent });
+      await proc.whenReady(50);
+      const status = proc.status();
+      expect(status.latest).toBeNull();
+      expect(status.failure).toBeNull();
+      expect(typeof status.pid).toBe('number');
+    });
+  });
+
   describe('with a child that ignores SIGTERM', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'livestat-perf-'));
     const stubborn = path.join(dir, 'perf');

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import {
   PerfIntervalAssembler,
+  canonicalEventName,
   describePerfError,
   parsePerfStatLine,
   type PerfInterval,
@@ -13,7 +14,10 @@ export const DEFAULT_PERF_PATH = '/usr/bin/perf';
 export interface PerfStatOptions {
   perfPath: string;
   intervalMs: number;
-  /** Events for `-e`, in canonical form (`cycles`, `context-switches`). */
+  /**
+   * Events for `-e` as perf takes them (`cycles`, `uncore_imc/cas_count_read/`); intervals
+   * are keyed by their canonical names (`cas_count_read`).
+   */
   events: readonly string[];
   /** Monotonic clock in ms. */
   now: () => number;
@@ -44,6 +48,12 @@ export interface PerfStatProcess {
   /** Spawns the child unless it is already running or the process was stopped. */
   start(): void;
   status(): PerfStatStatus;
+  /**
+   * Resolves once a child has completed an interval or failed (exit, spawn error), once the
+   * process is stopped, or after `timeoutMs`, whichever comes first; at once if an interval
+   * or a failure is already there. Never rejects.
+   */
+  whenReady(timeoutMs: number): Promise<void>;
   /** Kills the child (SIGTERM, SIGKILL after the grace period), cancels restarts. Idempotent. */
   stop(): Promise<void>;
 }
@@ -89,6 +99,8 @@ export function createPerfStatProcess(options: PerfStatOptions): PerfStatProcess
   const killGraceMs = options.killGraceMs ?? 2000;
   // perf's lines for one interval arrive within microseconds; once every event has been
   // seen, a short quiet spell means the interval is whole (hybrid CPUs add per-PMU lines).
+  // perf reports `uncore_imc/cas_count_read/` as `cas_count_read`: compare canonical names.
+  const canonicalEvents = events.map(canonicalEventName);
   const settleMs = Math.min(50, Math.max(1, Math.floor(intervalMs / 4)));
 
   const status: PerfStatStatus = {
@@ -104,11 +116,17 @@ export function createPerfStatProcess(options: PerfStatOptions): PerfStatProcess
   let settleTimer: NodeJS.Timeout | null = null;
   let consecutiveFailures = 0;
   let stopping: Promise<void> | null = null;
+  const readyWaiters = new Set<() => void>();
+
+  function wakeWaiters(): void {
+    for (const wake of [...readyWaiters]) wake();
+  }
 
   function complete(interval: PerfInterval | null): void {
     if (interval === null || !(interval.lengthS > 0)) return;
     status.latest = { interval, receivedAt: now() };
     status.failure = null;
+    wakeWaiters();
   }
 
   function clearSettle(): void {
@@ -125,6 +143,7 @@ export function createPerfStatProcess(options: PerfStatOptions): PerfStatProcess
     logger?.warn({ ...details, restartInMs: delay }, `perf stat ended: ${reason}`);
     restartTimer = setTimeout(spawnChild, delay);
     restartTimer.unref();
+    wakeWaiters();
   }
 
   function spawnChild(): void {
@@ -194,7 +213,7 @@ export function createPerfStatProcess(options: PerfStatOptions): PerfStatProcess
       }
       complete(assembler.push(line));
       clearSettle();
-      if (assembler.pendingHasAll(events)) {
+      if (assembler.pendingHasAll(canonicalEvents)) {
         settleTimer = setTimeout(() => {
           settleTimer = null;
           if (!ended && stopping === null) complete(assembler.flush());
@@ -223,8 +242,24 @@ export function createPerfStatProcess(options: PerfStatOptions): PerfStatProcess
       if (stopping === null && child === null && restartTimer === null) spawnChild();
     },
     status: () => ({ ...status }),
+    whenReady(timeoutMs) {
+      if (status.latest !== null || status.failure !== null || stopping !== null) {
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          readyWaiters.delete(wake);
+          resolve();
+        };
+        // Not unref'd, unlike the others: someone awaits it, and it is bounded.
+        const timer = setTimeout(wake, timeoutMs);
+        readyWaiters.add(wake);
+      });
+    },
     stop() {
       stopping ??= stopChild();
+      wakeWaiters();
       return stopping;
     },
   };

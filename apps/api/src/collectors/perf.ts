@@ -6,9 +6,9 @@ import {
   type PerfStatProcess,
   type PerfStatStatus,
 } from './perf-stat.js';
-import { readOptionalProcFile, readProcFile } from './procfs.js';
+import { checkPerfPermission, readPerfPermission } from './perf-permission.js';
 import { percentOf, round } from './rates.js';
-import { CollectorError, type Collector, type CollectorDeps } from './types.js';
+import type { Collector, CollectorDeps } from './types.js';
 
 /** Counted by the CPU's PMU: missing on most VMs. */
 export const PERF_HARDWARE_EVENTS = [
@@ -22,62 +22,6 @@ export const PERF_HARDWARE_EVENTS = [
 export const PERF_SOFTWARE_EVENTS = ['context-switches', 'cpu-migrations', 'page-faults'] as const;
 /** Everything the collector asks perf for, in `-e` order. */
 export const PERF_EVENTS: readonly string[] = [...PERF_HARDWARE_EVENTS, ...PERF_SOFTWARE_EVENTS];
-
-const CAP_SYS_ADMIN = 21n;
-const CAP_PERFMON = 38n;
-
-/** What decides whether system-wide counting is allowed. */
-export interface PerfPermissionInput {
-  /** `kernel.perf_event_paranoid`, null when the kernel has no perf events at all. */
-  paranoid: number | null;
-  /** Effective capability mask (`CapEff` of `/proc/self/status`). */
-  capEff: bigint;
-  euid: number;
-}
-
-/** The `CapEff` mask of a `/proc/<pid>/status` text; 0 when the field is absent. */
-export function parseCapEff(statusText: string): bigint {
-  const match = /^CapEff:\s*([0-9a-fA-F]+)\s*$/m.exec(statusText);
-  if (match?.[1] === undefined) return 0n;
-  return BigInt(`0x${match[1]}`);
-}
-
-/**
- * Null when `perf stat -a` may count system-wide; otherwise why not. The kernel allows
- * CPU-wide events for everyone only at paranoid ≤ 0, and for root or a process holding
- * CAP_PERFMON (or, before 5.8, CAP_SYS_ADMIN) at any level.
- */
-export function checkPerfPermission(input: PerfPermissionInput): string | null {
-  const { paranoid, capEff, euid } = input;
-  if (paranoid === null) {
-    return 'perf events not supported by this kernel (no /proc/sys/kernel/perf_event_paranoid)';
-  }
-  const hasCap = (bit: bigint): boolean => ((capEff >> bit) & 1n) === 1n;
-  if (paranoid <= 0 || euid === 0 || hasCap(CAP_PERFMON) || hasCap(CAP_SYS_ADMIN)) return null;
-  return (
-    `perf_event_paranoid is ${String(paranoid)}; system-wide counting needs ≤ 0, root, ` +
-    'or CAP_PERFMON (sysctl kernel.perf_event_paranoid=0)'
-  );
-}
-
-/** Reads the paranoid level and this process's effective capabilities under `procRoot`. */
-export async function readPerfPermission(
-  procRoot: string,
-): Promise<Omit<PerfPermissionInput, 'euid'>> {
-  const paranoidText = await readOptionalProcFile(procRoot, 'sys/kernel/perf_event_paranoid');
-  const statusText = await readProcFile(procRoot, 'self/status');
-  let paranoid: number | null = null;
-  if (paranoidText !== null) {
-    paranoid = Number(paranoidText.trim());
-    if (paranoidText.trim() === '' || !Number.isInteger(paranoid)) {
-      throw new CollectorError(
-        'malformed',
-        `malformed perf_event_paranoid: ${JSON.stringify(paranoidText.trim())}`,
-      );
-    }
-  }
-  return { paranoid, capEff: parseCapEff(statusText) };
-}
 
 function counted(counter: PerfCounter | undefined): number | null {
   return counter?.status === 'counted' && counter.value !== null ? counter.value : null;
@@ -158,10 +102,14 @@ export interface PerfCollector extends Collector<'perf'> {
 /** A missing interval for this many intervals makes the reading stale. */
 const STALE_AFTER_INTERVALS = 3;
 const FIRST_INTERVAL_GRACE_MS = 5000;
+/** `prime()` waits for perf's first interval at most 2 intervals plus this long. */
+const PRIME_WAIT_EXTRA_MS = 1500;
 
 /**
  * Counts hardware and software events with ONE long-running `perf stat -a` child (started
- * by `prime()`), and reports its latest complete interval. Never throws from `collect()`:
+ * by `prime()`), and reports its latest complete interval. `prime()` resolves once perf has
+ * completed its first interval or failed (at most 2 intervals + 1.5 s), so the first tick
+ * already has figures; it never throws. Never throws from `collect()` either:
  * every reason perf cannot count (no binary, no permission, no PMU, a dead or silent
  * child) is an `available: false` payload that says so.
  */
@@ -201,10 +149,18 @@ export function createPerfCollector(
 
   const unavailable = (error: string): PerfMetrics => ({ available: false, error });
 
-  async function prime(): Promise<void> {
-    if (primed || stopped) return;
+  /** Starts the child once; false when it was already started (or the collector stopped). */
+  async function startOnce(): Promise<boolean> {
+    if (primed || stopped) return false;
     primed = true;
     await startIfPermitted();
+    return true;
+  }
+
+  async function prime(): Promise<void> {
+    // perf's first interval lands a little after one interval (spawn, perf's own start):
+    // without this wait the sampler's first tick, one interval after prime, would miss it.
+    if (await startOnce()) await child?.whenReady(2 * intervalMs + PRIME_WAIT_EXTRA_MS);
   }
 
   return {
@@ -212,7 +168,8 @@ export function createPerfCollector(
     prime,
     async collect() {
       if (stopped) return unavailable('perf collector stopped');
-      if (!primed) await prime();
+      // An implicit start does not wait for perf: this tick reports it as starting.
+      if (!primed) await startOnce();
       // The sysctl can be lowered at run time: look again rather than stay blocked forever.
       else if (blocked !== null) await startIfPermitted();
       if (blocked !== null) return unavailable(blocked);
