@@ -1,5 +1,6 @@
 import type { BandwidthMetrics } from '@livestat/contracts';
 import { createDramMonitor, type DramResult } from './bandwidth-dram.js';
+import { createCounterPair } from './counter-pair.js';
 import { parseKeyValueLines, readProcFile } from './procfs.js';
 import { counterRate, round } from './rates.js';
 import { CollectorError } from './types.js';
@@ -124,30 +125,19 @@ export function createBandwidthCollector(
     throw new RangeError(`bandwidth: intervalMs must be an integer ≥ 10, got ${intervalMs}`);
   }
   const dram = createDramMonitor(deps, { intervalMs, perfPath: options.perfPath });
-  let previous: { vmstat: Vmstat; at: number } | null = null;
-
-  const read = async (): Promise<{ vmstat: Vmstat; at: number }> => {
-    const at = deps.now();
-    return { vmstat: await readVmstat(deps.procRoot), at };
-  };
+  const vmstat = createCounterPair(() => readVmstat(deps.procRoot), deps.now);
 
   return {
     name: 'bandwidth',
     async prime() {
-      const [current] = await Promise.all([read(), dram.prime()]);
-      previous = current;
+      await Promise.all([vmstat.prime(), dram.prime()]);
     },
     async collect() {
-      const [current, dramResult] = await Promise.all([read(), dram.read()]);
-      const before = previous ?? current;
-      previous = current;
-      return computeBandwidthMetrics(
-        before.vmstat,
-        current.vmstat,
-        current.at - before.at,
-        dramResult,
-        pageSize,
-      );
+      const [{ previous, current, elapsedMs }, dramResult] = await Promise.all([
+        vmstat.next(),
+        dram.read(),
+      ]);
+      return computeBandwidthMetrics(previous, current, elapsedMs, dramResult, pageSize);
     },
     async stop() {
       await dram.stop();

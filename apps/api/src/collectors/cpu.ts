@@ -1,4 +1,5 @@
 import type { CpuCore, CpuMetrics } from '@livestat/contracts';
+import { createCounterPair } from './counter-pair.js';
 import { readProcFile } from './procfs.js';
 import { counterRate, percentOf, round } from './rates.js';
 import { CollectorError } from './types.js';
@@ -268,23 +269,17 @@ export async function readLoadavg(procRoot: string): Promise<Loadavg> {
  * with zero rates instead of throwing.
  */
 export function createCpuCollector(deps: CollectorDeps): Collector<'cpu'> {
-  let previous: { stat: ProcStat; at: number } | null = null;
-
-  const read = async (): Promise<{ stat: ProcStat; at: number }> => {
-    const at = deps.now();
-    return { stat: await readProcStat(deps.procRoot), at };
-  };
+  const stats = createCounterPair(() => readProcStat(deps.procRoot), deps.now);
 
   return {
     name: 'cpu',
-    async prime() {
-      previous = await read();
-    },
+    prime: stats.prime,
     async collect() {
-      const [current, load] = await Promise.all([read(), readLoadavg(deps.procRoot)]);
-      const before = previous ?? current;
-      previous = current;
-      return computeCpuMetrics(before.stat, current.stat, load, current.at - before.at);
+      const [{ previous, current, elapsedMs }, load] = await Promise.all([
+        stats.next(),
+        readLoadavg(deps.procRoot),
+      ]);
+      return computeCpuMetrics(previous, current, load, elapsedMs);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { statfs as fsStatfs } from 'node:fs/promises';
 import type { DiskDevice, DiskMetrics, FilesystemUsage } from '@livestat/contracts';
+import { createCounterPair } from './counter-pair.js';
 import { readProcFile } from './procfs.js';
 import { counterRate, percentOf, round } from './rates.js';
 import { CollectorError, type Collector, type CollectorDeps } from './types.js';
@@ -319,12 +320,7 @@ export function createDiskCollector(
   // libuv threadpool thread. Issuing another each tick would exhaust the pool and stall all
   // file I/O, /proc reads included, so a mount point stays skipped while its call is out.
   const inFlight = new Set<string>();
-  let previous: { reading: DiskstatsReading; at: number } | null = null;
-
-  async function take(): Promise<{ reading: DiskstatsReading; at: number }> {
-    const reading = await readDiskstats(deps.procRoot);
-    return { reading, at: deps.now() };
-  }
+  const diskstats = createCounterPair(() => readDiskstats(deps.procRoot), deps.now);
 
   async function usageOf(mount: MountEntry): Promise<FilesystemUsage | null> {
     const { mountPoint } = mount;
@@ -353,18 +349,14 @@ export function createDiskCollector(
 
   return {
     name: 'disk',
-    async prime() {
-      previous = await take();
-    },
+    prime: diskstats.prime,
     async collect() {
       // Diskstats first and timed on its own, so slow statfs calls never skew the rates.
-      const current = await take();
-      const base = previous ?? current;
-      previous = current;
+      const { previous, current, elapsedMs } = await diskstats.next();
       const mounts = await readRealMounts(deps.procRoot);
       const usages = await Promise.all(mounts.map(usageOf));
       const filesystems = usages.filter((usage): usage is FilesystemUsage => usage !== null);
-      return computeDiskMetrics(base.reading, current.reading, current.at - base.at, filesystems);
+      return computeDiskMetrics(previous, current, elapsedMs, filesystems);
     },
   };
 }

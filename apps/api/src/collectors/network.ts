@@ -1,6 +1,7 @@
 import { readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { InterfaceRates, NetworkInterface, NetworkMetrics } from '@livestat/contracts';
+import { createCounterPair } from './counter-pair.js';
 import { readProcFile } from './procfs.js';
 import { counterRate, round } from './rates.js';
 import { CollectorError, type Collector, type CollectorDeps } from './types.js';
@@ -200,12 +201,6 @@ export async function readVirtualInterfaces(sysRoot: string): Promise<Set<string
   return new Set(links.filter((link) => isVirtualLink(link.target)).map((link) => link.name));
 }
 
-interface Sample {
-  reading: NetDevReading;
-  virtualNames: Set<string>;
-  at: number;
-}
-
 /**
  * The network collector: per-interface and total rates from `/proc/net/dev` over the real
  * time between two reads; totals count physical interfaces only (`/sys/class/net` tells
@@ -213,30 +208,23 @@ interface Sample {
  * `prime()` primes and reports 0 rates.
  */
 export function createNetworkCollector(deps: CollectorDeps): Collector<'network'> {
-  let previous: Sample | null = null;
-
-  async function take(): Promise<Sample> {
+  const devices = createCounterPair(async () => {
     const [reading, virtualNames] = await Promise.all([
       readNetDev(deps.procRoot),
       readVirtualInterfaces(deps.sysRoot),
     ]);
-    return { reading, virtualNames, at: deps.now() };
-  }
+    return { reading, virtualNames };
+  }, deps.now);
 
   return {
     name: 'network',
-    async prime() {
-      previous = await take();
-    },
+    prime: devices.prime,
     async collect() {
-      const current = await take();
-      // Without a baseline, compare the reading with itself: every rate is 0, never a throw.
-      const base = previous ?? current;
-      previous = current;
+      const { previous, current, elapsedMs } = await devices.next();
       return computeNetworkMetrics(
-        base.reading,
+        previous.reading,
         current.reading,
-        current.at - base.at,
+        elapsedMs,
         current.virtualNames,
       );
     },
