@@ -1,12 +1,9 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { createAgentMeter } from './collectors/agent.js';
-import { createAggregator } from './collectors/aggregator.js';
-import { createCollectors } from './collectors/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { createLogger } from './logger.js';
-import { createSampler } from './sampler.js';
+import { createSamplingPipeline } from './sampling.js';
 import { createShutdown } from './shutdown.js';
 import { VERSION } from './version.js';
 
@@ -27,26 +24,7 @@ try {
 const logger = createLogger({ level: config.logLevel });
 const startedAt = Date.now();
 
-const collectors = createCollectors(config.collectors, {
-  procRoot: config.procRoot,
-  sysRoot: config.sysRoot,
-  now: () => performance.now(),
-  intervalMs: config.samplingIntervalMs,
-  logger,
-});
-const aggregator = createAggregator({
-  collectors,
-  now: () => performance.now(),
-  timeoutMs: Math.max(config.samplingIntervalMs, 2000),
-  logger,
-});
-const sampler = createSampler({
-  host: config.hostName,
-  intervalMs: config.samplingIntervalMs,
-  aggregator,
-  agent: createAgentMeter(),
-  logger,
-});
+const { aggregator, sampler } = createSamplingPipeline(config, logger);
 
 const app = createApp({
   logger,

@@ -1,10 +1,7 @@
 import { parseArgs } from 'node:util';
-import { createAgentMeter } from '../collectors/agent.js';
-import { createAggregator } from '../collectors/aggregator.js';
-import { createCollectors } from '../collectors/index.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
-import { createSampler } from '../sampler.js';
+import { createSamplingPipeline } from '../sampling.js';
 
 // `npm run sample -- --count N [--interval S]`: N snapshots as JSON lines on stdout, logs on
 // stderr. The quickest way to see what livestat measures on this machine.
@@ -74,27 +71,7 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel, name: 'livestat-sample' }, process.stderr);
-const now = () => performance.now();
-const collectors = createCollectors(config.collectors, {
-  procRoot: config.procRoot,
-  sysRoot: config.sysRoot,
-  now,
-  intervalMs: config.samplingIntervalMs,
-  logger,
-});
-const aggregator = createAggregator({
-  collectors,
-  now,
-  timeoutMs: Math.max(config.samplingIntervalMs, 2000),
-  logger,
-});
-const sampler = createSampler({
-  host: config.hostName,
-  intervalMs: config.samplingIntervalMs,
-  aggregator,
-  agent: createAgentMeter(),
-  logger,
-});
+const { aggregator, sampler } = createSamplingPipeline(config, logger);
 
 let printed = 0;
 const done = new Promise<void>((resolve) => {

@@ -1,0 +1,42 @@
+import { createAgentMeter } from './collectors/agent.js';
+import { createAggregator } from './collectors/aggregator.js';
+import { createCollectors } from './collectors/index.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { createSampler } from './sampler.js';
+
+/** Collection never waits longer than this for a collector, even at sub-second intervals. */
+const MIN_COLLECTOR_TIMEOUT_MS = 2000;
+
+/**
+ * The configured collectors, their aggregator and the sampler that ticks them: the one
+ * sampling pipeline the API, the agent role and `npm run sample` all run. The caller starts
+ * the sampler and, on shutdown, stops the sampler and then the aggregator (which ends the
+ * perf children).
+ */
+export function createSamplingPipeline(config: Config, logger: Logger) {
+  const now = () => performance.now();
+  const collectors = createCollectors(config.collectors, {
+    procRoot: config.procRoot,
+    sysRoot: config.sysRoot,
+    now,
+    intervalMs: config.samplingIntervalMs,
+    logger,
+  });
+  const aggregator = createAggregator({
+    collectors,
+    now,
+    // A collector gets one interval to answer, so a hung one cannot hold up the next tick.
+    timeoutMs: Math.max(config.samplingIntervalMs, MIN_COLLECTOR_TIMEOUT_MS),
+    logger,
+  });
+  const sampler = createSampler({
+    host: config.hostName,
+    intervalMs: config.samplingIntervalMs,
+    aggregator,
+    agent: createAgentMeter(),
+    logger,
+    now,
+  });
+  return { aggregator, sampler };
+}
