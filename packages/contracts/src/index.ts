@@ -2,3 +2,4 @@ export * from './common.js';
 export * from './snapshot.js';
 export * from './messages.js';
 export * from './rest.js';
+export * from './series.js';

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { makeExampleSnapshot } from './examples.js';
+import { seriesPath } from './rest.js';
+import { flattenSeries, resolveSeries, SERIES_PATTERNS, SERIES_SECTIONS } from './series.js';
+
+function allPaths(snapshot = makeExampleSnapshot()): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const section of SERIES_SECTIONS) {
+    for (const [path, value] of flattenSeries(section, snapshot[section])) out.set(path, value);
+  }
+  return out;
+}
+
+describe('SERIES_PATTERNS', () => {
+  it('lists the series the history API promises, one pattern each', () => {
+    const patterns = SERIES_PATTERNS.map((p) => p.pattern);
+    expect(patterns).toEqual(
+      expect.arrayContaining([
+        'cpu.usagePercent',
+        'memory.usedPercent',
+        'network.rxBytesPerSec',
+        'disk.writeBytesPerSec',
+        'bandwidth.pageInBytesPerSec',
+        'perf.ipc',
+        'network.interfaces.*.rxBytesPerSec',
+        'disk.devices.*.writeBytesPerSec',
+        'cpu.cores.*.usagePercent',
+        'disk.filesystems.*.usedPercent',
+        'bandwidth.dram.totalBytesPerSec',
+        'agent.collectors.perf.durationMs',
+      ]),
+    );
+    expect(new Set(patterns).size).toBe(patterns.length);
+  });
+
+  it('holds numbers only: no booleans, strings, nor the fields that name array elements', () => {
+    const patterns = SERIES_PATTERNS.map((p) => p.pattern);
+    for (const absent of [
+      'cpu.available',
+      'network.interfaces.*.loopback',
+      'cpu.cores.*.id',
+      'disk.filesystems.*.mountPoint',
+      'perf.hardwareUnavailableReason',
+      'bandwidth.dram.source',
+    ]) {
+      expect(patterns).not.toContain(absent);
+    }
+  });
+
+  it('has at most one wildcard per pattern, which resolveSeries relies on', () => {
+    for (const { pattern } of SERIES_PATTERNS)
+      expect(pattern.split('*').length).toBeLessThanOrEqual(2);
+  });
+
+  it('every path a snapshot flattens to resolves, and every path passes the request schema', () => {
+    const paths = [...allPaths().keys()];
+    expect(paths.length).toBeGreaterThan(80);
+    for (const path of paths) {
+      expect(resolveSeries(path)?.path, path).toBe(path);
+      expect(seriesPath.safeParse(path).success, path).toBe(true);
+    }
+  });
+});
+
+describe('flattenSeries', () => {
+  it('keys array elements by their naming field and records by their key', () => {
+    const snapshot = makeExampleSnapshot();
+    const values = allPaths(snapshot);
+    expect(values.get('cpu.usagePercent')).toBe(
+      snapshot.cpu.available && snapshot.cpu.usagePercent,
+    );
+    expect(values.get('cpu.cores.1.usagePercent')).toBe(10);
+    expect(values.get('network.interfaces.eth0.rxBytesPerSec')).toBeTypeOf('number');
+    expect(values.get('disk.filesystems./.usedPercent')).toBe(24.48);
+    expect(values.has('cpu.cores.1.id')).toBe(false);
+  });
+
+  it('leaves out nulls, and yields nothing for an unavailable collector', () => {
+    const snapshot = makeExampleSnapshot();
+    expect(allPaths(snapshot).has('perf.ipc')).toBe(false); // null: no PMU on the example VM
+    expect(flattenSeries('cpu', { available: false, error: 'boom' }).size).toBe(0);
+  });
+});
+
+describe('resolveSeries', () => {
+  it('resolves a plain field', () => {
+    expect(resolveSeries('memory.usedPercent')).toMatchObject({
+      section: 'memory',
+      steps: [{ kind: 'field', name: 'usedPercent' }],
+    });
+  });
+
+  it('gives a wildcard everything between prefix and suffix, dots included (VLAN eth0.100)', () => {
+    expect(resolveSeries('network.interfaces.eth0.100.rxBytesPerSec')?.steps).toEqual([
+      { kind: 'field', name: 'interfaces' },
+      { kind: 'key', name: 'eth0.100' },
+      { kind: 'field', name: 'rxBytesPerSec' },
+    ]);
+  });
+
+  it('picks array elements by id (a number) or by mount point (a string)', () => {
+    expect(resolveSeries('cpu.cores.12.usagePercent')?.steps[1]).toEqual({
+      kind: 'element',
+      by: 'id',
+      value: 12,
+    });
+    expect(resolveSeries('disk.filesystems./var/lib.usedPercent')?.steps[1]).toEqual({
+      kind: 'element',
+      by: 'mountPoint',
+      value: '/var/lib',
+    });
+  });
+
+  it('returns null for paths no snapshot holds', () => {
+    for (const path of [
+      'cpu.nosuch',
+      'cpu.cores.x.usagePercent',
+      'network.interfaces..rxBytesPerSec',
+      'cpu',
+      'cpu.cores',
+      'agent.collectors.nosuch.durationMs',
+      'cpu.available',
+    ]) {
+      expect(resolveSeries(path), path).toBeNull();
+    }
+  });
+});
