@@ -13,14 +13,15 @@ export function createShutdown(
   exit: (code: number) => void = (code) => process.exit(code),
 ) {
   let running: Promise<void> | null = null;
-  return (reason: string): Promise<void> => {
+  /** `fatal`: shutting down because start-up failed, so the exit code is 1 whatever the steps do. */
+  return (reason: string, fatal = false): Promise<void> => {
     if (running) {
       logger.warn({ reason }, 'shutdown already in progress; waiting for it to finish');
       return running;
     }
     running = (async () => {
       logger.info({ reason }, 'shutting down');
-      let failed = false;
+      let failed = fatal;
       for (const [name, run] of steps) {
         const started = performance.now();
         try {

@@ -1,6 +1,17 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { healthResponse } from '@livestat/contracts';
-import { describe, expect, it } from 'vitest';
-import { runTs, spawnTs } from './process.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgliteDatabase } from '../src/storage/db.js';
+import { createTestDatabase, describePostgres, type TestDatabase } from './databases.js';
+import { producedSnapshots, runTs, spawnTs, startApi } from './process.js';
+
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'livestat-main-'));
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
 describe('the API process', () => {
   it('starts, answers /api/health, and exits 0 on SIGTERM', async () => {
@@ -8,6 +19,7 @@ describe('the API process', () => {
       PORT: '0',
       METRICS_HOST_NAME: 'main-test',
       SAMPLING_INTERVAL_SECONDS: '0.2',
+      DATA_DIR: join(dataDir, 'health'),
     });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -43,4 +55,88 @@ describe('the API process', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('SAMPLING_INTERVAL_SECONDS must be a number');
   }, 30_000);
+
+  it('keeps every snapshot in PGlite under DATA_DIR across a SIGTERM, and lets one process at a time use it', async () => {
+    const dir = join(dataDir, 'embedded');
+    const api = await startApi({ DATA_DIR: dir, METRICS_HOST_NAME: 'embedded', BATCH_SIZE: '3' });
+    try {
+      const second = await runTs('src/main.ts', [], { PORT: '0', DATA_DIR: dir });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/in use by process \d+.*DATA_DIR/);
+      await new Promise((r) => setTimeout(r, 1500));
+    } finally {
+      api.child.kill('SIGTERM');
+    }
+    expect(await api.exited).toBe(0);
+    const produced = producedSnapshots(api.output());
+    expect(produced).toBeGreaterThanOrEqual(3);
+
+    const db = await createPgliteDatabase(join(dir, 'pglite'));
+    try {
+      const rows = await db.query<{ snapshots: number; rows: number }>(
+        `SELECT count(DISTINCT ts)::int AS snapshots, count(*)::int AS rows FROM metrics_snapshots WHERE host = 'embedded'`,
+      );
+      expect(rows[0]).toEqual({ snapshots: produced, rows: produced * 7 });
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+});
+
+describePostgres('the API process on PostgreSQL', () => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase('postgres', { migrate: false });
+  });
+  afterAll(() => test.drop());
+
+  it('migrates DATABASE_URL, writes from the first ticks, and flushes the rest on SIGTERM', async () => {
+    const api = await startApi({
+      DATABASE_URL: test.url,
+      METRICS_HOST_NAME: 'pg-main',
+      BATCH_SIZE: '2',
+    });
+    try {
+      await expect
+        .poll(
+          async () =>
+            (
+              await test.db.query<{ n: number }>('SELECT count(*)::int AS n FROM metrics_snapshots')
+            )[0]?.n,
+          { timeout: 10_000 },
+        )
+        .toBeGreaterThanOrEqual(14);
+      const health = healthResponse.parse(await (await fetch(`${api.url}/api/health`)).json());
+      expect(health.database).toBe('up');
+    } finally {
+      api.child.kill('SIGTERM');
+    }
+    expect(await api.exited).toBe(0);
+    const produced = producedSnapshots(api.output());
+    const rows = await test.db.query<{ snapshots: number }>(
+      `SELECT count(DISTINCT ts)::int AS snapshots FROM metrics_snapshots WHERE host = 'pg-main'`,
+    );
+    expect(rows[0]?.snapshots).toBe(produced);
+  }, 60_000);
+
+  it('starts and samples with the database unreachable, reporting it down', async () => {
+    const api = await startApi({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
+      METRICS_HOST_NAME: 'pg-down',
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 800));
+      const res = await fetch(`${api.url}/api/health`);
+      expect(res.status).toBe(503);
+      const health = healthResponse.parse(await res.json());
+      expect(health).toMatchObject({ status: 'degraded', database: 'down' });
+      expect(health.sampler.seq).toBeGreaterThanOrEqual(2);
+      expect(api.output()).toContain('database unreachable at start');
+      expect(api.output()).not.toContain('postgres://');
+    } finally {
+      api.child.kill('SIGTERM');
+    }
+    // Snapshots it could never store are reported lost: a non-zero exit says so.
+    expect(await api.exited).toBe(1);
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import type { HealthResponse } from '@livestat/contracts';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from '../logger.js';
 import { HttpError } from './errors.js';
@@ -8,6 +8,11 @@ export interface AppDeps {
   logger: Logger;
   /** The current health, assembled by the composition root from the parts it owns. */
   health: () => Promise<HealthResponse> | HealthResponse;
+  /**
+   * Routers mounted under `/api` in order, before the 404: auth, history, hosts. `main.ts`
+   * builds them with their guards (passport-jwt on all but login).
+   */
+  routers?: readonly Router[];
 }
 
 /**
@@ -25,6 +30,8 @@ export function createApp(deps: AppDeps): Express {
     const health = await deps.health();
     res.status(health.status === 'ok' ? 200 : 503).json(health);
   });
+
+  for (const router of deps.routers ?? []) app.use('/api', router);
 
   app.use('/api', () => {
     throw new HttpError(404, 'not found');

@@ -1,0 +1,74 @@
+import argon2 from 'argon2';
+
+/** The shortest password accepted for a new or changed password. */
+export const PASSWORD_MIN_LENGTH = 8;
+/** The longest: hashing cost does not grow with length, but request bodies should stay small. */
+export const PASSWORD_MAX_LENGTH = 1024;
+
+/**
+ * argon2id at OWASP's 19 MiB / 2 passes / 1 lane: strong enough for a dashboard login, and light
+ * enough that a burst of logins does not take a monitored host's memory.
+ */
+export const HASH_OPTIONS = {
+  type: argon2.argon2id,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+/**
+ * A hash of a password nobody knows, made with {@link HASH_OPTIONS}: verifying against it costs
+ * what verifying a real user's password costs, and never succeeds.
+ */
+export const UNKNOWN_USER_HASH =
+  '$argon2id$v=19$m=19456,p=1,t=2$E7yfWwVB/54cumKOZxDw+g$02Mb1Jbht8n2i3LupSq5/0s+6c0IeUjyPw5E4GfkZvY';
+
+/** A password that breaks the policy; the message says what the policy is. */
+export class PasswordPolicyError extends Error {
+  readonly code = 'weak_password';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PasswordPolicyError';
+  }
+}
+
+/** Throws {@link PasswordPolicyError} unless `password` may be set as a new password. */
+export function checkPasswordPolicy(password: string): void {
+  // Code points rather than UTF-16 units, so "ünïcödé" counts as a person would count it.
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH) {
+    throw new PasswordPolicyError(
+      `password must be at least ${PASSWORD_MIN_LENGTH} characters (got ${length})`,
+    );
+  }
+  if (length > PASSWORD_MAX_LENGTH) {
+    throw new PasswordPolicyError(`password must be at most ${PASSWORD_MAX_LENGTH} characters`);
+  }
+}
+
+/** Checks the policy, then hashes with argon2id (a PHC string with its own random salt). */
+export async function hashPassword(password: string): Promise<string> {
+  checkPasswordPolicy(password);
+  return argon2.hash(password, HASH_OPTIONS);
+}
+
+/**
+ * True when `password` matches `hash`. A malformed or foreign hash is a mismatch, not an
+ * error: a login must answer 401 either way.
+ */
+export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+  try {
+    return await argon2.verify(hash, password);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Spends the time of one {@link verifyPassword} and answers false: called for an unknown
+ * username, so how long a login takes does not tell which usernames exist.
+ */
+export async function verifyUnknownUser(password: string): Promise<false> {
+  await verifyPassword(UNKNOWN_USER_HASH, password);
+  return false;
+}

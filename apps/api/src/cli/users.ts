@@ -1,0 +1,261 @@
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { role as roleSchema, type Role } from '@livestat/contracts';
+import { hashPassword, PasswordPolicyError } from '../auth/passwords.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
+import { DataDirLockedError, lockDataDir } from '../storage/data-dir-lock.js';
+import { createPgliteDatabase, createPostgresDatabase, type Database } from '../storage/db.js';
+import { migrate } from '../storage/migrate.js';
+import {
+  createUserStore,
+  USERNAME_PATTERN,
+  UserStoreError,
+  type UserStore,
+} from '../storage/users.js';
+
+// `npm run users -- add|passwd|remove|list`: manage dashboard users from a shell, on the same
+// database the API uses. One line of result on stdout; logs and errors on stderr.
+
+const USAGE = `usage: npm run users -- <command>
+
+  add <username> [--role admin|viewer] [--password-stdin]   create a user (role: viewer)
+  passwd <username> [--password-stdin]                      set a user's password
+  remove <username>                                         delete a user (never the last admin)
+  list                                                      show every user
+
+The password is read from stdin (its first line) with --password-stdin or when stdin is not a
+terminal, else asked for twice without echo. It is never an argument: arguments end up in
+shell history and in \`ps\`. Passwords have 8 to 1024 characters.
+DATABASE_URL and DATA_DIR apply as for the API. With the embedded database (no DATABASE_URL),
+stop the API first: only one process may open it.
+`;
+
+type Command =
+  | { name: 'add'; username: string; role: Role; passwordStdin: boolean }
+  | { name: 'passwd'; username: string; passwordStdin: boolean }
+  | { name: 'remove'; username: string }
+  | { name: 'list' };
+
+/** A failure to report in one line and exit 1 (or `exitCode`). */
+class CliFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+function usageError(message: string): never {
+  process.stderr.write(`users: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function parseCli(argv: string[]): Command {
+  if (argv.some((arg) => /^--password(=|$)/.test(arg))) {
+    usageError(
+      'a password is never taken as an argument (shell history, ps): use --password-stdin or the prompt',
+    );
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        role: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    usageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const [name, ...rest] = positionals;
+  if (name === undefined) usageError('a command is required');
+  const allowed: Record<string, { args: number; options: string[] }> = {
+    add: { args: 1, options: ['role', 'password-stdin'] },
+    passwd: { args: 1, options: ['password-stdin'] },
+    remove: { args: 1, options: [] },
+    list: { args: 0, options: [] },
+  };
+  const shape = allowed[name];
+  if (!shape) usageError(`unknown command "${name}"`);
+  if (rest.length < shape.args) usageError(`${name} needs a username`);
+  if (rest.length > shape.args) usageError(`unexpected argument "${rest[shape.args]}"`);
+  for (const option of Object.keys(values)) {
+    if (!shape.options.includes(option)) usageError(`--${option} does not apply to ${name}`);
+  }
+  const username = rest[0] ?? '';
+  const passwordStdin = values['password-stdin'] === true;
+  switch (name) {
+    case 'add': {
+      const role = roleSchema.safeParse(values.role ?? 'viewer');
+      if (!role.success) usageError(`--role must be admin or viewer (got "${values.role}")`);
+      return { name, username, role: role.data, passwordStdin };
+    }
+    case 'passwd':
+      return { name, username, passwordStdin };
+    case 'remove':
+      return { name, username };
+    default:
+      return { name: 'list' };
+  }
+}
+
+/** The first line of stdin: `echo "$PW" | npm run users -- add bob`. */
+async function readStdinLine(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += (chunk as Buffer).toString('utf8');
+    if (text.includes('\n') || text.length > 8192) break;
+  }
+  return text.split('\n')[0]!.replace(/\r$/, '');
+}
+
+/** Asks on the terminal with echo off: readline writes what is typed to a sink. */
+async function ask(question: string): Promise<string> {
+  const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  const rl = createInterface({ input: process.stdin, output: sink, terminal: true });
+  // Raw mode is on once the interface exists: only now may the prompt invite typing.
+  process.stderr.write(question);
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      rl.once('line', resolve);
+      rl.once('SIGINT', () => reject(new CliFailure('cancelled', 130)));
+      rl.once('close', () => reject(new CliFailure('no password entered')));
+    });
+  } finally {
+    rl.close();
+    process.stderr.write('\n');
+  }
+}
+
+async function readNewPassword(fromStdin: boolean): Promise<string> {
+  if (fromStdin || !process.stdin.isTTY) return readStdinLine();
+  const password = await ask('New password: ');
+  if ((await ask('Repeat the password: ')) !== password) {
+    throw new CliFailure('the passwords do not match; nothing changed');
+  }
+  return password;
+}
+
+async function openDatabase(config: Config, logger: Logger) {
+  if (config.databaseUrl) {
+    const db = createPostgresDatabase({ connectionString: config.databaseUrl, logger, max: 2 });
+    return { db, release: async () => {} };
+  }
+  const dir = join(config.dataDir, 'pglite');
+  let release: () => Promise<void>;
+  try {
+    release = await lockDataDir(dir);
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err;
+    throw new CliFailure(
+      `the embedded database ${dir} is in use by process ${err.pid} (the API?): ` +
+        'stop it and run this again, or set DATABASE_URL when the API uses PostgreSQL',
+    );
+  }
+  try {
+    return { db: await createPgliteDatabase(dir), release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+async function run(command: Command, users: UserStore): Promise<string> {
+  switch (command.name) {
+    case 'list': {
+      const all = await users.list();
+      if (all.length === 0) return 'no users';
+      return table([
+        ['ID', 'USERNAME', 'ROLE', 'CREATED'],
+        ...all.map((u) => [String(u.id), u.username, u.role, u.createdAt.toISOString()]),
+      ]);
+    }
+    case 'add': {
+      const { username, role } = command;
+      if (!USERNAME_PATTERN.test(username)) {
+        throw new CliFailure(
+          `username must be 1-64 letters, digits, or . _ @ - (got "${username}")`,
+        );
+      }
+      // Before asking for a password that could not be used anyway.
+      if (await users.findByUsername(username)) {
+        throw new CliFailure(`user "${username}" already exists`);
+      }
+      const passwordHash = await hashPassword(await readNewPassword(command.passwordStdin));
+      const user = await users.create({ username, passwordHash, role });
+      return `created ${user.role} "${user.username}" (id ${user.id})`;
+    }
+    case 'passwd': {
+      const { username } = command;
+      if (!(await users.findByUsername(username))) throw new CliFailure(`no user "${username}"`);
+      const passwordHash = await hashPassword(await readNewPassword(command.passwordStdin));
+      if (!(await users.setPassword(username, passwordHash))) {
+        throw new CliFailure(`no user "${username}"`);
+      }
+      return `changed the password of "${username}" (tokens already issued stay valid until they expire)`;
+    }
+    case 'remove': {
+      if (!(await users.remove(command.username))) {
+        throw new CliFailure(`no user "${command.username}"`);
+      }
+      return `removed "${command.username}"`;
+    }
+  }
+}
+
+const command = parseCli(process.argv.slice(2));
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) usageError(err.message);
+  throw err;
+}
+const logger = createLogger({ level: config.logLevel, name: 'livestat-users' }, process.stderr);
+
+let exitCode = 0;
+let opened: { db: Database; release: () => Promise<void> } | undefined;
+try {
+  opened = await openDatabase(config, logger);
+  await migrate(opened.db, logger);
+  const line = await run(command, createUserStore(opened.db));
+  process.stdout.write(`${line}\n`);
+} catch (err) {
+  const expected =
+    err instanceof CliFailure ||
+    err instanceof UserStoreError ||
+    err instanceof PasswordPolicyError;
+  process.stderr.write(`users: ${expected ? err.message : `failed: ${(err as Error).message}`}\n`);
+  exitCode = err instanceof CliFailure ? err.exitCode : 1;
+} finally {
+  await opened?.db.close().catch(() => undefined);
+  await opened?.release();
+}
+// Let stdout drain before exiting so a pipe receives the line.
+await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+process.exit(exitCode);

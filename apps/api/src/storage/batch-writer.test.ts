@@ -1,0 +1,314 @@
+import type { Snapshot } from '@livestat/contracts';
+import { makeExampleSnapshot } from '@livestat/contracts/examples';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTestDatabase,
+  describeEachBackend,
+  silentLogger,
+  type TestDatabase,
+} from '../../test/databases.js';
+import { startTcpProxy } from '../../test/tcp-proxy.js';
+import {
+  backoffDelay,
+  createBatchWriter,
+  type BatchWriter,
+  type BatchWriterOptions,
+} from './batch-writer.js';
+import { createPostgresDatabase, type Database } from './db.js';
+import { writeSnapshots, type WriteResult } from './metrics-store.js';
+import { STORED_SECTIONS } from './rollup.js';
+
+const SECTIONS = STORED_SECTIONS.length;
+const BASE_MS = Date.parse('2025-03-14T09:00:00.000Z');
+const RETRY = { initialMs: 20, maxMs: 200 };
+
+/** Snapshot number `seq`, one second after number `seq - 1`. */
+const snapshot = (seq: number): Snapshot =>
+  makeExampleSnapshot({ seq, timestamp: new Date(BASE_MS + seq * 1000).toISOString() });
+
+/** Polls until `check` holds; the deadline only turns a hang into a readable failure. */
+async function waitFor(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A real pino logger whose lines land in an array. */
+function captureLogs() {
+  const lines: LogLine[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  const count = (level: 'info' | 'warn' | 'error', msg: RegExp) =>
+    lines.filter((l) => l.level === pino.levels.values[level] && msg.test(l.msg)).length;
+  return { logger, lines, count };
+}
+
+describe('backoffDelay', () => {
+  const retry = { initialMs: 100, maxMs: 1000 };
+
+  it('doubles from initialMs, keeps at least half of each step, and stops at maxMs', () => {
+    const low = [1, 2, 3, 4, 5, 10].map((n) => backoffDelay(n, retry, () => 0));
+    const high = [1, 2, 3, 4, 5, 10].map((n) => backoffDelay(n, retry, () => 1));
+    expect(low).toEqual([50, 100, 200, 400, 500, 500]);
+    expect(high).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(backoffDelay(10_000, retry, () => 1)).toBe(1000);
+  });
+});
+
+describeEachBackend('createBatchWriter', (backend) => {
+  let test: TestDatabase;
+  let db: Database;
+  const writers: BatchWriter[] = [];
+
+  beforeAll(async () => {
+    test = await createTestDatabase(backend);
+    db = test.db;
+  });
+  afterAll(() => test.drop());
+  afterEach(async () => {
+    await Promise.all(writers.splice(0).map((w) => w.close({ timeoutMs: 2000 })));
+    await db.exec('ALTER TABLE IF EXISTS metrics_snapshots_x RENAME TO metrics_snapshots');
+    await db.exec(
+      'TRUNCATE metrics_snapshots, metrics_rollup_1m, metrics_rollup_1h, hosts RESTART IDENTITY',
+    );
+  });
+
+  function writer(options: Partial<BatchWriterOptions>): BatchWriter {
+    const created = createBatchWriter({
+      write: (batch) => writeSnapshots(db, batch),
+      batchSize: 10,
+      flushIntervalMs: 60_000,
+      maxBuffered: 1000,
+      retry: RETRY,
+      logger: silentLogger,
+      ...options,
+    });
+    writers.push(created);
+    return created;
+  }
+
+  const rows = async () =>
+    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM metrics_snapshots'))[0]?.n;
+  /** The stored snapshot numbers (from the cpu rows), in insertion order. */
+  const storedSeqs = async () =>
+    (
+      await db.query<{ ms: number }>(
+        `SELECT (extract(epoch FROM ts) * 1000)::float8 AS ms FROM metrics_snapshots
+         WHERE metric_type = 'cpu' ORDER BY id`,
+      )
+    ).map((row) => (row.ms - BASE_MS) / 1000);
+  // Makes every write fail with a real database error, then puts the table back.
+  const breakTable = () => db.exec('ALTER TABLE metrics_snapshots RENAME TO metrics_snapshots_x');
+  const repairTable = () => db.exec('ALTER TABLE metrics_snapshots_x RENAME TO metrics_snapshots');
+
+  it('flushes when batchSize snapshots are queued, not before', async () => {
+    const w = writer({ batchSize: 10 });
+    for (let seq = 0; seq < 9; seq++) w.enqueue(snapshot(seq));
+    expect(w.stats()).toMatchObject({ queued: 9, inFlight: 0, written: 0 });
+    expect(await rows()).toBe(0);
+
+    w.enqueue(snapshot(9));
+    expect(w.stats()).toMatchObject({ queued: 0, inFlight: 10 });
+    await waitFor('10 written', () => w.stats().written === 10);
+    expect(await rows()).toBe(10 * SECTIONS);
+    expect(w.stats().lastFlushAt).not.toBeNull();
+  });
+
+  it('flushes a partial batch once its oldest snapshot has waited flushIntervalMs', async () => {
+    const w = writer({ batchSize: 10, flushIntervalMs: 200 });
+    for (let seq = 0; seq < 3; seq++) w.enqueue(snapshot(seq));
+    expect(w.stats()).toMatchObject({ queued: 3, inFlight: 0 });
+    await waitFor('3 written', () => w.stats().written === 3);
+    expect(await rows()).toBe(3 * SECTIONS);
+    expect(await storedSeqs()).toEqual([0, 1, 2]);
+  });
+
+  it('on close, stores what remains and ignores later snapshots', async () => {
+    const logs = captureLogs();
+    const w = writer({ batchSize: 10, logger: logs.logger });
+    for (let seq = 0; seq < 7; seq++) w.enqueue(snapshot(seq));
+    expect(await rows()).toBe(0);
+
+    expect(await w.close()).toEqual({ written: 7, lost: 0 });
+    expect(await rows()).toBe(7 * SECTIONS);
+    w.enqueue(snapshot(7));
+    w.enqueue(snapshot(8));
+    expect(w.stats()).toMatchObject({ queued: 0, ignoredAfterClose: 2 });
+    expect(logs.count('warn', /after close/)).toBe(1);
+    expect(await rows()).toBe(7 * SECTIONS);
+  });
+
+  it('on close, gives up after timeoutMs and reports what was lost', async () => {
+    const logs = captureLogs();
+    const w = writer({ batchSize: 10, logger: logs.logger });
+    for (let seq = 0; seq < 3; seq++) w.enqueue(snapshot(seq));
+    await breakTable();
+    expect(await w.close({ timeoutMs: 100 })).toEqual({ written: 0, lost: 3 });
+    expect(w.stats().failures).toBeGreaterThan(0);
+    expect(logs.lines.filter((l) => /unwritten/.test(l.msg))).toMatchObject([{ lost: 3 }]);
+    await repairTable();
+    expect(await rows()).toBe(0);
+  });
+
+  it('holds at most maxBuffered while the database fails, dropping the oldest', async () => {
+    const logs = captureLogs();
+    // A long first backoff, so nothing is being written while the buffer overflows.
+    const w = writer({
+      batchSize: 10,
+      maxBuffered: 20,
+      retry: { initialMs: 60_000 },
+      logger: logs.logger,
+    });
+    await breakTable();
+    for (let seq = 0; seq < 10; seq++) w.enqueue(snapshot(seq));
+    await waitFor('the first write to fail', () => w.stats().failures === 1);
+    expect(w.stats()).toMatchObject({ queued: 10, inFlight: 0 });
+    expect(w.stats().lastError).toMatch(/metrics_snapshots/);
+
+    for (let seq = 10; seq < 50; seq++) w.enqueue(snapshot(seq));
+    expect(w.stats()).toMatchObject({ queued: 20, inFlight: 0, dropped: 30 });
+
+    await repairTable();
+    await w.flush();
+    expect(w.stats()).toMatchObject({ queued: 0, written: 20, dropped: 30 });
+    expect(await storedSeqs()).toEqual(Array.from({ length: 20 }, (_, i) => 30 + i));
+    expect(logs.count('warn', /write buffer full/)).toBe(1);
+    const summary = logs.lines.filter((l) => /dropped while the write buffer/.test(l.msg));
+    expect(summary).toMatchObject([{ dropped: 30 }]);
+  });
+
+  it('retries a failed batch at the head, in order, and recovers on its own', async () => {
+    const logs = captureLogs();
+    const w = writer({ batchSize: 5, logger: logs.logger });
+    await breakTable();
+    for (let seq = 0; seq < 5; seq++) w.enqueue(snapshot(seq));
+    await waitFor('two failed attempts', () => w.stats().failures >= 2);
+    for (let seq = 5; seq < 8; seq++) w.enqueue(snapshot(seq));
+
+    await repairTable();
+    await waitFor('all 8 written', () => w.stats().written === 8);
+    expect(await storedSeqs()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(w.stats()).toMatchObject({ consecutiveFailures: 0, lastError: expect.any(String) });
+    // One warning for the outage however many attempts failed, one line on recovery.
+    expect(logs.count('warn', /database write failed/)).toBe(1);
+    const recovered = logs.lines.filter((l) => /recovered/.test(l.msg));
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]?.attempts).toBe(w.stats().failures + 1);
+  });
+
+  it('drains a backlog larger than maxBatch in several writes, in order', async () => {
+    const batches: number[][] = [];
+    const w = writer({
+      batchSize: 5,
+      maxBatch: 8,
+      write: (batch) => {
+        batches.push(batch.map((s) => s.seq));
+        return writeSnapshots(db, batch);
+      },
+    });
+    for (let seq = 0; seq < 25; seq++) w.enqueue(snapshot(seq));
+    await w.flush();
+    expect(batches.map((b) => b.length)).toEqual([5, 8, 8, 4]);
+    const all = Array.from({ length: 25 }, (_, i) => i);
+    expect(batches.flat()).toEqual(all);
+    expect(await storedSeqs()).toEqual(all);
+  });
+
+  if (backend === 'postgres') {
+    it('stores every snapshot exactly once across an outage and lost COMMIT acks', async () => {
+      const target = new URL(test.url ?? '');
+      const proxy = await startTcpProxy({
+        targetHost: target.hostname,
+        targetPort: Number(target.port || 5432),
+      });
+      const proxied = createPostgresDatabase({
+        connectionString: proxy.url(target.toString()),
+        logger: silentLogger,
+        connectionTimeoutMs: 300,
+        max: 2,
+      });
+      const logs = captureLogs();
+      const results: WriteResult[] = [];
+      const w = writer({
+        batchSize: 5,
+        flushIntervalMs: 100,
+        maxBuffered: 10_000,
+        write: async (batch) => {
+          results.push(await writeSnapshots(proxied, batch));
+        },
+        logger: logs.logger,
+      });
+      // CommandComplete for COMMIT: the server has committed; the client must not hear it.
+      const commitAck = Buffer.from('C\0\0\0\x0bCOMMIT\0', 'latin1');
+      let enqueued = 0;
+      const ticker = setInterval(() => w.enqueue(snapshot(enqueued++)), 20);
+      const enqueuedBy = (n: number) => waitFor(`${n} enqueued`, () => enqueued >= n);
+      try {
+        await waitFor('healthy writes', () => w.stats().written >= 20);
+        const beforeCut = w.stats().failures;
+        await proxy.cutReplyContaining(commitAck);
+        await waitFor('recovery from a lost ack', () => {
+          const { failures, consecutiveFailures } = w.stats();
+          return failures > beforeCut && consecutiveFailures === 0;
+        });
+
+        await proxy.down();
+        const failuresBefore = w.stats().failures;
+        await enqueuedBy(enqueued + 25);
+        await waitFor('failures while down', () => w.stats().failures >= failuresBefore + 2);
+        await proxy.down('blackhole');
+        await enqueuedBy(enqueued + 25);
+        await waitFor('timeouts while blackholed', () => w.stats().failures >= failuresBefore + 4);
+
+        const cut = proxy.cutReplyContaining(commitAck);
+        await proxy.up();
+        await cut;
+        const backlogEnd = enqueued;
+        await waitFor('the backlog stored', () => {
+          const { written, consecutiveFailures } = w.stats();
+          return written >= backlogEnd && consecutiveFailures === 0;
+        });
+        await enqueuedBy(enqueued + 10);
+      } finally {
+        clearInterval(ticker);
+      }
+      const result = await w.close();
+      await proxied.close();
+      await proxy.close();
+
+      const n = enqueued;
+      expect(result).toEqual({ written: n, lost: 0 });
+      const [counts] = await db.query<{ total: number; distinct_ts: number; dup_keys: number }>(`
+        SELECT count(*)::int AS total, count(DISTINCT ts)::int AS distinct_ts,
+          (SELECT count(*)::int FROM (SELECT 1 FROM metrics_snapshots
+             GROUP BY host, metric_type, ts HAVING count(*) > 1) d) AS dup_keys
+        FROM metrics_snapshots`);
+      expect(counts).toEqual({ total: n * SECTIONS, distinct_ts: n, dup_keys: 0 });
+      for (const table of ['metrics_rollup_1m', 'metrics_rollup_1h']) {
+        const [rollup] = await db.query<{ samples: number }>(
+          `SELECT sum(samples)::int AS samples FROM ${table} WHERE series = 'cpu.usagePercent'`,
+        );
+        expect(rollup?.samples).toBe(n);
+      }
+      const stats = w.stats();
+      expect(stats).toMatchObject({ dropped: 0, written: n, consecutiveFailures: 0 });
+      expect(stats.failures).toBeGreaterThanOrEqual(6);
+      // Each cut COMMIT had landed: its retry found those rows stored and skipped them.
+      expect(results.filter((r) => r.inserted < r.rows).length).toBeGreaterThanOrEqual(2);
+      // Quiet while an outage lasts: one warning per outage, each followed by a recovery line.
+      const outages = logs.count('warn', /database write failed/);
+      expect(outages).toBeGreaterThanOrEqual(2);
+      expect(outages).toBeLessThan(stats.failures);
+      expect(logs.count('info', /recovered/)).toBe(outages);
+      expect(JSON.stringify(logs.lines)).not.toContain(target.toString());
+    });
+  }
+});

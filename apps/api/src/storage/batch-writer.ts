@@ -1,0 +1,343 @@
+import type { Snapshot } from '@livestat/contracts';
+import type { Logger } from '../logger.js';
+
+export interface BatchWriterOptions {
+  /** Stores one batch; throws on failure. In production: (batch) => writeSnapshots(db, batch). */
+  write: (batch: readonly Snapshot[]) => Promise<unknown>;
+  /** Flush when this many are queued. */
+  batchSize: number;
+  /** ...or when the oldest queued one has waited this long. */
+  flushIntervalMs: number;
+  /** Hold at most this many (queued + being written); beyond, drop the oldest and count it. */
+  maxBuffered: number;
+  /** Most snapshots per write (one transaction); default 1000, never more than maxBuffered. */
+  maxBatch?: number;
+  /** Capped exponential backoff between failed writes; default 500 ms doubling up to 30 s. */
+  retry?: { initialMs?: number; maxMs?: number };
+  logger: Logger;
+}
+
+export interface BatchWriterStats {
+  /** Waiting, not being written. */
+  queued: number;
+  /** In the write under way. */
+  inFlight: number;
+  /** Stored, over the writer's life. */
+  written: number;
+  /** Dropped because the buffer was full. */
+  dropped: number;
+  /** Offered after close() and ignored. */
+  ignoredAfterClose: number;
+  /** Failed writes, over the writer's life. */
+  failures: number;
+  /** Failed writes since the last success: > 0 means the database is unreachable now. */
+  consecutiveFailures: number;
+  lastError: string | null;
+  /** ISO time of the last successful write. */
+  lastFlushAt: string | null;
+}
+
+export interface BatchWriter {
+  /** Queues one snapshot. Synchronous, never throws, never waits on the database. */
+  enqueue(snapshot: Snapshot): void;
+  /**
+   * Writes what is queued now, skipping any backoff wait. Resolves once those snapshots are
+   * stored, or after the first write that fails (the writer keeps retrying on its own).
+   */
+  flush(): Promise<void>;
+  /**
+   * Stops the timers, then writes what remains, retrying with backoff until the buffer is
+   * empty or `timeoutMs` (default 10 s) has passed. `written` counts the writer's whole life;
+   * `lost` is what was still unwritten when it gave up (logged). Later enqueues are ignored.
+   */
+  close(options?: { timeoutMs?: number }): Promise<{ written: number; lost: number }>;
+  stats(): BatchWriterStats;
+}
+
+interface Entry {
+  snapshot: Snapshot;
+  /** performance.now() when queued: the age timer's reference. */
+  at: number;
+  /** Enqueue order, so flush() knows which snapshots were queued before it was called. */
+  seq: number;
+}
+
+/**
+ * The delay before retry number `attempt` (1-based): capped exponential with "equal jitter" —
+ * half the step fixed, half random — so retries never bunch at ~0 ms yet do not march in
+ * lockstep with other processes retrying against the same database.
+ */
+export function backoffDelay(
+  attempt: number,
+  retry: { initialMs: number; maxMs: number },
+  random: () => number = Math.random,
+): number {
+  const step = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(step / 2 + random() * (step / 2));
+}
+
+// Error messages only: a driver error object can carry its connection parameters, and a
+// message may quote a URL with credentials.
+const describeError = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).replace(
+    /[a-z][a-z0-9+.-]*:\/\/\S+/gi,
+    '[url]',
+  );
+
+/**
+ * The batch writer (SPEC §6): queues snapshots and stores them in batches — when `batchSize`
+ * are queued or the oldest has waited `flushIntervalMs` — one write at a time. A failed batch
+ * stays at the head, in order, and is retried with capped backoff while new snapshots keep
+ * queuing; past `maxBuffered` the oldest snapshot not being written is dropped and counted.
+ * Retrying a batch whose COMMIT was lost is safe because the store is idempotent.
+ */
+export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
+  const { write, batchSize, flushIntervalMs, maxBuffered, logger } = options;
+  for (const [name, value] of Object.entries({ batchSize, flushIntervalMs, maxBuffered })) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`${name} must be a positive integer`);
+  }
+  const maxBatch = Math.max(1, Math.min(options.maxBatch ?? 1000, maxBuffered));
+  const retry = {
+    initialMs: options.retry?.initialMs ?? 500,
+    maxMs: options.retry?.maxMs ?? 30_000,
+  };
+
+  // A deque: entries[head..] are queued; drops and batches taken for writing advance `head`.
+  let entries: Entry[] = [];
+  let head = 0;
+  let inFlight: Entry[] = [];
+  let writing: Promise<boolean> | null = null;
+  let nextSeq = 0;
+  let ageTimer: NodeJS.Timeout | null = null;
+  let ageTimerFor: Entry | null = null;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let closed = false;
+  let closing: Promise<{ written: number; lost: number }> | null = null;
+  const stats = {
+    written: 0,
+    dropped: 0,
+    ignoredAfterClose: 0,
+    failures: 0,
+    consecutiveFailures: 0,
+    lastError: null as string | null,
+    lastFlushAt: null as string | null,
+  };
+  let outageStartedAt = 0;
+  let dropsThisEpisode = 0;
+
+  const queued = () => entries.length - head;
+
+  function shift(count: number): void {
+    head += count;
+    // Compact now and then rather than shifting on every removal.
+    if (head > 1024 && head * 2 > entries.length) {
+      entries = entries.slice(head);
+      head = 0;
+    }
+  }
+
+  function clearAgeTimer(): void {
+    if (ageTimer) clearTimeout(ageTimer);
+    ageTimer = null;
+    ageTimerFor = null;
+  }
+
+  function clearRetryTimer(): void {
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = null;
+  }
+
+  /** Starts a write when one is due, else arms the age timer for the oldest queued snapshot. */
+  function schedule(): void {
+    if (closed || writing || retryTimer) return;
+    const oldest = entries[head];
+    if (!oldest) return clearAgeTimer();
+    const wait = oldest.at + flushIntervalMs - performance.now();
+    if (queued() >= batchSize || wait <= 0) {
+      clearAgeTimer();
+      void writeHead();
+      return;
+    }
+    if (ageTimerFor === oldest) return;
+    clearAgeTimer();
+    ageTimerFor = oldest;
+    ageTimer = setTimeout(() => {
+      ageTimer = null;
+      ageTimerFor = null;
+      schedule();
+    }, wait);
+    ageTimer.unref();
+  }
+
+  /** Writes up to maxBatch from the head; resolves true when stored. Never rejects. */
+  function writeHead(): Promise<boolean> {
+    clearRetryTimer();
+    const count = Math.min(queued(), maxBatch);
+    inFlight = entries.slice(head, head + count);
+    shift(count);
+    const batch = inFlight.map((entry) => entry.snapshot);
+    const run = (async () => {
+      let ok = false;
+      try {
+        await write(batch);
+        ok = true;
+      } catch (err) {
+        failed(err);
+      }
+      writing = null;
+      if (ok) {
+        succeeded(batch.length);
+        // A backlog drains at once in full batches; otherwise the age timer takes over.
+        schedule();
+      }
+      return ok;
+    })();
+    writing = run;
+    return run;
+  }
+
+  function succeeded(count: number): void {
+    inFlight = [];
+    stats.written += count;
+    stats.lastFlushAt = new Date().toISOString();
+    if (stats.consecutiveFailures > 0) {
+      logger.info(
+        {
+          attempts: stats.consecutiveFailures + 1,
+          downMs: Math.round(performance.now() - outageStartedAt),
+          written: count,
+          queued: queued(),
+        },
+        'database writes recovered',
+      );
+    }
+    stats.consecutiveFailures = 0;
+    // Hysteresis, so a buffer hovering at its bound logs one episode, not one per write.
+    if (dropsThisEpisode > 0 && queued() * 2 <= maxBuffered) endDropEpisode();
+  }
+
+  function failed(err: unknown): void {
+    // The batch goes back to the head, in order, ahead of anything queued meanwhile.
+    entries = inFlight.concat(entries.slice(head));
+    head = 0;
+    inFlight = [];
+    stats.failures += 1;
+    stats.consecutiveFailures += 1;
+    stats.lastError = describeError(err);
+    if (stats.consecutiveFailures === 1) {
+      outageStartedAt = performance.now();
+      // Once per outage: a database down for an hour must not log 7,000 lines.
+      logger.warn(
+        { err: stats.lastError, queued: queued() },
+        'database write failed; keeping the batch and retrying with backoff',
+      );
+    }
+    if (closed) return;
+    clearAgeTimer();
+    retryTimer = setTimeout(
+      () => {
+        retryTimer = null;
+        if (!closed && !writing && queued() > 0) void writeHead();
+      },
+      backoffDelay(stats.consecutiveFailures, retry),
+    );
+    retryTimer.unref();
+  }
+
+  function endDropEpisode(): void {
+    logger.warn(
+      { dropped: dropsThisEpisode, droppedTotal: stats.dropped },
+      'snapshots dropped while the write buffer was full',
+    );
+    dropsThisEpisode = 0;
+  }
+
+  function drop(): void {
+    stats.dropped += 1;
+    if (dropsThisEpisode === 0) {
+      logger.warn(
+        { maxBuffered, lastError: stats.lastError },
+        'write buffer full; dropping the oldest snapshots until the database catches up',
+      );
+    }
+    dropsThisEpisode += 1;
+  }
+
+  function enqueue(snapshot: Snapshot): void {
+    if (closed) {
+      if (stats.ignoredAfterClose === 0) logger.warn('snapshot offered after close; ignored');
+      stats.ignoredAfterClose += 1;
+      return;
+    }
+    if (queued() + inFlight.length >= maxBuffered) {
+      drop();
+      // Everything held is being written: the newcomer is the oldest one that is not.
+      if (queued() === 0) return;
+      shift(1);
+    }
+    entries.push({ snapshot, at: performance.now(), seq: nextSeq++ });
+    schedule();
+  }
+
+  async function flush(): Promise<void> {
+    const last = nextSeq - 1;
+    for (;;) {
+      if (writing) {
+        if (!(await writing)) return;
+        continue;
+      }
+      const oldest = entries[head];
+      if (!oldest || oldest.seq > last) return;
+      clearAgeTimer();
+      if (!(await writeHead())) return;
+    }
+  }
+
+  async function drainForClose(timeoutMs: number): Promise<{ written: number; lost: number }> {
+    clearAgeTimer();
+    clearRetryTimer();
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      deadline = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    let attempt = 0;
+    while (writing || queued() > 0) {
+      const result = await Promise.race([writing ?? writeHead(), timedOut]);
+      if (result === 'timeout') break;
+      if (result) continue;
+      attempt += 1;
+      let pause: NodeJS.Timeout | undefined;
+      const paused = new Promise<'retry'>((resolve) => {
+        pause = setTimeout(() => resolve('retry'), backoffDelay(attempt, retry));
+      });
+      const waited = await Promise.race([paused, timedOut]);
+      clearTimeout(pause);
+      if (waited === 'timeout') break;
+    }
+    clearTimeout(deadline);
+    if (dropsThisEpisode > 0) endDropEpisode();
+    // A write still under way at the deadline may yet land; it is counted as lost here.
+    const lost = queued() + inFlight.length;
+    if (lost > 0) {
+      logger.error(
+        { lost, written: stats.written, timeoutMs, lastError: stats.lastError },
+        'writer closed with snapshots unwritten',
+      );
+    } else {
+      logger.info({ written: stats.written }, 'writer flushed and closed');
+    }
+    return { written: stats.written, lost };
+  }
+
+  return {
+    enqueue,
+    flush,
+    close(closeOptions = {}) {
+      closed = true;
+      closing ??= drainForClose(closeOptions.timeoutMs ?? 10_000);
+      return closing;
+    },
+    stats: () => ({ ...stats, queued: queued(), inFlight: inFlight.length }),
+  };
+}

@@ -1,0 +1,168 @@
+import { flattenSeries, type SeriesSection, type Snapshot } from '@livestat/contracts';
+import { makeExampleSnapshot } from '@livestat/contracts/examples';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import {
+  createTestDatabase,
+  describeEachBackend,
+  type TestDatabase,
+} from '../../test/databases.js';
+import { readSnapshots, writeSnapshots } from './metrics-store.js';
+import { TIERS } from './rollup.js';
+
+const START = Date.UTC(2026, 10, 21, 9, 58, 30);
+
+/** A snapshot whose numbers move with `i`, so avg, min and max all differ per bucket. */
+function varied(i: number, host = 'vm-web-01'): Snapshot {
+  const s: Snapshot = makeExampleSnapshot({
+    host,
+    seq: i + 1,
+    timestamp: new Date(START + i * 1000).toISOString(),
+  });
+  const wave = Math.sin(i / 7) * 40 + 50;
+  if (s.cpu.available) {
+    s.cpu.usagePercent = Math.round(wave * 1000) / 1000;
+    s.cpu.cores[1]!.usagePercent = (i * 37) % 100;
+  }
+  if (s.network.available)
+    s.network.interfaces['eth0.100'] = { ...s.network.interfaces.eth0!, rxBytesPerSec: i * 1.5 };
+  if (s.memory.available) s.memory.usedPercent = (i % 13) + 0.25;
+  // A collector that failed this tick: stored, but no numbers for the rollups.
+  if (i % 50 === 0) s.disk = { available: false, error: 'statfs timed out' };
+  return s;
+}
+
+describeEachBackend('writeSnapshots', (backend) => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase(backend);
+  });
+  afterAll(() => test.drop());
+  beforeEach(() =>
+    test.db.exec('TRUNCATE metrics_snapshots, metrics_rollup_1m, metrics_rollup_1h, hosts'),
+  );
+
+  it('stores one row per section per snapshot, each section as its JSON', async () => {
+    const snapshot = varied(3);
+    const result = await writeSnapshots(test.db, [snapshot]);
+    expect(result).toMatchObject({ rows: 7, inserted: 7 });
+    const rows = await test.db.query<{ metric_type: string; ts: Date; metric_data: unknown }>(
+      'SELECT metric_type, ts, metric_data FROM metrics_snapshots ORDER BY metric_type',
+    );
+    expect(rows.map((r) => r.metric_type)).toEqual([
+      'agent',
+      'bandwidth',
+      'cpu',
+      'disk',
+      'memory',
+      'network',
+      'perf',
+    ]);
+    for (const row of rows) {
+      expect(row.ts.toISOString()).toBe(snapshot.timestamp);
+      expect(row.metric_data).toEqual(snapshot[row.metric_type as SeriesSection]);
+    }
+  });
+
+  it('rollups equal a brute-force computation over the stored raw rows, batch sizes notwithstanding', async () => {
+    // 66 minutes crossing two hour boundaries, written in uneven batches and with a retried batch.
+    const snapshots = Array.from({ length: 4000 }, (_, i) => varied(i));
+    for (let i = 0; i < snapshots.length;) {
+      const size = 1 + ((i * 7919) % 1300);
+      await writeSnapshots(test.db, snapshots.slice(i, i + size));
+      i += size;
+    }
+    const retried = await writeSnapshots(test.db, snapshots.slice(2000, 2100));
+    expect(retried).toEqual({ rows: 700, inserted: 0, rollupRows: 0 });
+
+    const raw = await test.db.query<{
+      metric_type: SeriesSection;
+      ts_ms: number;
+      metric_data: unknown;
+    }>(
+      'SELECT metric_type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, metric_data FROM metrics_snapshots',
+    );
+    expect(raw).toHaveLength(4000 * 7);
+    for (const tier of TIERS) {
+      const expected = new Map<
+        string,
+        { samples: number; sum: number; min: number; max: number }
+      >();
+      for (const row of raw) {
+        const bucket = row.ts_ms - (row.ts_ms % tier.bucketMs);
+        for (const [series, value] of flattenSeries(row.metric_type, row.metric_data)) {
+          const key = `${series}|${bucket}`;
+          const e = expected.get(key) ?? { samples: 0, sum: 0, min: Infinity, max: -Infinity };
+          e.samples += 1;
+          e.sum += value;
+          e.min = Math.min(e.min, value);
+          e.max = Math.max(e.max, value);
+          expected.set(key, e);
+        }
+      }
+      const stored = await test.db.query<{
+        series: string;
+        bucket_ms: number;
+        samples: number;
+        sum: number;
+        min: number;
+        max: number;
+      }>(
+        `SELECT series, (extract(epoch FROM bucket) * 1000)::float8 AS bucket_ms, samples, sum, min, max FROM ${tier.table}`,
+      );
+      expect(stored.length, tier.name).toBe(expected.size);
+      for (const row of stored) {
+        const e = expected.get(`${row.series}|${row.bucket_ms}`);
+        expect(e, `${tier.name} ${row.series} ${row.bucket_ms}`).toBeDefined();
+        expect(row.samples).toBe(e!.samples);
+        expect(row.min).toBe(e!.min);
+        expect(row.max).toBe(e!.max);
+        expect(Math.abs(row.sum - e!.sum)).toBeLessThanOrEqual(
+          1e-9 * Math.max(1, Math.abs(e!.sum)),
+        );
+      }
+    }
+    const minute = await test.db.query<{ samples: number }>(
+      `SELECT samples FROM metrics_rollup_1m WHERE series = 'disk.writeBytesPerSec' AND bucket = $1`,
+      [new Date(START + 90_000 - ((START + 90_000) % 60_000)).toISOString()],
+    );
+    // One failed disk reading in that minute (i = 50) leaves 59 samples.
+    expect(minute[0]?.samples).toBe(59);
+  });
+
+  it('counts a host in the hosts table with its first and last snapshot', async () => {
+    await writeSnapshots(test.db, [varied(10, 'b'), varied(0, 'a'), varied(5, 'a')]);
+    await writeSnapshots(test.db, [varied(20, 'a')]);
+    const hosts = await test.db.query<{ host: string; first_seen: Date; last_seen: Date }>(
+      'SELECT host, first_seen, last_seen FROM hosts ORDER BY host',
+    );
+    expect(
+      hosts.map((h) => [h.host, h.first_seen.getTime() - START, h.last_seen.getTime() - START]),
+    ).toEqual([
+      ['a', 0, 20_000],
+      ['b', 10_000, 10_000],
+    ]);
+  });
+
+  it('reads back exactly the snapshots after a timestamp, as they were streamed', async () => {
+    const snapshots = Array.from({ length: 6 }, (_, i) => varied(i * 50));
+    await writeSnapshots(test.db, [...snapshots, varied(1, 'other-host')]);
+    const after = await readSnapshots(test.db, 'vm-web-01', snapshots[1]!.timestamp, 100);
+    expect(after).toEqual(snapshots.slice(2));
+    expect(await readSnapshots(test.db, 'vm-web-01', snapshots[1]!.timestamp, 2)).toEqual(
+      snapshots.slice(2, 4),
+    );
+    expect(await readSnapshots(test.db, 'vm-web-01', snapshots[5]!.timestamp, 10)).toEqual([]);
+  });
+
+  it('stores text with backslashes, tabs and quotes exactly, and a key offered twice once', async () => {
+    const odd: Snapshot = varied(7, 'host\\with\ttab "quoted"');
+    if (odd.disk.available) odd.disk.filesystems[0]!.mountPoint = '/mnt/back\\slash\nline';
+    const result = await writeSnapshots(test.db, [odd, odd]);
+    expect(result.inserted).toBe(7);
+    expect(await readSnapshots(test.db, odd.host, new Date(0).toISOString(), 10)).toEqual([odd]);
+  });
+
+  it('writes nothing for an empty batch', async () => {
+    expect(await writeSnapshots(test.db, [])).toEqual({ rows: 0, inserted: 0, rollupRows: 0 });
+  });
+});

@@ -1,0 +1,167 @@
+import type { SeriesSection, Snapshot } from '@livestat/contracts';
+import type { Database, Queryable } from './db.js';
+import { aggregateSections, STORED_SECTIONS, TIERS, type Aggregate, type Tier } from './rollup.js';
+
+/** What one write did. */
+export interface WriteResult {
+  /** Rows offered: one per stored section per snapshot. */
+  rows: number;
+  /** Rows that were new; the rest were already stored (a retried batch). */
+  inserted: number;
+  /** Rollup rows created or updated, all tiers together. */
+  rollupRows: number;
+}
+
+const RAW_COLUMNS = ['host', 'ts', 'metric_type', 'metric_data', 'seq', 'interval_ms'] as const;
+
+// The keys of a batch already stored — a batch retried after its COMMIT acknowledgement was
+// lost. Checked first so the rest can go in by COPY, which has no ON CONFLICT.
+const EXISTING_KEYS = `
+  SELECT host, metric_type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms
+  FROM metrics_snapshots
+  WHERE host = ANY($1::text[]) AND metric_type = ANY($2::text[])
+    AND ts >= to_timestamp($3::float8 / 1000) AND ts <= to_timestamp($4::float8 / 1000)`;
+
+/** A value in COPY's text format: backslash, tab and line breaks escaped. */
+const copyText = (value: string) => value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c] ?? c);
+const COPY_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+};
+
+const mergeRollup = (table: Tier['table']) => `
+  INSERT INTO ${table} AS r (host, series, bucket, samples, sum, min, max)
+  SELECT host, series, to_timestamp(bucket_ms / 1000.0), samples, sum, min, max
+  FROM unnest($1::text[], $2::text[], $3::float8[], $4::int[], $5::float8[], $6::float8[], $7::float8[])
+    AS u(host, series, bucket_ms, samples, sum, min, max)
+  ON CONFLICT (host, series, bucket) DO UPDATE SET
+    samples = r.samples + excluded.samples,
+    sum = r.sum + excluded.sum,
+    min = least(r.min, excluded.min),
+    max = greatest(r.max, excluded.max)`;
+
+const UPSERT_HOSTS = `
+  INSERT INTO hosts (host, first_seen, last_seen)
+  SELECT host, min(ts), max(ts) FROM unnest($1::text[], $2::timestamptz[]) AS u(host, ts) GROUP BY host
+  ON CONFLICT (host) DO UPDATE SET
+    first_seen = least(hosts.first_seen, excluded.first_seen),
+    last_seen = greatest(hosts.last_seen, excluded.last_seen)`;
+
+const key = (host: string, section: string, tsMs: number) => `${host}\u0000${section}\u0000${tsMs}`;
+
+/**
+ * Stores snapshots — one row per section per snapshot — and merges their values into the
+ * rollup tiers, all in one transaction. Idempotent: rows already stored are skipped, and only
+ * the rows this call inserted reach the rollups, so a retry after a lost COMMIT acknowledgement
+ * changes nothing.
+ */
+export async function writeSnapshots(
+  db: Database,
+  snapshots: readonly Snapshot[],
+  tiers: readonly Tier[] = TIERS,
+): Promise<WriteResult> {
+  if (snapshots.length === 0) return { rows: 0, inserted: 0, rollupRows: 0 };
+  // One entry per key: a snapshot offered twice in one batch is stored once.
+  const offered = new Map<string, { snapshot: Snapshot; section: SeriesSection }>();
+  let minMs = Infinity;
+  let maxMs = -Infinity;
+  for (const snapshot of snapshots) {
+    const tsMs = Date.parse(snapshot.timestamp);
+    minMs = Math.min(minMs, tsMs);
+    maxMs = Math.max(maxMs, tsMs);
+    for (const section of STORED_SECTIONS) {
+      offered.set(key(snapshot.host, section, tsMs), { snapshot, section });
+    }
+  }
+  const hosts = [...new Set(snapshots.map((snapshot) => snapshot.host))];
+  return db.transaction(async (tx) => {
+    const stored = await tx.query<{ host: string; metric_type: string; ts_ms: number }>(
+      EXISTING_KEYS,
+      [hosts, STORED_SECTIONS, minMs, maxMs],
+    );
+    for (const row of stored) offered.delete(key(row.host, row.metric_type, row.ts_ms));
+    const fresh = [...offered.values()];
+    if (fresh.length > 0) {
+      let text = '';
+      for (const { snapshot, section } of fresh) {
+        text +=
+          `${copyText(snapshot.host)}\t${snapshot.timestamp}\t${section}\t` +
+          `${copyText(JSON.stringify(snapshot[section]))}\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
+      }
+      // A concurrent writer of the same keys makes this fail on the unique key; the whole
+      // transaction rolls back and the retry finds those keys stored.
+      await tx.copyFrom('metrics_snapshots', RAW_COLUMNS, text);
+    }
+    let rollupRows = 0;
+    for (const [tier, aggregates] of aggregateSections(fresh, tiers)) {
+      rollupRows += await mergeAggregates(tx, tier, aggregates);
+    }
+    await tx.query(UPSERT_HOSTS, [
+      snapshots.map((snapshot) => snapshot.host),
+      snapshots.map((snapshot) => snapshot.timestamp),
+    ]);
+    return { rows: snapshots.length * STORED_SECTIONS.length, inserted: fresh.length, rollupRows };
+  });
+}
+
+/** Merges per-bucket aggregates into a rollup tier: sums added, min and max widened. */
+export async function mergeAggregates(
+  tx: Queryable,
+  tier: Tier,
+  aggregates: Aggregate[],
+): Promise<number> {
+  if (aggregates.length === 0) return 0;
+  await tx.query(mergeRollup(tier.table), [
+    aggregates.map((a) => a.host),
+    aggregates.map((a) => a.series),
+    aggregates.map((a) => a.bucketMs),
+    aggregates.map((a) => a.samples),
+    aggregates.map((a) => a.sum),
+    aggregates.map((a) => a.min),
+    aggregates.map((a) => a.max),
+  ]);
+  return aggregates.length;
+}
+
+/**
+ * The stored snapshots of `host` after `after` (exclusive), oldest first, at most `limit`,
+ * put back together from their rows — for `resume` when memory no longer holds them.
+ * A snapshot missing a section (a partial write can't happen, but rows may be pruned) is skipped.
+ */
+export async function readSnapshots(
+  db: Queryable,
+  host: string,
+  after: string,
+  limit: number,
+): Promise<Snapshot[]> {
+  const rows = await db.query<{
+    ts: Date;
+    seq: number | null;
+    interval_ms: number | null;
+    sections: Record<string, unknown>;
+  }>(
+    `SELECT ts, max(seq) AS seq, max(interval_ms) AS interval_ms,
+            jsonb_object_agg(metric_type, metric_data) AS sections
+     FROM metrics_snapshots
+     WHERE host = $1 AND ts > $2 AND ts IN (
+       SELECT DISTINCT ts FROM metrics_snapshots
+       WHERE host = $1 AND metric_type = 'cpu' AND ts > $2 ORDER BY ts LIMIT $3)
+     GROUP BY ts ORDER BY ts`,
+    [host, after, limit],
+  );
+  const snapshots: Snapshot[] = [];
+  for (const row of rows) {
+    if (!STORED_SECTIONS.every((section) => section in row.sections)) continue;
+    snapshots.push({
+      type: 'snapshot',
+      host,
+      seq: row.seq ?? 1,
+      timestamp: row.ts.toISOString(),
+      intervalMs: row.interval_ms ?? 1000,
+      ...(row.sections as Pick<Snapshot, SeriesSection>),
+    });
+  }
+  return snapshots;
+}

@@ -1,0 +1,73 @@
+import type { Logger } from '../logger.js';
+import type { Bus, BusMessage } from './bus.js';
+import type { ClientSession } from './client-session.js';
+import type { LatestCache } from './latest-cache.js';
+import { hostsMessage } from './protocol.js';
+
+export interface Broadcaster {
+  add(session: ClientSession): void;
+  delete(session: ClientSession): void;
+  /** Sessions taking broadcasts (open, not closing). */
+  size(): number;
+  sessions(): IterableIterator<ClientSession>;
+  /** Stops listening to the bus. */
+  stop(): void;
+}
+
+/**
+ * The registry of live sessions and the fan-out of every bus message to them (SPEC §3).
+ * Each snapshot becomes bytes once, whatever the number of sockets; each session checks its
+ * own subscription and backpressure. Every message also goes into the latest cache, and a
+ * host never seen before is announced to every socket with a fresh `hosts` message.
+ */
+export function createBroadcaster(deps: {
+  bus: Bus;
+  cache: LatestCache;
+  logger: Logger;
+}): Broadcaster {
+  const { bus, cache, logger } = deps;
+  const registry = new Set<ClientSession>();
+
+  function broadcast(message: BusMessage): void {
+    const isNewHost = cache.latest(message.snapshot.host) === undefined;
+    cache.record(message);
+    // Sent as a text frame of these bytes: ws neither copies nor re-encodes a Buffer per socket.
+    const data = Buffer.from(message.json);
+    for (const session of registry) {
+      try {
+        session.deliver(message, data);
+      } catch (err) {
+        logger.error({ err, user: session.username }, 'broadcast to a socket failed');
+      }
+    }
+    if (isNewHost) announceHosts();
+  }
+
+  // From the bus, like the list a socket gets on connect: the cache knows only what this
+  // process streamed, the bus also what other replicas left in Redis.
+  function announceHosts(): void {
+    bus.latest().then(
+      (latest) => {
+        const seen = new Map(cache.hosts().map((host) => [host.name, host.lastSeen]));
+        for (const { snapshot } of latest) {
+          const known = seen.get(snapshot.host);
+          if (known === undefined || known < snapshot.timestamp) {
+            seen.set(snapshot.host, snapshot.timestamp);
+          }
+        }
+        const text = hostsMessage([...seen].map(([name, lastSeen]) => ({ name, lastSeen })));
+        for (const session of registry) session.sendText(text);
+      },
+      (err: unknown) => logger.warn({ err }, 'announcing a new host failed'),
+    );
+  }
+
+  const unsubscribe = bus.subscribe(broadcast);
+  return {
+    add: (session) => void registry.add(session),
+    delete: (session) => void registry.delete(session),
+    size: () => registry.size,
+    sessions: () => registry.values(),
+    stop: unsubscribe,
+  };
+}

@@ -1,0 +1,104 @@
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CLOSE_CODES, type PublicUser } from '@livestat/contracts';
+import type { Authenticate } from '../auth/authenticator.js';
+
+/** The one path the stream answers on; any other upgrade is 404. */
+export const STREAM_PATH = '/api/ws/metrics';
+
+/** What to do with an upgrade request, decided before any WebSocket exists. */
+export type UpgradeCheck =
+  { ok: true; token: string | null } | { ok: false; status: 403 | 404 | 503; error: string };
+
+/**
+ * Exact matching of the browser's `Origin` against the allow-list. Entries are normalised
+ * as origins (`URL.origin`); the header is compared as sent, so `null`, a path, or a
+ * look-alike such as `http://localhost:5173.evil.com` never matches. No header means a
+ * non-browser client (wscat, another service), which cross-site hijacking cannot involve.
+ */
+export function createOriginCheck(corsOrigins: readonly string[]): (origin?: string) => boolean {
+  const allowed = new Set<string>();
+  for (const entry of corsOrigins) {
+    try {
+      const origin = new URL(entry).origin;
+      if (origin !== 'null') allowed.add(origin);
+    } catch {
+      throw new RangeError(`corsOrigins: ${JSON.stringify(entry)} is not an origin`);
+    }
+  }
+  return (origin) => origin === undefined || allowed.has(origin);
+}
+
+/**
+ * Checks path, shutdown and Origin, and takes the token out of the query string. The URL
+ * is never returned or logged whole: it carries the token.
+ */
+export function checkUpgrade(
+  req: IncomingMessage,
+  options: { closing: boolean; originAllowed: (origin?: string) => boolean },
+): UpgradeCheck {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return { ok: false, status: 404, error: 'not found' };
+  }
+  if (url.pathname !== STREAM_PATH) return { ok: false, status: 404, error: 'not found' };
+  if (options.closing) return { ok: false, status: 503, error: 'server shutting down' };
+  if (!options.originAllowed(req.headers.origin)) {
+    return { ok: false, status: 403, error: 'origin not allowed' };
+  }
+  const token = url.searchParams.get('token');
+  return { ok: true, token: token === null || token === '' ? null : token };
+}
+
+/** Answers a refused upgrade with a plain HTTP response (`{error}` JSON) and drops the socket. */
+export function refuseUpgrade(socket: Duplex, status: number, error: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error });
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
+      'Connection: close\r\n' +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/** The outcome of the socket's credential: a user until a time, or a close code and reason. */
+export type AuthOutcome =
+  | { ok: true; user: PublicUser; expiresAtMs: number }
+  | { ok: false; code: number; reason: string; cause?: unknown };
+
+/**
+ * Runs `authenticate` and turns its failure into a close: a token problem (`TokenError`,
+ * recognised by its `reason`) is 1008 with that reason, so the client stops retrying and logs
+ * in again; anything else (the user table unreachable) is 1013 — a server fault the client
+ * should retry, not a reason to throw its credential away.
+ */
+export async function authenticateToken(
+  authenticate: Authenticate,
+  token: string | null,
+): Promise<AuthOutcome> {
+  if (token === null) {
+    return { ok: false, code: CLOSE_CODES.policyViolation, reason: 'invalid token' };
+  }
+  try {
+    const { user, expiresAtMs } = await authenticate(token);
+    return { ok: true, user, expiresAtMs };
+  } catch (err) {
+    const reason = (err as { reason?: unknown } | null)?.reason;
+    if (reason === 'invalid token' || reason === 'token expired') {
+      return { ok: false, code: CLOSE_CODES.policyViolation, reason };
+    }
+    return {
+      ok: false,
+      code: CLOSE_CODES.tryAgainLater,
+      reason: 'authentication unavailable',
+      cause: err,
+    };
+  }
+}
