@@ -1,11 +1,41 @@
+import { watch } from 'vue';
 import { createRouter, createWebHistory } from 'vue-router';
+import type { Router } from 'vue-router';
+import { guardRoute } from './lib/auth-guard';
+import type { AuthStore } from './stores/auth';
 import DashboardView from './views/DashboardView.vue';
+import LoginView from './views/LoginView.vue';
 
-/** The app's routes; login and history join when their issues land. */
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Reachable without a session (the login page); every other route needs one. */
+    public?: boolean;
+  }
+}
+
+/** The app's routes; history joins with its issue. */
 export const router = createRouter({
   history: createWebHistory(import.meta.env.BASE_URL),
   routes: [
+    { path: '/login', name: 'login', component: LoginView, meta: { public: true } },
     { path: '/', name: 'dashboard', component: DashboardView },
     { path: '/:pathMatch(.*)*', redirect: { name: 'dashboard' } },
   ],
 });
+
+/**
+ * Guards every route but the login page with the session (see `guardRoute`), and leaves for
+ * the login page as soon as the session ends on a guarded route — a 401 or a 1008 close ends
+ * it from inside a store, where no navigation happens by itself. Install before the router.
+ */
+export function installAuthGuard(target: Router, auth: AuthStore): void {
+  target.beforeEach((to) => guardRoute(to, auth.isAuthenticated));
+  watch(
+    () => auth.isAuthenticated,
+    (authenticated) => {
+      const current = target.currentRoute.value;
+      if (authenticated || current.meta.public) return;
+      void target.replace({ name: 'login', query: { redirect: current.fullPath } });
+    },
+  );
+}

@@ -1,0 +1,397 @@
+import { serverMessage } from '@livestat/contracts';
+import type { HostInfo, Snapshot } from '@livestat/contracts';
+import { defineStore } from 'pinia';
+import { computed, markRaw, ref, shallowReactive, shallowRef, watch } from 'vue';
+import { AuthError, createApiClient, sessionEndReason, streamUrl } from '../lib/api';
+import type { ApiClient } from '../lib/api';
+import { createBackoff, createRetryTimer, systemClock } from '../lib/backoff';
+import type { BackoffOptions, Clock, Random } from '../lib/backoff';
+import { mergeHosts } from '../lib/hosts';
+import { BACKFILL_SERIES, LiveSeries, backfillRequests } from '../lib/live-series';
+import type { LiveWindowMinutes } from '../lib/live-series';
+import { createPoller } from '../lib/poller';
+import { StreamSocket } from '../lib/stream-socket';
+import type { SocketConstructor } from '../lib/stream-socket';
+import { useAuthStore } from './auth';
+import type { AuthStore } from './auth';
+
+/** SPEC §4's four states; `connecting` covers both a socket opening and a retry waiting. */
+export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'error';
+
+/** How often `/api/snapshots/latest` is polled while the socket is down (seed 002). */
+export const POLL_INTERVAL_MS = 5000;
+/** Sample-to-screen latencies kept for the footer. */
+export const LATENCY_SAMPLES = 120;
+/** The live window a fresh page shows, in minutes. */
+export const DEFAULT_WINDOW_MINUTES: LiveWindowMinutes = 5;
+
+/** What the metrics store runs on; all optional, the browser's by default. */
+export interface MetricsStoreDeps {
+  useAuth?: () => AuthStore;
+  /** The socket class: the browser's `WebSocket`; tests pass `ws`'s. */
+  WebSocket?: SocketConstructor;
+  /** '' (the page's origin) by default. */
+  baseUrl?: string;
+  /** The REST client; by default one on `baseUrl` with the auth store's token. */
+  api?: ApiClient;
+  /** Drives the reconnect and staleness timers and stamps arrivals. */
+  clock?: Clock;
+  random?: Random;
+  backoff?: Partial<BackoffOptions>;
+  pollIntervalMs?: number;
+  /** Where `online` is heard: `window` in a browser, none in Node. */
+  window?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> | null;
+  backfillSeries?: readonly string[];
+}
+
+/**
+ * Defines the metrics store on the given dependencies; the app uses {@link useMetricsStore}.
+ *
+ * The store owns the one socket (SPEC §4): it reconnects per `lib/backoff` and polls the REST
+ * fallback while down, keeps the latest snapshot per host, and the selected host's live window
+ * as rings of every series — non-reactive, announced through `version`.
+ */
+export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
+  return defineStore('metrics', () => {
+    const auth = (deps.useAuth ?? useAuthStore)();
+    const clock = deps.clock ?? systemClock;
+    const pollIntervalMs = deps.pollIntervalMs ?? POLL_INTERVAL_MS;
+    const backfillSeries = deps.backfillSeries ?? BACKFILL_SERIES;
+    const events =
+      deps.window !== undefined ? deps.window : typeof window === 'undefined' ? null : window;
+    const api =
+      deps.api ??
+      createApiClient({
+        baseUrl: deps.baseUrl,
+        getToken: () => auth.token,
+        onUnauthorized: (error, used) => auth.rejectToken(used, error.reason),
+      });
+
+    const connectionState = ref<ConnectionState>('disconnected');
+    /** The reconnect attempt under way or waiting (1–10); 0 while connected. */
+    const attempt = ref(0);
+    /** When the waiting reconnect starts (epoch ms, for "Reconnecting in N s"); else null. */
+    const nextRetryAt = ref<number | null>(null);
+    /** The last close or error, in words, for a tooltip. */
+    const lastError = ref<string | null>(null);
+    const polling = ref(false);
+    /** Nothing fresh for two intervals of the feed in use (the sampling, or the polling). */
+    const stale = ref(false);
+    /** When the selected host's newest snapshot arrived (epoch ms). */
+    const lastUpdateAt = ref<number | null>(null);
+    /** The newest snapshot of each host: replaced whole, never deep-tracked. */
+    const latest = shallowReactive(new Map<string, Snapshot>());
+    const hosts = shallowRef<readonly HostInfo[]>([]);
+    const selectedHost = ref<string | null>(null);
+    const windowMinutes = ref<LiveWindowMinutes>(DEFAULT_WINDOW_MINUTES);
+    const live = markRaw(new LiveSeries(DEFAULT_WINDOW_MINUTES * 60_000));
+    /** The selected host's live window: read it in a computed that also reads `version`. */
+    const series = shallowRef(live);
+    /** Bumped whenever `series` changed. */
+    const version = ref(0);
+    /** Recent sample-to-screen latencies in ms (receive time − snapshot timestamp). */
+    const latencies = shallowRef<readonly number[]>([]);
+    const backfilling = ref(false);
+
+    const selectedSnapshot = computed(() =>
+      selectedHost.value === null ? undefined : latest.get(selectedHost.value),
+    );
+
+    let started = false;
+    // The one socket. A close asked for (stop) is never reported, hence never retried.
+    const stream = new StreamSocket(deps.WebSocket ?? (globalThis.WebSocket as SocketConstructor), {
+      open: onOpen,
+      message: onMessage,
+      close: onClose,
+    });
+    /** Per host, the newest snapshot the socket delivered: where `resume` continues from. */
+    const streamedUpTo = new Map<string, number>();
+    const backoff = createBackoff(deps.backoff, deps.random);
+    const retryTimer = createRetryTimer(clock);
+    const staleTimer = createRetryTimer(clock);
+    let backfillController: AbortController | null = null;
+
+    const poller = createPoller(async (signal) => {
+      const snapshots = await api.latestSnapshots({ signal });
+      if (signal.aborted) return;
+      for (const snapshot of snapshots) ingest(snapshot, false);
+    }, pollIntervalMs);
+
+    function setPolling(on: boolean): void {
+      if (on) poller.start();
+      else poller.stop();
+      polling.value = on;
+    }
+
+    function connect(): void {
+      const token = auth.token;
+      if (!started || token === null) return;
+      retryTimer.cancel();
+      nextRetryAt.value = null;
+      connectionState.value = 'connecting';
+      stream.open(streamUrl(deps.baseUrl ?? '', token), token);
+    }
+
+    function onOpen(): void {
+      backoff.opened();
+      attempt.value = 0;
+      connectionState.value = 'connected';
+      lastError.value = null;
+      setPolling(false);
+      // Continue the selected host's stream where it broke off, reaching back at most one
+      // window: the server then sends what was missed, so the chart has no gap.
+      const host = selectedHost.value;
+      const upTo = host === null ? undefined : streamedUpTo.get(host);
+      if (host !== null && upTo !== undefined) {
+        const after = Math.max(upTo, clock.now() - live.windowMs);
+        stream.send({ type: 'resume', host, after: new Date(after).toISOString() });
+      }
+      void backfill();
+    }
+
+    function onMessage(data: unknown): void {
+      if (typeof data !== 'string') return;
+      let value: unknown;
+      try {
+        value = JSON.parse(data);
+      } catch {
+        return;
+      }
+      const parsed = serverMessage.safeParse(value);
+      if (!parsed.success) return;
+      const message = parsed.data;
+      switch (message.type) {
+        case 'snapshot':
+          ingest(message, true);
+          return;
+        case 'hosts':
+          hosts.value = mergeHosts(hosts.value, message.hosts);
+          return;
+        case 'error':
+          lastError.value = message.error;
+          return;
+        case 'pong':
+          return;
+      }
+    }
+
+    function onClose(code: number, reason: string, used: string): void {
+      if (!started) return;
+      lastError.value = reason ? `closed ${code}: ${reason}` : `closed ${code}`;
+      const step = backoff.closed(code, reason);
+      switch (step.action) {
+        case 'auth-failed':
+          if (used !== auth.token && auth.token !== null) {
+            // The token was renewed meanwhile: the refusal was of the old one.
+            connect();
+            return;
+          }
+          auth.rejectToken(used, sessionEndReason(reason));
+          stop();
+          return;
+        case 'closed':
+          connectionState.value = 'disconnected';
+          attempt.value = 0;
+          break;
+        case 'give-up':
+          connectionState.value = 'error';
+          attempt.value = step.attempts;
+          break;
+        case 'retry':
+          connectionState.value = 'connecting';
+          attempt.value = step.attempt;
+          nextRetryAt.value = retryTimer.schedule(step.delayMs, connect);
+          break;
+      }
+      // The last data stays on screen and keeps coming, every few seconds, over REST.
+      setPolling(true);
+    }
+
+    function markFresh(intervalMs: number): void {
+      stale.value = false;
+      const feed = connectionState.value === 'connected' ? intervalMs : pollIntervalMs;
+      staleTimer.schedule(2 * feed, () => {
+        stale.value = true;
+      });
+    }
+
+    /** A snapshot from the socket (`streamed`) or from polling. */
+    function ingest(snapshot: Snapshot, streamed: boolean): void {
+      const receivedAt = clock.now();
+      const time = Date.parse(snapshot.timestamp);
+      const { host } = snapshot;
+      const previous = latest.get(host);
+      const newest = previous === undefined || time > Date.parse(previous.timestamp);
+      if (streamed) {
+        // Only the next sample of a running stream measures latency: the latest-on-connect
+        // and resumed snapshots are old by design.
+        if (newest && previous !== undefined && snapshot.seq === previous.seq + 1) {
+          const next = [...latencies.value, receivedAt - time];
+          latencies.value = next.length > LATENCY_SAMPLES ? next.slice(-LATENCY_SAMPLES) : next;
+        }
+        if (!(time <= (streamedUpTo.get(host) ?? Number.NEGATIVE_INFINITY))) {
+          streamedUpTo.set(host, time);
+        }
+      }
+      if (!hosts.value.some((h) => h.name === host)) {
+        hosts.value = mergeHosts(hosts.value, [{ name: host, lastSeen: snapshot.timestamp }]);
+      }
+      if (selectedHost.value === null) selectHost(host);
+      if (newest) {
+        latest.set(host, snapshot);
+        if (host === selectedHost.value) {
+          lastUpdateAt.value = receivedAt;
+          markFresh(snapshot.intervalMs);
+        }
+      }
+      if (host === selectedHost.value && live.addSnapshot(snapshot) > 0) version.value += 1;
+    }
+
+    /**
+     * Fills the selected host's window from `GET /api/history`: on load, on every (re)connect,
+     * on a host or window change. Buckets only go where live samples are missing.
+     */
+    async function backfill(): Promise<void> {
+      const host = selectedHost.value;
+      if (host === null || auth.token === null || backfillSeries.length === 0) return;
+      backfillController?.abort();
+      const controller = new AbortController();
+      backfillController = controller;
+      backfilling.value = true;
+      const requests = backfillRequests(host, backfillSeries, live, clock.now());
+      try {
+        const answers = await Promise.all(
+          requests.map((request) => api.history(request, { signal: controller.signal })),
+        );
+        if (controller.signal.aborted || host !== selectedHost.value) return;
+        let stored = 0;
+        for (const answer of answers) stored += live.addHistory(answer);
+        if (stored > 0) version.value += 1;
+      } catch (error) {
+        // A refused token has already ended the session; an aborted backfill was superseded.
+        if (controller.signal.aborted || error instanceof AuthError) return;
+        lastError.value = `history: ${error instanceof Error ? error.message : String(error)}`;
+      } finally {
+        if (backfillController === controller) {
+          backfillController = null;
+          backfilling.value = false;
+        }
+      }
+    }
+
+    /** Shows `host`: its live window starts over and is backfilled. */
+    function selectHost(host: string): void {
+      if (host === selectedHost.value) return;
+      selectedHost.value = host;
+      live.clear();
+      version.value += 1;
+      const snapshot = latest.get(host);
+      lastUpdateAt.value = null;
+      if (snapshot !== undefined) live.addSnapshot(snapshot);
+      void backfill();
+    }
+
+    /** Picks the live window; a longer one is backfilled. */
+    function setWindow(minutes: LiveWindowMinutes): void {
+      if (minutes === windowMinutes.value) return;
+      const longer = minutes > windowMinutes.value;
+      windowMinutes.value = minutes;
+      live.setWindow(minutes * 60_000);
+      version.value += 1;
+      if (longer) void backfill();
+    }
+
+    async function loadHosts(): Promise<void> {
+      try {
+        const known = await api.hosts();
+        hosts.value = mergeHosts(hosts.value, known);
+      } catch {
+        // The socket's `hosts` message brings them too.
+      }
+    }
+
+    function onOnline(): void {
+      if (connectionState.value !== 'connected') retry();
+    }
+
+    /** Opens the socket (entering the dashboard). Needs a session; a no-op when started. */
+    function start(): void {
+      if (started || auth.token === null) return;
+      started = true;
+      backoff.reset();
+      attempt.value = 0;
+      events?.addEventListener('online', onOnline);
+      void loadHosts();
+      connect();
+    }
+
+    /** Closes the socket with 1000 (leaving the dashboard) and stops every timer. */
+    function stop(): void {
+      if (!started) return;
+      started = false;
+      events?.removeEventListener('online', onOnline);
+      retryTimer.cancel();
+      staleTimer.cancel();
+      nextRetryAt.value = null;
+      setPolling(false);
+      backfillController?.abort();
+      stream.close(1000, 'leaving the dashboard');
+      connectionState.value = 'disconnected';
+      attempt.value = 0;
+    }
+
+    /** Tries again now, from attempt 1: the Retry button, or the browser coming back online. */
+    function retry(): void {
+      if (!started) {
+        start();
+        return;
+      }
+      if (stream.isOpen || stream.isConnecting) return;
+      backoff.reset();
+      attempt.value = 0;
+      connect();
+    }
+
+    // A new token (a refresh, or a login in this tab) goes to the open socket before the old
+    // one runs out; no token means the session ended, and the socket with it.
+    watch(
+      () => auth.token,
+      (token) => {
+        if (token === null) {
+          stop();
+          return;
+        }
+        if (stream.isOpen && token !== stream.token) stream.renew(token);
+      },
+      { flush: 'sync' },
+    );
+
+    return {
+      connectionState,
+      attempt,
+      nextRetryAt,
+      lastError,
+      polling,
+      stale,
+      lastUpdateAt,
+      latest,
+      hosts,
+      selectedHost,
+      selectedSnapshot,
+      windowMinutes,
+      series,
+      version,
+      latencies,
+      backfilling,
+      start,
+      stop,
+      retry,
+      selectHost,
+      setWindow,
+      backfill,
+    };
+  });
+}
+
+/** The app's metrics store: the browser's WebSocket on the page's origin. */
+export const useMetricsStore = defineMetricsStore();
