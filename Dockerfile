@@ -24,6 +24,8 @@ COPY --from=build /app/packages/contracts/dist packages/contracts/dist
 COPY --from=build /app/apps/api/package.json apps/api/
 COPY --from=build /app/apps/api/dist apps/api/dist
 COPY --from=build /app/apps/api/migrations apps/api/migrations
+# The API serves the dashboard itself too (WEB_DIST_DIR), for a deployment without nginx.
+COPY --from=build /app/apps/web/dist apps/web/dist
 USER node
 EXPOSE 8000
 CMD ["node", "apps/api/dist/main.js"]

@@ -15,6 +15,8 @@ export interface Config {
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   dataDir: string;
+  /** The built dashboard the API serves on its own port (`apps/web/dist`). */
+  webDistDir: string;
   jwtSecret: string | undefined;
   jwtTtlSeconds: number;
   adminUsername: string;
@@ -44,6 +46,9 @@ export class ConfigError extends Error {
 
 /** `.data` at the repository root: src/ and dist/ sit at the same depth below it. */
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data', import.meta.url));
+
+/** `apps/web/dist`, where `npm run build` puts the dashboard. */
+export const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 /** Variables whose values must never appear in an error message or a log line. */
 const SECRET_VARIABLES = new Set(['JWT_SECRET', 'ADMIN_PASSWORD', 'DATABASE_URL', 'REDIS_URL']);
@@ -99,6 +104,7 @@ const schema = z
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
     REDIS_URL: url(['redis:', 'rediss:']).optional(),
     DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
+    WEB_DIST_DIR: z.string().min(1).default(DEFAULT_WEB_DIST_DIR),
     JWT_SECRET: z.string().optional(),
     JWT_TTL: duration.default(12 * 3600),
     ADMIN_USERNAME: z
@@ -178,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     dataDir: e.DATA_DIR,
+    webDistDir: e.WEB_DIST_DIR,
     jwtSecret: e.JWT_SECRET,
     jwtTtlSeconds: e.JWT_TTL,
     adminUsername: e.ADMIN_USERNAME,

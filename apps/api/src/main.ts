@@ -9,6 +9,7 @@ import { loadJwtSecret } from './auth/secret.js';
 import { createTokenService } from './auth/tokens.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './http/app.js';
+import { createSpaRouter } from './http/spa.js';
 import { createAuthRouter } from './http/auth-routes.js';
 import { createHistoryRouter } from './http/history-route.js';
 import { createHostsRouter } from './http/hosts-routes.js';
@@ -122,6 +123,13 @@ const history = createHistoryService({
   rawRetentionMs: config.retentionDays * DAY_MS,
   minBucketMs: config.samplingIntervalMs,
 });
+const spa = createSpaRouter(config.webDistDir);
+if (spa === null) {
+  logger.info(
+    { webDistDir: config.webDistDir },
+    'no dashboard build found; serving the API only (npm run build, or the dev server on :5173)',
+  );
+}
 let connections = () => 0;
 const app = createApp({
   logger,
@@ -145,6 +153,7 @@ const app = createApp({
     createHistoryRouter({ history, guards: [requireAuth] }),
     createHostsRouter({ bus, db, guards: [requireAuth] }),
   ],
+  spa,
 });
 
 await sampler.start();

@@ -13,6 +13,8 @@ export interface AppDeps {
    * builds them with their guards (passport-jwt on all but login).
    */
   routers?: readonly Router[];
+  /** The built dashboard (`createSpaRouter`), served outside `/api`; none when not built. */
+  spa?: Router | null;
 }
 
 /**
@@ -23,7 +25,10 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(helmet());
+  // The dashboard is often reached over plain HTTP on a LAN address: helmet's default
+  // `upgrade-insecure-requests` would send its scripts and socket to an https:// that is not
+  // there. Everything else stays at helmet's defaults (same-origin scripts, styles, sockets).
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(express.json({ limit: '16kb' }));
 
   app.get('/api/health', async (_req, res) => {
@@ -36,6 +41,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api', () => {
     throw new HttpError(404, 'not found');
   });
+  if (deps.spa) app.use(deps.spa);
 
   const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);

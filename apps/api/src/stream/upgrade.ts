@@ -15,8 +15,14 @@ export type UpgradeCheck =
  * as origins (`URL.origin`); the header is compared as sent, so `null`, a path, or a
  * look-alike such as `http://localhost:5173.evil.com` never matches. No header means a
  * non-browser client (wscat, another service), which cross-site hijacking cannot involve.
+ *
+ * A same-origin page — the dashboard the API serves itself on :8000, or through a proxy that
+ * forwards `Host` — is always allowed: its `Origin` names the very host the request went to,
+ * which a page on another site cannot make its browser send.
  */
-export function createOriginCheck(corsOrigins: readonly string[]): (origin?: string) => boolean {
+export function createOriginCheck(
+  corsOrigins: readonly string[],
+): (origin?: string, host?: string) => boolean {
   const allowed = new Set<string>();
   for (const entry of corsOrigins) {
     try {
@@ -26,7 +32,14 @@ export function createOriginCheck(corsOrigins: readonly string[]): (origin?: str
       throw new RangeError(`corsOrigins: ${JSON.stringify(entry)} is not an origin`);
     }
   }
-  return (origin) => origin === undefined || allowed.has(origin);
+  return (origin, host) => origin === undefined || allowed.has(origin) || sameOrigin(origin, host);
+}
+
+/** `http://<host>` or `https://<host>` exactly, for the request's `Host` header. */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined || host === '') return false;
+  const lower = host.toLowerCase();
+  return origin === `http://${lower}` || origin === `https://${lower}`;
 }
 
 /**
@@ -35,7 +48,7 @@ export function createOriginCheck(corsOrigins: readonly string[]): (origin?: str
  */
 export function checkUpgrade(
   req: IncomingMessage,
-  options: { closing: boolean; originAllowed: (origin?: string) => boolean },
+  options: { closing: boolean; originAllowed: (origin?: string, host?: string) => boolean },
 ): UpgradeCheck {
   let url: URL;
   try {
@@ -45,7 +58,7 @@ export function checkUpgrade(
   }
   if (url.pathname !== STREAM_PATH) return { ok: false, status: 404, error: 'not found' };
   if (options.closing) return { ok: false, status: 503, error: 'server shutting down' };
-  if (!options.originAllowed(req.headers.origin)) {
+  if (!options.originAllowed(req.headers.origin, req.headers.host)) {
     return { ok: false, status: 403, error: 'origin not allowed' };
   }
   const token = url.searchParams.get('token');

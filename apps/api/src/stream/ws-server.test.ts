@@ -135,6 +135,18 @@ describe('stream server: upgrade, origin and the token matrix', () => {
     }
   });
 
+  it('lets the page the API serves itself in: an Origin naming the requested host', async () => {
+    const host = new URL(h.url()).host;
+    const client = await openClient(h.url(alice.token), { origin: `http://${host}` });
+    await client.waitFor(isSnapshot, 'the snapshot (same origin)');
+    client.ws.close();
+    await client.closed;
+    // Another port on the same name is another origin.
+    const port = Number(new URL(h.url()).port);
+    const other = connect(h.url(alice.token), { origin: `http://127.0.0.1:${port + 1}` });
+    await expect(other.opened).rejects.toMatchObject({ status: 403 });
+  });
+
   it('answers 404 on any other path', async () => {
     const client = connect(h.url(alice.token, '/api/ws/other'));
     await expect(client.opened).rejects.toMatchObject({ status: 404 });
