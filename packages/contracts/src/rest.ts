@@ -24,7 +24,10 @@ export const loginRequest = z.object({
 });
 export type LoginRequest = z.infer<typeof loginRequest>;
 
-/** `POST /api/auth/login` answer. */
+/**
+ * `POST /api/auth/login` answer, and `POST /api/auth/refresh`'s: a new token for the same user
+ * (as stored now), `expiresAt` being the token's `exp`.
+ */
 export const loginResponse = z.object({
   token: z.string().min(1),
   expiresAt: isoTimestamp,

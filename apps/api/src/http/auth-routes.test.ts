@@ -244,6 +244,105 @@ describeEachBackend('auth routes over HTTP', (backend) => {
     });
   });
 
+  const refresh = (base: string, token?: string) =>
+    send(base, 'POST', '/api/auth/refresh', { token });
+  /** A token for `user` as if issued `agoMs` ago by a service with `ttlSeconds`. */
+  const issuedAgo = (
+    user: { id: number; username: string; role: 'admin' | 'viewer' },
+    agoMs: number,
+    ttlSeconds = 3600,
+    secret = SECRET,
+  ) => createTokenService({ secret, ttlSeconds, now: () => Date.now() - agoMs }).issue(user).token;
+
+  it('POST /auth/refresh answers a new token, as login does, that expires JWT_TTL from now', async () => {
+    const base = await start();
+    const bob = (await users.findByUsername('bob'))!;
+    const user = { id: bob.id, username: 'bob', role: 'viewer' } as const;
+    // Issued ten minutes ago: it runs out 50 minutes from now, the refreshed one in 60.
+    const old = issuedAgo(user, 600_000);
+    const oldExpiry = tokens.verify(old).expiresAtMs;
+
+    const before = Date.now();
+    const res = await refresh(base, old);
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const body = loginResponse.parse(res.body);
+    expect(Object.keys(res.body).sort()).toEqual(['expiresAt', 'token', 'user']);
+    expect(body.user).toEqual(user);
+    expect(body.token).not.toBe(old);
+    const claims = tokens.verify(body.token);
+    expect(claims).toMatchObject({ userId: bob.id, username: 'bob', role: 'viewer' });
+    expect(Date.parse(body.expiresAt)).toBe(claims.expiresAtMs);
+    expect(claims.expiresAtMs).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 3_600_000);
+    expect(claims.expiresAtMs).toBeGreaterThan(oldExpiry);
+
+    const me = await send(base, 'GET', '/api/auth/me', { token: body.token });
+    expect(me).toMatchObject({ status: 200, body: { user } });
+    // The refreshed token refreshes in turn: the session slides for as long as it is renewed.
+    const again = await refresh(base, body.token);
+    expect(again.status).toBe(200);
+    expect(loginResponse.parse(again.body).user).toEqual(user);
+  });
+
+  it('POST /auth/refresh refuses a missing, bad, foreign or expired token', async () => {
+    const base = await start();
+    const bob = (await users.findByUsername('bob'))!;
+    const user = { id: bob.id, username: 'bob', role: 'viewer' } as const;
+    expect(await refresh(base)).toMatchObject({
+      status: 401,
+      body: { error: 'authentication required' },
+    });
+    expect(await refresh(base, 'nope')).toMatchObject({
+      status: 401,
+      body: { error: 'invalid token' },
+    });
+    const foreign = issuedAgo(user, 0, 3600, 'another-secret-of-at-least-32-bytes!!');
+    expect(await refresh(base, foreign)).toMatchObject({
+      status: 401,
+      body: { error: 'invalid token' },
+    });
+    // Ran out an hour ago: far beyond the 60 s leeway, so it cannot be renewed.
+    const expired = await refresh(base, issuedAgo(user, 7_200_000));
+    expect(expired).toMatchObject({ status: 401, body: { error: 'token expired' } });
+    expect(expired.headers['www-authenticate']).toContain('error_description="token expired"');
+  });
+
+  it('POST /auth/refresh renews a token just past its exp, within the guard leeway', async () => {
+    const base = await start();
+    const bob = (await users.findByUsername('bob'))!;
+    // exp was 30 s ago; the guard (as every check, SPEC §3) allows 60 s of clock leeway.
+    const late = issuedAgo({ id: bob.id, username: 'bob', role: 'viewer' }, 3_630_000);
+    const res = await refresh(base, late);
+    expect(res.status).toBe(200);
+    expect(tokens.verify(loginResponse.parse(res.body).token).expiresAtMs).toBeGreaterThan(
+      Date.now(),
+    );
+  });
+
+  it('POST /auth/refresh refuses a deleted user and answers the current role', async () => {
+    const base = await start();
+    const carol = await users.create({
+      username: 'carol',
+      passwordHash: await hashPassword(PASSWORD),
+      role: 'viewer',
+    });
+    const token = issuedAgo(carol, 0);
+    await test.db.query("UPDATE users SET role = 'admin' WHERE id = $1", [carol.id]);
+    const res = await refresh(base, token);
+    expect(res.status).toBe(200);
+    const body = loginResponse.parse(res.body);
+    expect(body.user).toEqual({ id: carol.id, username: 'carol', role: 'admin' });
+    expect(tokens.verify(body.token).role).toBe('admin');
+
+    await users.remove('carol');
+    for (const stale of [token, body.token]) {
+      expect(await refresh(base, stale)).toMatchObject({
+        status: 401,
+        body: { error: 'invalid token' },
+      });
+    }
+  });
+
   it('refuses a nonsensical rate limit', () => {
     const requireAuth = createRequireAuth({ secret: SECRET, users });
     expect(() =>

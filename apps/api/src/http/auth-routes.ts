@@ -1,5 +1,10 @@
-import { loginRequest, type LoginResponse, type MeResponse } from '@livestat/contracts';
-import { Router, type RequestHandler } from 'express';
+import {
+  loginRequest,
+  type LoginResponse,
+  type MeResponse,
+  type PublicUser,
+} from '@livestat/contracts';
+import { Router, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { z } from 'zod';
 import { verifyPassword, verifyUnknownUser } from '../auth/passwords.js';
@@ -16,7 +21,7 @@ export const INVALID_CREDENTIALS = 'invalid username or password';
 export interface AuthRouterDeps {
   users: UserStore;
   tokens: TokenService;
-  /** The guard for `GET /auth/me` (createRequireAuth). */
+  /** The guard for `GET /auth/me` and `POST /auth/refresh` (createRequireAuth). */
   requireAuth: RequestHandler;
   /** Defaults to {@link DEFAULT_LOGIN_RATE_LIMIT}. */
   loginRateLimit?: { windowMs: number; limit: number };
@@ -36,12 +41,25 @@ function describeBodyIssues(error: z.ZodError, body: unknown): string {
   return [...new Set(messages)].join('; ');
 }
 
+/** Answers a new token for `user`, as login and refresh both do. */
+function sendSession(res: Response, tokens: TokenService, user: PublicUser): void {
+  const publicUser: PublicUser = { id: user.id, username: user.username, role: user.role };
+  const { token, expiresAt } = tokens.issue(publicUser);
+  const body: LoginResponse = { token, expiresAt, user: publicUser };
+  // A bearer credential: no cache, proxy or browser, may keep it (RFC 6749 §5.1).
+  res.set('Cache-Control', 'no-store').json(body);
+}
+
 /**
  * The auth routes, to mount under `/api`:
  * - `POST /auth/login` `{username, password}` → `{token, expiresAt, user}`; 400 naming the bad
  *   field; the same 401 for an unknown user and a wrong password, in the same time; 429 after
  *   `loginRateLimit.limit` failed attempts from one IP within the window (successes don't count).
  * - `GET /auth/me` → `{user}` for the bearer of a valid token.
+ * - `POST /auth/refresh` → a new `{token, expiresAt, user}` as login answers, `exp` JWT_TTL from
+ *   now, for the bearer of a valid token whose user still exists; the user (and so the role) is
+ *   as stored now. An expired token (beyond the guard's leeway) gets 401 like any other route:
+ *   the sliding session ends only when the client stops renewing.
  */
 export function createAuthRouter(deps: AuthRouterDeps): Router {
   const { windowMs, limit } = deps.loginRateLimit ?? DEFAULT_LOGIN_RATE_LIMIT;
@@ -80,11 +98,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       : await verifyUnknownUser(password);
     if (!user || !ok) throw new HttpError(401, INVALID_CREDENTIALS, 'invalid_credentials');
 
-    const publicUser = { id: user.id, username: user.username, role: user.role };
-    const { token, expiresAt } = deps.tokens.issue(publicUser);
-    const body: LoginResponse = { token, expiresAt, user: publicUser };
-    // A bearer credential: no cache, proxy or browser, may keep it (RFC 6749 §5.1).
-    res.set('Cache-Control', 'no-store').json(body);
+    sendSession(res, deps.tokens, user);
   });
 
   router.get('/auth/me', deps.requireAuth, (req, res) => {
@@ -92,6 +106,15 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     if (!user) throw new HttpError(401, 'authentication required', 'authentication_required');
     const body: MeResponse = { user: { id: user.id, username: user.username, role: user.role } };
     res.json(body);
+  });
+
+  // No body and no rate limit of its own: the guard already demands a valid token of a user who
+  // still exists, and that is the whole credential a refresh needs. The old token stays valid
+  // until its own `exp` (tokens are stateless); the client simply stops using it.
+  router.post('/auth/refresh', deps.requireAuth, (req, res) => {
+    const user = req.user;
+    if (!user) throw new HttpError(401, 'authentication required', 'authentication_required');
+    sendSession(res, deps.tokens, user);
   });
 
   return router;

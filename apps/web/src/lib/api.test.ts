@@ -111,6 +111,40 @@ describe('createApiClient over real HTTP', () => {
     expect(seen[0]).toMatchObject({ method: 'GET', authorization: `Bearer ${TOKEN}` });
   });
 
+  it('refreshes with a bodiless POST carrying the bearer token, validated as a login answer', async () => {
+    const renewed: LoginResponse = {
+      ...LOGIN,
+      token: 'new.token.here',
+      expiresAt: '2031-01-01T00:00:00.000Z',
+    };
+    handler = (_req, res) => json(res, 200, renewed);
+    expect(await client().refresh()).toEqual(renewed);
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        url: '/api/auth/refresh',
+        authorization: `Bearer ${TOKEN}`,
+        contentType: undefined,
+        body: '',
+      },
+    ]);
+
+    handler = (_req, res) => json(res, 200, { ...renewed, expiresAt: 'tomorrow' });
+    expect(await failure(client().refresh())).toMatchObject({
+      kind: 'invalid',
+      message: 'unexpected answer from /api/auth/refresh at expiresAt',
+    });
+  });
+
+  it('reports a refused refresh as the end of the session', async () => {
+    handler = (_req, res) => json(res, 401, { error: 'token expired' });
+    const onUnauthorized = vi.fn();
+    const error = await failure(client({ onUnauthorized }).refresh());
+    expect(error).toBeInstanceOf(AuthError);
+    expect(error).toMatchObject({ status: 401, reason: SESSION_EXPIRED });
+    expect(onUnauthorized).toHaveBeenCalledWith(error, TOKEN);
+  });
+
   it.each([
     ['token expired', SESSION_EXPIRED],
     ['invalid token', AUTHENTICATION_FAILED],

@@ -87,6 +87,11 @@ export interface ApiClient {
   /** `POST /api/auth/login`; a 401 here is bad credentials (an `http` ApiError), not a session end. */
   login(username: string, password: string, options?: RequestOptions): Promise<LoginResponse>;
   me(options?: RequestOptions): Promise<MeResponse>;
+  /**
+   * `POST /api/auth/refresh`: a new token for the current one, with a fresh expiry and the user
+   * as stored now. A 401 is the end of the session (an {@link AuthError}, as on any route).
+   */
+  refresh(options?: RequestOptions): Promise<LoginResponse>;
   history(params: HistoryParams, options?: RequestOptions): Promise<HistoryResponse>;
   /** `GET /api/snapshots/latest`: the latest snapshot per host. */
   latestSnapshots(options?: RequestOptions): Promise<Snapshot[]>;
@@ -203,6 +208,12 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
         signal: opts.signal,
       }),
     me: (opts = {}) => request('/api/auth/me', meResponse, { auth: true, signal: opts.signal }),
+    refresh: (opts = {}) =>
+      request('/api/auth/refresh', loginResponse, {
+        method: 'POST',
+        auth: true,
+        signal: opts.signal,
+      }),
     history: (params, opts = {}) =>
       request(`/api/history?${historySearch(params)}`, historyResponse, {
         auth: true,

@@ -1,10 +1,23 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { WebSocket as WsWebSocket } from 'ws';
 import { AUTHENTICATION_FAILED, SESSION_EXPIRED } from '../lib/api';
-import { TEST_PASSWORD, TEST_USER, startTestApiServer } from '../test/api-server';
-import type { TestApiServer } from '../test/api-server';
-import { EXPIRY_MARGIN_MS, SESSION_STORAGE_KEY, defineAuthStore } from './auth';
-import type { SessionStorage } from './auth';
+import type { SocketConstructor } from '../lib/stream-socket';
+import {
+  TEST_PASSWORD,
+  TEST_USER,
+  createManualClock,
+  startTestApiServer,
+} from '../test/api-server';
+import type { ManualClock, TestApiServer } from '../test/api-server';
+import {
+  EXPIRY_MARGIN_MS,
+  REFRESH_AT_FRACTION,
+  SESSION_STORAGE_KEY,
+  defineAuthStore,
+} from './auth';
+import type { AuthStoreDeps, SessionStorage } from './auth';
+import { defineMetricsStore } from './metrics';
 
 /** `localStorage` in miniature, for Node. */
 function memoryStorage(initial: Record<string, string> = {}): SessionStorage & {
@@ -19,9 +32,18 @@ function memoryStorage(initial: Record<string, string> = {}): SessionStorage & {
   };
 }
 
+// Whole seconds, as the manual clock tests count in them.
+const T0 = Math.floor(Date.now() / 1000) * 1000;
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+const until = (check: () => boolean) => vi.waitUntil(check, { timeout: 5000, interval: 2 });
+
 let api: TestApiServer;
+let defaultRefresh: TestApiServer['refresh'];
 beforeAll(async () => {
   api = await startTestApiServer();
+  defaultRefresh = api.refresh;
 });
 afterAll(() => api.close());
 beforeEach(() => {
@@ -112,53 +134,241 @@ describe('auth store against a real HTTP server', () => {
   });
 });
 
-describe('auth store expiry under fake timers', () => {
+describe('auth store sliding session on a manual clock', () => {
+  let clock: ManualClock;
+  beforeEach(() => {
+    clock = createManualClock(T0);
+    api.requests.length = 0;
+  });
+  afterEach(() => {
+    api.refresh = defaultRefresh;
+  });
+
+  const setup = (deps: AuthStoreDeps = {}) =>
+    defineAuthStore({ baseUrl: api.baseUrl, storage: null, clock, ...deps })();
+  const refreshes = () => api.requests.filter((r) => r.path === '/api/auth/refresh');
+  /** Sessions of ten minutes from the clock's now: nine usable, the refresh due 6 min 45 s in. */
+  const tenMinutes = () => api.session(clock.now() + 10 * MINUTE);
+  const DUE_MS = 405_000;
+
+  /** Moves the clock to the store's next refresh and waits for that refresh to settle. */
+  async function runRefresh(auth: ReturnType<typeof setup>): Promise<void> {
+    expect(auth.nextRefreshAt).not.toBeNull();
+    clock.advanceTo(auth.nextRefreshAt!);
+    expect(auth.refreshing).toBe(true);
+    await until(() => !auth.refreshing);
+  }
+
+  it(`renews the token ${REFRESH_AT_FRACTION * 100} % of the way to its end, and again from the new one`, async () => {
+    const storage = memoryStorage();
+    const auth = setup({ storage });
+    api.refresh = tenMinutes;
+    const first = tenMinutes();
+    auth.setSession(first);
+    expect(DUE_MS).toBe(REFRESH_AT_FRACTION * (10 * MINUTE - EXPIRY_MARGIN_MS));
+    expect(auth.nextRefreshAt).toBe(T0 + DUE_MS);
+    clock.advanceTo(T0 + DUE_MS - 1);
+    expect(auth.refreshing).toBe(false);
+    expect(refreshes()).toHaveLength(0);
+
+    await runRefresh(auth);
+    expect(refreshes()).toEqual([
+      expect.objectContaining({ method: 'POST', authorization: `Bearer ${first.token}` }),
+    ]);
+    const second = auth.token!;
+    expect(second).not.toBe(first.token);
+    expect(api.tokens.valid.has(second)).toBe(true);
+    expect(auth.expiresAt).toBe(T0 + DUE_MS + 10 * MINUTE);
+    expect(auth.reason).toBeNull();
+    expect(JSON.parse(storage.data.get(SESSION_STORAGE_KEY)!)).toMatchObject({ token: second });
+    expect(auth.nextRefreshAt).toBe(T0 + 2 * DUE_MS);
+
+    // The first token's end comes and goes: the session lives on the second.
+    clock.advanceTo(T0 + 10 * MINUTE);
+    expect(auth.isAuthenticated).toBe(true);
+    await runRefresh(auth);
+    expect(refreshes().map((r) => r.authorization)).toEqual([
+      `Bearer ${first.token}`,
+      `Bearer ${second}`,
+    ]);
+    expect(auth.expiresAt).toBe(T0 + 2 * DUE_MS + 10 * MINUTE);
+    // One expiry and one refresh waiting, no more; none once logged out.
+    expect(clock.pending).toBe(2);
+    auth.logout();
+    expect(clock.pending).toBe(0);
+    expect(auth.nextRefreshAt).toBeNull();
+  });
+
+  it('takes the user as the server has it now', async () => {
+    const auth = setup();
+    api.refresh = () => ({ ...tenMinutes(), user: { ...TEST_USER, role: 'viewer' } });
+    auth.setSession(tenMinutes());
+    await runRefresh(auth);
+    expect(auth.user).toEqual({ ...TEST_USER, role: 'viewer' });
+    auth.logout();
+  });
+
+  it.each([
+    ['token expired', SESSION_EXPIRED],
+    ['invalid token', AUTHENTICATION_FAILED],
+  ])('ends the session when the server refuses the refresh as "%s"', async (refusal, shown) => {
+    const storage = memoryStorage();
+    const auth = setup({ storage });
+    const session = tenMinutes();
+    auth.setSession(session);
+    api.tokens.valid.delete(session.token);
+    if (refusal === 'token expired') api.tokens.expired.add(session.token);
+
+    await runRefresh(auth);
+    expect(refreshes()).toHaveLength(1);
+    expect(auth.isAuthenticated).toBe(false);
+    expect(auth.reason).toBe(shown);
+    expect(storage.data.size).toBe(0);
+    expect(auth.nextRefreshAt).toBeNull();
+    expect(clock.pending).toBe(0);
+  });
+
+  it('retries an unanswered refresh after 2 s, then 4 s, and takes the answer once there is one', async () => {
+    const auth = setup();
+    api.refresh = () => 'drop';
+    const first = tenMinutes();
+    auth.setSession(first);
+    await runRefresh(auth);
+    expect(auth.token).toBe(first.token);
+    expect(auth.nextRefreshAt).toBe(T0 + DUE_MS + 2000);
+    await runRefresh(auth);
+    expect(auth.nextRefreshAt).toBe(T0 + DUE_MS + 6000);
+
+    api.refresh = tenMinutes;
+    await runRefresh(auth);
+    expect(refreshes()).toHaveLength(3);
+    expect(auth.token).not.toBe(first.token);
+    const renewedAt = T0 + DUE_MS + 6000;
+    expect(auth.expiresAt).toBe(renewedAt + 10 * MINUTE);
+    expect(auth.nextRefreshAt).toBe(renewedAt + DUE_MS);
+
+    // A new token starts its retries from the first delay again.
+    api.refresh = () => 'drop';
+    await runRefresh(auth);
+    expect(auth.nextRefreshAt).toBe(renewedAt + DUE_MS + 2000);
+    auth.logout();
+    expect(clock.pending).toBe(0);
+  });
+
+  it(`ends the session ${EXPIRY_MARGIN_MS / 1000} s before exp when no refresh gets through`, async () => {
+    const storage = memoryStorage();
+    const auth = setup({ storage });
+    api.refresh = () => 'drop';
+    auth.setSession(tenMinutes());
+    const attempts: number[] = [];
+    while (auth.nextRefreshAt !== null) {
+      attempts.push((auth.nextRefreshAt - T0) / 1000);
+      await runRefresh(auth);
+    }
+    // 2 s doubling to a 30 s cap, while the next attempt still falls before the end at 540 s.
+    expect(attempts).toEqual([405, 407, 411, 419, 435, 465, 495, 525]);
+    expect(refreshes()).toHaveLength(8);
+    clock.advanceTo(T0 + 10 * MINUTE - EXPIRY_MARGIN_MS - 1);
+    expect(auth.isAuthenticated).toBe(true);
+    clock.advanceTo(T0 + 10 * MINUTE - EXPIRY_MARGIN_MS);
+    expect(auth.isAuthenticated).toBe(false);
+    expect(auth.reason).toBe(SESSION_EXPIRED);
+    expect(storage.data.size).toBe(0);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('drops the answer of a refresh overtaken by a logout or a new session', async () => {
+    const auth = setup();
+    api.refresh = tenMinutes;
+    auth.setSession(tenMinutes());
+    const overtaken = auth.refresh();
+    expect(auth.refreshing).toBe(true);
+    auth.logout();
+    expect(auth.refreshing).toBe(false);
+    expect(await overtaken).toBe(false);
+    expect(auth.token).toBeNull();
+    expect(clock.pending).toBe(0);
+
+    auth.setSession(tenMinutes());
+    const replaced = auth.refresh();
+    const login = tenMinutes();
+    auth.setSession(login);
+    expect(await replaced).toBe(false);
+    expect(auth.token).toBe(login.token);
+    expect(auth.nextRefreshAt).toBe(T0 + DUE_MS);
+    auth.logout();
+  });
+
+  it('schedules the refresh of a restored session from the page load', () => {
+    const session = api.session(T0 + 61 * MINUTE);
+    const storage = memoryStorage({ [SESSION_STORAGE_KEY]: JSON.stringify(session) });
+    const auth = setup({ storage });
+    expect(auth.token).toBe(session.token);
+    expect(auth.nextRefreshAt).toBe(T0 + 45 * MINUTE);
+    auth.logout();
+  });
+
+  it('refuses a session that is already within the margin', () => {
+    const auth = setup();
+    expect(auth.setSession(api.session(T0 + EXPIRY_MARGIN_MS))).toBe(false);
+    expect(auth.reason).toBe(SESSION_EXPIRED);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('sends the refreshed token over the open socket before the old one runs out', async () => {
+    const useAuth = defineAuthStore({ baseUrl: api.baseUrl, storage: null, clock });
+    const auth = useAuth();
+    api.refresh = tenMinutes;
+    auth.setSession(tenMinutes());
+    const metrics = defineMetricsStore({
+      useAuth,
+      WebSocket: WsWebSocket as unknown as SocketConstructor,
+      baseUrl: api.baseUrl,
+      clock,
+      random: () => 0.5,
+      window: null,
+    })();
+    metrics.start();
+    try {
+      await until(() => metrics.connectionState === 'connected');
+      const socket = api.sockets.at(-1)!;
+      expect(socket.token).not.toBeNull();
+      const first = socket.token;
+      await runRefresh(auth);
+      expect(auth.token).not.toBe(first);
+      await until(() => socket.received.some((m) => m.type === 'auth'));
+      expect(socket.received.filter((m) => m.type === 'auth')).toEqual([
+        { type: 'auth', token: auth.token },
+      ]);
+      expect(metrics.connectionState).toBe('connected');
+    } finally {
+      metrics.stop();
+      auth.logout();
+    }
+  });
+});
+
+describe('auth store timers past what setTimeout can wait', () => {
   beforeEach(() => {
     vi.useFakeTimers({ now: Date.parse('2026-01-01T00:00:00.000Z') });
+    api.requests.length = 0;
   });
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  it(`ends the session ${EXPIRY_MARGIN_MS / 1000} s before the token expires, saying so`, () => {
-    const storage = memoryStorage();
-    const auth = defineAuthStore({ storage })();
-    const expiresAt = Date.now() + 10 * 60_000;
-    auth.setSession({ ...api.session(expiresAt) });
-    vi.advanceTimersByTime(10 * 60_000 - EXPIRY_MARGIN_MS - 1);
+  it('holds a token and its refresh due beyond 24.8 days (where setTimeout fires at once)', () => {
+    const auth = defineAuthStore({ baseUrl: api.baseUrl, storage: null })();
+    auth.setSession(api.session(Date.now() + 100 * DAY));
+    const due = Date.now() + Math.floor(REFRESH_AT_FRACTION * (100 * DAY - EXPIRY_MARGIN_MS));
+    expect(auth.nextRefreshAt).toBe(due);
+    vi.advanceTimersByTime(74 * DAY);
     expect(auth.isAuthenticated).toBe(true);
-    vi.advanceTimersByTime(1);
-    expect(auth.isAuthenticated).toBe(false);
-    expect(auth.reason).toBe(SESSION_EXPIRED);
-    expect(storage.data.size).toBe(0);
-    expect(vi.getTimerCount()).toBe(0);
-  });
-
-  it('holds a token that lives longer than a timer can wait (setTimeout caps at 24.8 days)', () => {
-    const auth = defineAuthStore({ storage: null })();
-    const thirtyDays = 30 * 86_400_000;
-    auth.setSession(api.session(Date.now() + thirtyDays));
-    vi.advanceTimersByTime(25 * 86_400_000);
-    expect(auth.isAuthenticated).toBe(true);
-    vi.advanceTimersByTime(5 * 86_400_000 - EXPIRY_MARGIN_MS);
-    expect(auth.reason).toBe(SESSION_EXPIRED);
-  });
-
-  it('refuses a session that is already within the margin', () => {
-    const auth = defineAuthStore({ storage: null })();
-    expect(auth.setSession(api.session(Date.now() + EXPIRY_MARGIN_MS))).toBe(false);
-    expect(auth.reason).toBe(SESSION_EXPIRED);
-  });
-
-  it('takes a renewed token and moves the expiry with it', () => {
-    const auth = defineAuthStore({ storage: null })();
-    auth.setSession(api.session(Date.now() + 5 * 60_000));
-    vi.advanceTimersByTime(3 * 60_000);
-    const renewed = api.session(Date.now() + 5 * 60_000);
-    auth.setSession(renewed);
-    vi.advanceTimersByTime(3 * 60_000);
-    expect(auth.token).toBe(renewed.token);
-    expect(vi.getTimerCount()).toBe(1);
+    expect(auth.refreshing).toBe(false);
+    expect(auth.nextRefreshAt).toBe(due);
+    expect(api.requests).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(2);
     auth.logout();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -4,19 +4,40 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { ApiError, AuthError, SESSION_EXPIRED, createApiClient } from '../lib/api';
 import type { ApiClient } from '../lib/api';
-import { createRetryTimer, systemClock } from '../lib/backoff';
-import type { Clock } from '../lib/backoff';
+import { backoffCeiling, createRetryTimer, systemClock } from '../lib/backoff';
+import type { BackoffOptions, Clock, RetryTimer } from '../lib/backoff';
 
 /** Where the session is kept between page loads. */
 export const SESSION_STORAGE_KEY = 'livestat.session';
 
 /**
- * How long before its `exp` a token counts as expired here. The API has no refresh route (a
- * token can only be minted with the password), so a session ends this long before the token
- * would: the user lands on the login page with "Session expired" rather than meeting a 1008
- * close or a 401 in the middle of the dashboard.
+ * How long before its `exp` a token counts as expired here: the last resort when no refresh got
+ * through (the server unreachable since the refresh fell due). The session ends this long before
+ * the token would, so the user lands on the login page with "Session expired" rather than
+ * meeting a 1008 close or a 401 in the middle of the dashboard.
  */
 export const EXPIRY_MARGIN_MS = 60_000;
+
+/**
+ * How far into a token's usable life (from taking it to {@link EXPIRY_MARGIN_MS} before its
+ * `exp`) the store asks `POST /api/auth/refresh` for a new one. With the default 12 h JWT_TTL
+ * that is about 9 h in, leaving some 3 h for retries; with a 5-minute token, 3 min in and one
+ * minute to spare. Measured from when the store took the token (a login, a refresh, or the page
+ * load that restored it), never from the token's own `iat`, which the client does not read.
+ */
+export const REFRESH_AT_FRACTION = 0.75;
+
+/**
+ * The retry delays after a refresh failed for want of a usable answer (no network, a timeout, a
+ * 5xx): 2 s doubling to 30 s, without jitter (each session's refresh falls due at its own time
+ * already). No count limit: retries go on while the next one still falls before the session's
+ * end, and that end is the limit.
+ */
+export const REFRESH_RETRY: Readonly<BackoffOptions> = Object.freeze({
+  baseMs: 2000,
+  capMs: 30_000,
+  maxAttempts: Number.POSITIVE_INFINITY,
+});
 
 // setTimeout fires at once for delays past 2^31−1 ms (24.8 days); a longer JWT_TTL re-arms.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -25,8 +46,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export type SessionStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
 
 export interface AuthStoreDeps {
-  /** The login call; a client on `baseUrl` by default. */
-  api?: Pick<ApiClient, 'login' | 'me'>;
+  /** The login, `me` and refresh calls; a client on `baseUrl` by default. */
+  api?: Pick<ApiClient, 'login' | 'me' | 'refresh'>;
   baseUrl?: string;
   /** `localStorage` when the page has it; null keeps the session in memory only. */
   storage?: SessionStorage | null;
@@ -71,9 +92,18 @@ export function defineAuthStore(deps: AuthStoreDeps = {}) {
     const reason = ref<string | null>(null);
     /** A login is in flight. */
     const pending = ref(false);
+    /** When the next refresh of the token is due (epoch ms), or null while none is waiting. */
+    const nextRefreshAt = ref<number | null>(null);
+    /** A refresh is in flight. */
+    const refreshing = ref(false);
     const isAuthenticated = computed(() => token.value !== null);
 
     const expiryTimer = createRetryTimer(clock);
+    const refreshTimer = createRetryTimer(clock);
+    /** Refreshes of the current token that failed without a refusal (the retry count). */
+    let refreshFailures = 0;
+    /** Aborts the refresh in flight; null when there is none. */
+    let refreshAbort: AbortController | null = null;
     const api =
       deps.api ??
       createApiClient({
@@ -91,34 +121,97 @@ export function defineAuthStore(deps: AuthStoreDeps = {}) {
       }
     }
 
-    function checkExpiry(): void {
-      if (expiresAt.value === null) return;
-      const delay = expiresAt.value - EXPIRY_MARGIN_MS - clock.now();
-      if (delay <= 0) {
-        logout(SESSION_EXPIRED);
-        return;
-      }
-      expiryTimer.schedule(Math.min(delay, MAX_TIMER_MS), checkExpiry);
+    /** Runs `callback` on `timer` at `at` (epoch ms), re-arming past what one timer can wait. */
+    function armAt(timer: RetryTimer, at: number, callback: () => void): void {
+      const delay = Math.max(at - clock.now(), 0);
+      if (delay > MAX_TIMER_MS) timer.schedule(MAX_TIMER_MS, () => armAt(timer, at, callback));
+      else timer.schedule(delay, callback);
+    }
+
+    /** The end of the current session: {@link EXPIRY_MARGIN_MS} before the token's `exp`. */
+    const deadline = () => (expiresAt.value ?? 0) - EXPIRY_MARGIN_MS;
+
+    function scheduleRefresh(at: number): void {
+      nextRefreshAt.value = at;
+      armAt(refreshTimer, at, () => void refresh());
+    }
+
+    /** Drops the waiting refresh and aborts the one in flight: the token they were for is gone. */
+    function cancelRefresh(): void {
+      refreshTimer.cancel();
+      nextRefreshAt.value = null;
+      refreshAbort?.abort();
+      refreshAbort = null;
+      refreshing.value = false;
+      refreshFailures = 0;
     }
 
     /**
-     * Takes a session (a login answer; later, a refreshed token). A session already within
-     * {@link EXPIRY_MARGIN_MS} of its end is refused as expired. Returns whether it was taken.
-     * A socket that is open sends the new token to the server (`{type:'auth'}`, metrics store).
+     * Takes a session (a login or refresh answer, or one restored from storage). A session
+     * already within {@link EXPIRY_MARGIN_MS} of its end is refused as expired. Returns whether
+     * it was taken. The token is refreshed {@link REFRESH_AT_FRACTION} of the way to that end;
+     * a socket that is open sends each new token to the server (`{type:'auth'}`, metrics store).
      */
     function setSession(session: LoginResponse): boolean {
       const expires = Date.parse(session.expiresAt);
-      if (!(expires - EXPIRY_MARGIN_MS > clock.now())) {
+      const now = clock.now();
+      if (!(expires - EXPIRY_MARGIN_MS > now)) {
         logout(SESSION_EXPIRED);
         return false;
       }
+      cancelRefresh();
       token.value = session.token;
       expiresAt.value = expires;
       user.value = session.user;
       reason.value = null;
       persist(session);
-      checkExpiry();
+      armAt(expiryTimer, deadline(), () => logout(SESSION_EXPIRED));
+      // The token's usable life runs from now, when the store took it, to the deadline.
+      scheduleRefresh(now + Math.floor(REFRESH_AT_FRACTION * (deadline() - now)));
       return true;
+    }
+
+    /**
+     * Trades the current token for a new one (`POST /api/auth/refresh`); the store does so by
+     * itself when it falls due. A refusal (401) ends the session with the server's reason; any
+     * other failure (no answer, a timeout, a 5xx) is retried per {@link REFRESH_RETRY} until the
+     * session's end, which stays the last resort. Resolves whether a new token was taken.
+     */
+    async function refresh(): Promise<boolean> {
+      const used = token.value;
+      if (used === null) return false;
+      refreshTimer.cancel();
+      nextRefreshAt.value = null;
+      refreshAbort?.abort();
+      const controller = new AbortController();
+      refreshAbort = controller;
+      refreshing.value = true;
+      // Still the refresh that matters: not aborted by a logout, a new session or a newer call.
+      const current = () => refreshAbort === controller && token.value === used;
+      try {
+        const session = await api.refresh({ signal: controller.signal });
+        return current() && setSession(session);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (error instanceof AuthError) {
+          rejectToken(used, error.reason);
+          return false;
+        }
+        if (current()) retryRefresh();
+        return false;
+      } finally {
+        if (refreshAbort === controller) {
+          refreshAbort = null;
+          refreshing.value = false;
+        }
+      }
+    }
+
+    function retryRefresh(): void {
+      refreshFailures += 1;
+      const at = clock.now() + backoffCeiling(refreshFailures, REFRESH_RETRY);
+      // Past the session's end there is nothing left to renew: the expiry timer ends it.
+      if (at < deadline()) scheduleRefresh(at);
     }
 
     /**
@@ -132,6 +225,7 @@ export function defineAuthStore(deps: AuthStoreDeps = {}) {
       expiresAt.value = null;
       user.value = null;
       expiryTimer.cancel();
+      cancelRefresh();
       persist(null);
       if (why === undefined) reason.value = null;
       else if (wasIn || reason.value === null) reason.value = why;
@@ -199,11 +293,14 @@ export function defineAuthStore(deps: AuthStoreDeps = {}) {
       user,
       reason,
       pending,
+      nextRefreshAt,
+      refreshing,
       isAuthenticated,
       login,
       logout,
       rejectToken,
       setSession,
+      refresh,
       checkSession,
     };
   });

@@ -36,7 +36,7 @@ export interface SeenSocket {
 
 /**
  * A small stand-in for the API on an ephemeral port, speaking the real protocol (SPEC §3, §5):
- * login, `me`, hosts, latest snapshots, history, and the socket — 1008 for a bad or expired
+ * login, `me`, refresh, hosts, latest snapshots, history, and the socket — 1008 for a bad or expired
  * token, the latest snapshots and a `hosts` message on connect, `resume` answered from the
  * snapshots it broadcast. `accepting = false` refuses upgrades, as a stopped API would.
  */
@@ -48,6 +48,12 @@ export interface TestApiServer {
   accepting: boolean;
   /** When set, every socket is closed 1008 with this reason, whatever REST thinks of its token. */
   socketRefusal: string | null;
+  /**
+   * What `POST /api/auth/refresh` answers for a token it honours (the default: a new session for
+   * an hour, the old token left valid as the API leaves it): a session, or `'drop'` to cut the
+   * connection unanswered, as an unreachable server would.
+   */
+  refresh: (token: string) => LoginResponse | 'drop';
   /** What `/api/history` answers (the default: every requested series empty). */
   history: (search: URLSearchParams) => HistoryResponse;
   readonly requests: SeenRequest[];
@@ -91,6 +97,7 @@ export async function startTestApiServer(): Promise<TestApiServer> {
     tokens,
     accepting: true,
     socketRefusal: null,
+    refresh: () => session(),
     history: (search) => ({
       host: search.get('host') ?? 'vm-web-01',
       from: Number(search.get('from')),
@@ -134,6 +141,13 @@ export async function startTestApiServer(): Promise<TestApiServer> {
     const refused = token === null ? 'authentication required' : refusal(token);
     if (refused !== null) {
       json(res, 401, { error: refused });
+      return;
+    }
+    // `token` is never null past the refusal; the check only tells the compiler so.
+    if (req.method === 'POST' && url.pathname === '/api/auth/refresh' && token !== null) {
+      const answer = server.refresh(token);
+      if (answer === 'drop') req.socket.destroy();
+      else json(res, 200, answer);
       return;
     }
     switch (url.pathname) {
