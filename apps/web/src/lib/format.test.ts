@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { NO_VALUE, formatBytes, formatDuration } from './format';
+import {
+  NO_VALUE,
+  formatByteRate,
+  formatBytes,
+  formatCount,
+  formatDecimal,
+  formatDuration,
+  formatMaybeBytes,
+  formatPercent,
+  formatRate,
+} from './format';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -80,5 +90,67 @@ describe('formatBytes', () => {
     expect(formatBytes(Number.NaN)).toBe(NO_VALUE);
     expect(formatBytes(Number.POSITIVE_INFINITY)).toBe(NO_VALUE);
     expect(formatBytes(Number.NEGATIVE_INFINITY)).toBe(NO_VALUE);
+  });
+});
+
+describe('formatCount and formatRate', () => {
+  it.each([
+    [0, '0', '0 /s'],
+    [0.5, '0.500', '0.500 /s'],
+    [12, '12.0', '12.0 /s'],
+    [350, '350', '350 /s'],
+    [999.4, '999', '999 /s'],
+    [999.96, '1.00 k', '1.00 k/s'],
+    [1843.6, '1.84 k', '1.84 k/s'],
+    [2.4e9, '2.40 G', '2.40 G/s'],
+    [1.5e18, '1.50 E', '1.50 E/s'],
+  ])('formats %s as %s and %s', (value, count, rate) => {
+    expect(formatCount(value)).toBe(count);
+    expect(formatRate(value)).toBe(rate);
+  });
+
+  it('names the unit counted when asked', () => {
+    expect(formatRate(12, 'pages')).toBe('12.0 pages/s');
+    expect(formatRate(1200, 'pages')).toBe('1.20 k pages/s');
+    expect(formatRate(0, 'pages')).toBe('0 pages/s');
+  });
+
+  it('keeps the sign and shows the placeholder for nothing', () => {
+    expect(formatCount(-1500)).toBe('-1.50 k');
+    for (const value of [null, undefined, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(formatCount(value)).toBe(NO_VALUE);
+      expect(formatRate(value)).toBe(NO_VALUE);
+    }
+  });
+});
+
+describe('formatByteRate, formatPercent, formatDecimal, formatMaybeBytes', () => {
+  it('writes bytes per second in binary units', () => {
+    expect(formatByteRate(0)).toBe('0 B/s');
+    expect(formatByteRate(1536)).toBe('1.50 KiB/s');
+    expect(formatByteRate(15234.5)).toBe('14.9 KiB/s');
+    expect(formatByteRate(null)).toBe(NO_VALUE);
+  });
+
+  it('writes percentages with a space before the sign and no -0', () => {
+    expect(formatPercent(12.345)).toBe('12.3 %');
+    expect(formatPercent(100)).toBe('100.0 %');
+    expect(formatPercent(49.6, 0)).toBe('50 %');
+    expect(formatPercent(-0.01)).toBe('0.0 %');
+    expect(formatPercent(undefined)).toBe(NO_VALUE);
+  });
+
+  it('writes ratios with fixed decimals', () => {
+    expect(formatDecimal(1.234)).toBe('1.23');
+    expect(formatDecimal(0.42)).toBe('0.42');
+    expect(formatDecimal(3.45, 1)).toBe('3.5');
+    expect(formatDecimal(-0.001)).toBe('0.00');
+    expect(formatDecimal(null)).toBe(NO_VALUE);
+  });
+
+  it('formats nullable byte counts', () => {
+    expect(formatMaybeBytes(1536)).toBe('1.50 KiB');
+    expect(formatMaybeBytes(null)).toBe(NO_VALUE);
+    expect(formatMaybeBytes(undefined)).toBe(NO_VALUE);
   });
 });

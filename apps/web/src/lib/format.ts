@@ -58,3 +58,76 @@ export function formatBytes(bytes: number): string {
   const sign = bytes < 0 && Number(text) !== 0 ? '-' : '';
   return `${sign}${text} ${BYTE_UNITS[unit]}`;
 }
+
+const SI_PREFIXES = ['', 'k', 'M', 'G', 'T', 'P', 'E'] as const;
+
+/** A number or nothing yet: what a collector's nullable field, or a missing snapshot, gives. */
+export type MaybeNumber = number | null | undefined;
+
+const missing = (value: MaybeNumber): value is null | undefined =>
+  typeof value !== 'number' || !Number.isFinite(value);
+
+/** `value` with three significant digits and an SI prefix: `[text, prefix]`. */
+function siParts(value: number): [string, string] {
+  const last = SI_PREFIXES.length - 1;
+  let scaled = Math.abs(value);
+  let prefix = 0;
+  while (scaled >= 1000 && prefix < last) {
+    scaled /= 1000;
+    prefix += 1;
+  }
+  let text = scaled === 0 ? '0' : threeDigits(scaled);
+  if (Number(text) >= 1000 && prefix < last) {
+    scaled /= 1000;
+    prefix += 1;
+    text = threeDigits(scaled);
+  }
+  const sign = value < 0 && Number(text) !== 0 ? '-' : '';
+  return [`${sign}${text}`, SI_PREFIXES[prefix]!];
+}
+
+/**
+ * A count with three significant digits and an SI prefix (1 k = 1000): `0`, `12.0`, `350`,
+ * `1.84 k`, `2.40 G`. Nothing (null, undefined, NaN, ±Infinity) gives {@link NO_VALUE}.
+ */
+export function formatCount(value: MaybeNumber): string {
+  if (missing(value)) return NO_VALUE;
+  const [text, prefix] = siParts(value);
+  return prefix === '' ? text : `${text} ${prefix}`;
+}
+
+/**
+ * Events per second: `0 /s`, `350 /s`, `1.84 k/s`; with a unit word, `12.0 pages/s`,
+ * `1.20 k pages/s`. Nothing gives {@link NO_VALUE}.
+ */
+export function formatRate(value: MaybeNumber, unit = ''): string {
+  if (missing(value)) return NO_VALUE;
+  const [text, prefix] = siParts(value);
+  if (unit === '') return `${text} ${prefix}/s`;
+  return prefix === '' ? `${text} ${unit}/s` : `${text} ${prefix} ${unit}/s`;
+}
+
+/** Bytes per second in binary units: `0 B/s`, `1.50 KiB/s`. Nothing gives {@link NO_VALUE}. */
+export function formatByteRate(value: MaybeNumber): string {
+  return missing(value) ? NO_VALUE : `${formatBytes(value)}/s`;
+}
+
+/** A percentage with `digits` decimals: `12.3 %`. Nothing gives {@link NO_VALUE}. */
+export function formatPercent(value: MaybeNumber, digits = 1): string {
+  if (missing(value)) return NO_VALUE;
+  const text = value.toFixed(digits);
+  // -0.0 (a rounding of a tiny negative) reads as a sign error.
+  return `${Number(text) === 0 ? (0).toFixed(digits) : text} %`;
+}
+
+/** A plain ratio or average with `digits` decimals (IPC, load): `1.23`. */
+export function formatDecimal(value: MaybeNumber, digits = 2): string {
+  if (missing(value)) return NO_VALUE;
+  const text = value.toFixed(digits);
+  return Number(text) === 0 ? (0).toFixed(digits) : text;
+}
+
+/** A byte count, or {@link NO_VALUE} for nothing: {@link formatBytes} for nullable fields. */
+export function formatMaybeBytes(value: MaybeNumber): string {
+  return missing(value) ? NO_VALUE : formatBytes(value);
+}
