@@ -13,12 +13,14 @@ declare module 'vue-router' {
   }
 }
 
-/** The app's routes; history joins with its issue. */
+/** The app's routes: every one but the login page needs a session. */
 export const router = createRouter({
   history: createWebHistory(import.meta.env.BASE_URL),
   routes: [
     { path: '/login', name: 'login', component: LoginView, meta: { public: true } },
     { path: '/', name: 'dashboard', component: DashboardView },
+    // Lazy: the history view's code loads with the route, not with the dashboard.
+    { path: '/history', name: 'history', component: () => import('./views/HistoryView.vue') },
     { path: '/:pathMatch(.*)*', redirect: { name: 'dashboard' } },
   ],
 });

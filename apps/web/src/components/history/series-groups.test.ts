@@ -1,0 +1,85 @@
+import { makeExampleSnapshot } from '@livestat/contracts/examples';
+import type { Snapshot } from '@livestat/contracts';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_GROUP_IDS,
+  OVERVIEW_GROUPS,
+  groupsForHost,
+  selectedGroups,
+  seriesPaths,
+} from './series-groups';
+
+function snapshotWith(interfaces: string[], devices: string[]): Snapshot {
+  const snapshot = makeExampleSnapshot() as Snapshot;
+  if (!snapshot.network.available || !snapshot.disk.available) throw new Error('example');
+  const nic = Object.values(snapshot.network.interfaces)[0]!;
+  const disk = Object.values(snapshot.disk.devices)[0]!;
+  snapshot.network.interfaces = Object.fromEntries(
+    interfaces.map((name) => [name, { ...nic, loopback: name === 'lo' }]),
+  );
+  snapshot.disk.devices = Object.fromEntries(devices.map((name) => [name, { ...disk }]));
+  return snapshot;
+}
+
+describe('series groups', () => {
+  it('offers one chart per dashboard panel, every one shown by default', () => {
+    expect(OVERVIEW_GROUPS.map((g) => g.label)).toEqual([
+      'CPU usage',
+      'Memory used',
+      'Network',
+      'Disk I/O',
+      'Paging',
+      'Perf IPC',
+    ]);
+    expect(DEFAULT_GROUP_IDS).toEqual(OVERVIEW_GROUPS.map((g) => g.id));
+    expect(seriesPaths(OVERVIEW_GROUPS)).toEqual([
+      'cpu.usagePercent',
+      'memory.usedPercent',
+      'network.rxBytesPerSec',
+      'network.txBytesPerSec',
+      'disk.readBytesPerSec',
+      'disk.writeBytesPerSec',
+      'bandwidth.pageInBytesPerSec',
+      'bandwidth.pageOutBytesPerSec',
+      'perf.ipc',
+    ]);
+  });
+
+  it('adds rx/tx per interface (not loopback) and read/write per device from a snapshot', () => {
+    const groups = groupsForHost(snapshotWith(['lo', 'eth1', 'eth0.100'], ['sda', 'nvme0n1']));
+    const extra = groups.slice(OVERVIEW_GROUPS.length);
+    expect(extra.map((g) => [g.section, g.id])).toEqual([
+      ['Interfaces', 'interface:eth0.100'],
+      ['Interfaces', 'interface:eth1'],
+      ['Devices', 'device:nvme0n1'],
+      ['Devices', 'device:sda'],
+    ]);
+    expect(extra[0]!.series.map((s) => s.path)).toEqual([
+      'network.interfaces.eth0.100.rxBytesPerSec',
+      'network.interfaces.eth0.100.txBytesPerSec',
+    ]);
+    expect(extra[2]!.series.map((s) => s.path)).toEqual([
+      'disk.devices.nvme0n1.readBytesPerSec',
+      'disk.devices.nvme0n1.writeBytesPerSec',
+    ]);
+  });
+
+  it('leaves out names the API cannot take in a series path', () => {
+    const groups = groupsForHost(snapshotWith(['bad name'], []));
+    expect(groups.map((g) => g.id)).not.toContain('interface:bad name');
+  });
+
+  it('offers only the overview without a snapshot, or when collectors are unavailable', () => {
+    expect(groupsForHost(undefined)).toEqual(OVERVIEW_GROUPS);
+    const snapshot = makeExampleSnapshot() as Snapshot;
+    snapshot.network = { available: false, error: 'no /proc/net/dev' };
+    snapshot.disk = { available: false, error: 'no /proc/diskstats' };
+    expect(groupsForHost(snapshot)).toEqual(OVERVIEW_GROUPS);
+  });
+
+  it('picks the selected groups in the order offered, ignoring unknown ids', () => {
+    expect(
+      selectedGroups(OVERVIEW_GROUPS, ['ipc', 'cpu', 'interface:gone']).map((g) => g.id),
+    ).toEqual(['cpu', 'ipc']);
+  });
+});

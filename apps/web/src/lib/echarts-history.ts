@@ -1,0 +1,8 @@
+import { DataZoomComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { use } from 'echarts/core';
+import './echarts';
+
+// What only the history charts draw — ECharts' tooltip (with its axis pointer), legend and data
+// zoom. Imported by the history chart alone, so these land in the lazy history route's chunk
+// and the dashboard route never downloads them (its legend and tooltip are HTML).
+use([TooltipComponent, LegendComponent, DataZoomComponent]);

@@ -1,0 +1,398 @@
+import { HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS } from '@livestat/contracts';
+import type { HistoryPoint, HistoryResponse } from '@livestat/contracts';
+import type { LineSeriesOption } from 'echarts/charts';
+import type {
+  DataZoomComponentOption,
+  GridComponentOption,
+  LegendComponentOption,
+  TooltipComponentOption,
+} from 'echarts/components';
+import type { ComposeOption } from 'echarts/core';
+import { escapeHtml, formatAxisValue, formatValue } from './chart-options';
+import type { Unit } from './chart-options';
+
+/** A time range in epoch ms, `from` before `to`. */
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** The history view's range presets (SPEC §4), each ending now. */
+export const HISTORY_PRESETS = [
+  { id: '1h', label: '1 h', ms: HOUR },
+  { id: '6h', label: '6 h', ms: 6 * HOUR },
+  { id: '24h', label: '24 h', ms: 24 * HOUR },
+  { id: '7d', label: '7 d', ms: 7 * 24 * HOUR },
+] as const;
+/** One of {@link HISTORY_PRESETS}. */
+export type HistoryPresetId = (typeof HISTORY_PRESETS)[number]['id'];
+
+/** The preset's range, ending at `now`. */
+export function presetRange(id: HistoryPresetId, now: number): TimeRange {
+  const preset = HISTORY_PRESETS.find((p) => p.id === id) ?? HISTORY_PRESETS[0];
+  return { from: now - preset.ms, to: now };
+}
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** Epoch ms as a `datetime-local` input's value (local time, to the minute). */
+export function toLocalInput(ms: number): string {
+  const d = new Date(ms);
+  return (
+    `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` +
+    `T${pad(d.getHours())}:${pad(d.getMinutes())}`
+  );
+}
+
+const LOCAL_INPUT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/;
+
+/**
+ * A `datetime-local` value (local time) as epoch ms; NaN when it is not one, including dates
+ * that do not exist (`2025-02-30T10:00`).
+ */
+export function fromLocalInput(text: string): number {
+  const match = LOCAL_INPUT.exec(text.trim());
+  if (!match) return NaN;
+  const [y, mo, d, h, mi, s] = match.slice(1, 7).map((part) => Number(part ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  // `.5` is 500 ms, not 5.
+  const ms = match[7] === undefined ? 0 : Number(match[7].padEnd(3, '0'));
+  const date = new Date(y, mo - 1, d, h, mi, s, ms);
+  // Date rolls an impossible day or time over into the next; refuse it instead.
+  if (date.getFullYear() !== y || date.getMonth() !== mo - 1 || date.getDate() !== d) return NaN;
+  if (h > 23 || mi > 59 || s > 59) return NaN;
+  return date.getTime();
+}
+
+/** A custom range as typed: the range, or why it is not one (shown beside the inputs). */
+export type CustomRangeResult = { ok: true; range: TimeRange } | { ok: false; error: string };
+
+/** Checks the two `datetime-local` values of a custom range: both valid, start before end. */
+export function parseCustomRange(fromText: string, toText: string, now: number): CustomRangeResult {
+  if (fromText.trim() === '' || toText.trim() === '') {
+    return { ok: false, error: 'Enter both a start and an end time.' };
+  }
+  const from = fromLocalInput(fromText);
+  if (Number.isNaN(from)) return { ok: false, error: 'The start is not a valid date and time.' };
+  const to = fromLocalInput(toText);
+  if (Number.isNaN(to)) return { ok: false, error: 'The end is not a valid date and time.' };
+  if (!(from < to)) return { ok: false, error: 'The start must be before the end.' };
+  if (from >= now) return { ok: false, error: 'The range starts in the future: nothing to show.' };
+  return { ok: true, range: { from, to } };
+}
+
+/** The fewest buckets asked for, however narrow the chart. */
+export const MIN_HISTORY_POINTS = 50;
+
+/**
+ * Buckets to ask for on a chart `widthPx` wide: about one per pixel, within
+ * [{@link MIN_HISTORY_POINTS}, HISTORY_MAX_POINTS]; the API's default when the width is unknown.
+ */
+export function pointsFor(widthPx: number): number {
+  if (!(widthPx > 0) || !Number.isFinite(widthPx)) return HISTORY_DEFAULT_POINTS;
+  return Math.min(HISTORY_MAX_POINTS, Math.max(MIN_HISTORY_POINTS, Math.round(widthPx)));
+}
+
+/** The narrowest range a zoom reaches (less holds too few samples to be worth a request). */
+export const MIN_ZOOM_SPAN_MS = MINUTE;
+
+/** A dataZoom window as percentages (0–100) of the base range. */
+export interface ZoomPercent {
+  start: number;
+  end: number;
+}
+
+const FULL_EPSILON = 1e-6;
+
+/**
+ * The range a zoom window shows inside `base`, in whole ms: `base` itself when the window is
+ * the whole of it, and never narrower than {@link MIN_ZOOM_SPAN_MS} (or `base`, if shorter).
+ */
+export function zoomedRange(base: TimeRange, zoom: ZoomPercent): TimeRange {
+  const start = Math.min(100, Math.max(0, Math.min(zoom.start, zoom.end)));
+  const end = Math.min(100, Math.max(0, Math.max(zoom.start, zoom.end)));
+  if (start <= FULL_EPSILON && end >= 100 - FULL_EPSILON) return { ...base };
+  const span = base.to - base.from;
+  let from = Math.round(base.from + (span * start) / 100);
+  let to = Math.round(base.from + (span * end) / 100);
+  const minSpan = Math.min(MIN_ZOOM_SPAN_MS, span);
+  if (to - from < minSpan) {
+    const middle = (from + to) / 2;
+    from = Math.round(Math.min(base.to - minSpan, Math.max(base.from, middle - minSpan / 2)));
+    to = from + minSpan;
+  }
+  return { from, to };
+}
+
+/** Where `visible` sits inside `base`, as a dataZoom window. */
+export function zoomPercent(base: TimeRange, visible: TimeRange): ZoomPercent {
+  const span = base.to - base.from;
+  if (!(span > 0)) return { start: 0, end: 100 };
+  const clamp = (value: number) => Math.min(100, Math.max(0, value));
+  return {
+    start: clamp(((visible.from - base.from) / span) * 100),
+    end: clamp(((visible.to - base.from) / span) * 100),
+  };
+}
+
+/** Whether `visible` is narrower than `base` (a zoom to reset). */
+export function isZoomed(base: TimeRange, visible: TimeRange): boolean {
+  return visible.from > base.from || visible.to < base.to;
+}
+
+/** Whether two ranges are the same to the millisecond. */
+export function sameRange(a: TimeRange | undefined, b: TimeRange | undefined): boolean {
+  return a !== undefined && b !== undefined && a.from === b.from && a.to === b.to;
+}
+
+/** How long zooming must pause before the zoomed range is fetched at finer resolution. */
+export const ZOOM_REFETCH_DELAY_MS = 300;
+
+/**
+ * The window of an ECharts `datazoom` event: a slider's `{start, end}`, or the first of an
+ * inside zoom's `batch`. Null for anything else.
+ */
+export function zoomFromEvent(payload: unknown): ZoomPercent | null {
+  if (payload === null || typeof payload !== 'object') return null;
+  const record = payload as { start?: unknown; end?: unknown; batch?: unknown };
+  const source =
+    Array.isArray(record.batch) && record.batch.length > 0
+      ? (record.batch[0] as { start?: unknown; end?: unknown })
+      : record;
+  const { start, end } = source;
+  if (typeof start !== 'number' || typeof end !== 'number') return null;
+  if (!Number.isFinite(start) || !Number.isFinite(end)) return null;
+  return { start, end };
+}
+
+/** One charted series: a path the history API answers, and its short label. */
+export interface HistorySeriesDef {
+  path: string;
+  label: string;
+}
+
+/** Series charted together: one chart, one unit. */
+export interface SeriesGroup {
+  id: string;
+  label: string;
+  unit: Unit;
+  series: readonly HistorySeriesDef[];
+}
+
+const BUCKET_UNITS = [
+  { ms: 24 * HOUR, unit: 'd' },
+  { ms: HOUR, unit: 'h' },
+  { ms: MINUTE, unit: 'min' },
+  { ms: 1000, unit: 's' },
+] as const;
+
+/** A bucket width in its largest whole-ish unit: `500 ms`, `10 s`, `5 min`, `1.5 h`, `7 d`. */
+export function formatBucket(ms: number): string {
+  for (const { ms: size, unit } of BUCKET_UNITS) {
+    if (ms >= size) return `${Number((ms / size).toFixed(1))} ${unit}`;
+  }
+  return `${Math.round(ms)} ms`;
+}
+
+/** Whether any bucket of the given series holds a value. */
+export function hasData(response: HistoryResponse, paths: readonly string[]): boolean {
+  return paths.some((path) => (response.series[path] ?? []).some((point) => point[1] !== null));
+}
+
+/** The ECharts option type of a history chart: only what lib/echarts registers. */
+export type HistoryChartOption = ComposeOption<
+  | LineSeriesOption
+  | GridComponentOption
+  | TooltipComponentOption
+  | LegendComponentOption
+  | DataZoomComponentOption
+>;
+
+/** The ids a history chart gives the three series drawing one history series. */
+export const seriesIds = (path: string) =>
+  ({ avg: `${path}:avg`, min: `${path}:min`, band: `${path}:band` }) as const;
+
+interface TooltipParam {
+  seriesId?: string;
+  marker?: unknown;
+  value?: unknown;
+  axisValue?: unknown;
+}
+
+/**
+ * A history chart's tooltip: the bucket's time, then per series `avg (min – max)` with units.
+ * Reads the avg series' items `[time, avg, min, max]`; the band's helper series are skipped.
+ */
+export function historyTooltip(group: SeriesGroup, params: unknown): string {
+  const list = (Array.isArray(params) ? params : [params]) as TooltipParam[];
+  const rows: string[] = [];
+  let time: number | undefined;
+  for (const def of group.series) {
+    const param = list.find((p) => p?.seriesId === seriesIds(def.path).avg);
+    if (!param || !Array.isArray(param.value)) continue;
+    const [t, avg, min, max] = param.value as (number | null)[];
+    if (typeof t === 'number') time ??= t;
+    const marker = typeof param.marker === 'string' ? param.marker : '';
+    const values =
+      avg === null || avg === undefined
+        ? 'no data'
+        : `<b>${formatValue(group.unit, avg)}</b> (${formatValue(group.unit, min)} – ${formatValue(group.unit, max)})`;
+    rows.push(`<div>${marker}${escapeHtml(def.label)}: ${values}</div>`);
+  }
+  if (time === undefined && typeof list[0]?.axisValue === 'number') time = list[0].axisValue;
+  if (rows.length === 0) rows.push('<div>no data</div>');
+  const head =
+    time === undefined ? '' : `<div>${escapeHtml(new Date(time).toLocaleString())}</div>`;
+  return `${head}${rows.join('')}<div style="opacity:.7">avg (min – max)</div>`;
+}
+
+/** What one chart draws: a group of series from a history answer, inside `base`, zoomed to `visible`. */
+export interface HistoryChartInput {
+  group: SeriesGroup;
+  response: HistoryResponse;
+  base: TimeRange;
+  visible: TimeRange;
+  /**
+   * A touch screen: a one-finger drag scrolls the page instead of panning the chart (which
+   * would trap the page under a finger); pinch and the slider still zoom.
+   */
+  touch?: boolean;
+}
+
+const spread = (point: HistoryPoint): number | null =>
+  point[2] === null || point[3] === null ? null : point[3] - point[2];
+
+/**
+ * The ECharts option of one history chart. Each history series is three line series sharing
+ * its name, so the legend toggles all three and ECharts gives them one palette colour (it picks
+ * colours by series name): the average line, and a min–max band drawn the standard way, `min`
+ * as an invisible base with `max − min` stacked on it and filled. Empty buckets are nulls, drawn
+ * as gaps. The x axis spans `base` and the dataZoom window is `visible`, so the slider shows
+ * where the zoom sits in the whole range. Colours come from the registered chart theme.
+ */
+export function historyChartOption(input: HistoryChartInput): HistoryChartOption {
+  const { group, response, base, visible, touch = false } = input;
+  const zoom = zoomPercent(base, visible);
+  const minValueSpan = Math.min(MIN_ZOOM_SPAN_MS, base.to - base.from);
+  const legend = group.series.length > 1;
+  const series: LineSeriesOption[] = [];
+  for (const def of group.series) {
+    const points = response.series[def.path] ?? [];
+    const ids = seriesIds(def.path);
+    const common = {
+      type: 'line' as const,
+      name: def.label,
+      showSymbol: false,
+      symbol: 'none',
+      connectNulls: false,
+    };
+    const helper = {
+      ...common,
+      z: 1,
+      stack: `band:${def.path}`,
+      // Stack whatever the signs: the band is max − min on min, always.
+      stackStrategy: 'all' as const,
+      silent: true,
+      lineStyle: { opacity: 0 },
+      emphasis: { disabled: true },
+    };
+    // The average first: the legend draws its icon from the first series of a name.
+    series.push(
+      {
+        ...common,
+        id: ids.avg,
+        z: 3,
+        lineStyle: { width: 1.5 },
+        emphasis: { disabled: true },
+        // Min and max ride along for the tooltip; the line plots [time, avg].
+        data: points.map((p) => [p[0], p[1], p[2], p[3]]),
+        encode: { x: 0, y: 1 },
+      },
+      { ...helper, id: ids.min, data: points.map((p) => [p[0], p[2]]) },
+      {
+        ...helper,
+        id: ids.band,
+        areaStyle: { opacity: 0.2 },
+        data: points.map((p) => [p[0], spread(p)]),
+      },
+    );
+  }
+
+  return {
+    animation: false,
+    grid: {
+      left: 4,
+      // Room for half the last time label, which centres on the axis end.
+      right: 20,
+      top: legend ? 32 : 10,
+      bottom: 40,
+      outerBoundsMode: 'same',
+      outerBoundsContain: 'axisLabel',
+    },
+    legend: {
+      show: legend,
+      type: 'scroll',
+      data: group.series.map((def) => def.label),
+      top: 0,
+      left: 0,
+      right: 0,
+      itemWidth: 14,
+      itemHeight: 8,
+      textStyle: { fontSize: 11 },
+    },
+    tooltip: {
+      trigger: 'axis',
+      confine: true,
+      axisPointer: { type: 'line', animation: false },
+      formatter: ((params: unknown) =>
+        historyTooltip(group, params)) as TooltipComponentOption['formatter'],
+    },
+    xAxis: {
+      type: 'time',
+      min: base.from,
+      max: base.to,
+      axisLabel: { hideOverlap: true, fontSize: 11 },
+      splitLine: { show: false },
+    },
+    yAxis: {
+      type: 'value',
+      min: 0,
+      // A share of a whole: the axis stops at the whole, as the live panels' do.
+      ...(group.unit === 'percent' ? { max: 100, interval: 25 } : { splitNumber: 3 }),
+      axisLabel: { fontSize: 11, formatter: (v: number) => formatAxisValue(group.unit, v) },
+    },
+    dataZoom: [
+      // 'none': the data is already the visible range's; filtering would cut lines at the edges.
+      {
+        type: 'inside',
+        xAxisIndex: 0,
+        ...zoom,
+        minValueSpan,
+        filterMode: 'none',
+        moveOnMouseMove: !touch,
+        preventDefaultMouseMove: !touch,
+      },
+      {
+        type: 'slider',
+        xAxisIndex: 0,
+        ...zoom,
+        minValueSpan,
+        filterMode: 'none',
+        height: 18,
+        bottom: 6,
+        // Its shadow would draw only the zoomed data across the whole range: misleading.
+        showDataShadow: false,
+      },
+    ],
+    series,
+  };
+}
