@@ -37,7 +37,13 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    files: ['**/cli/**/*.ts', 'bench/**/*.{ts,js,mjs}', '**/*.test.ts', '**/test/**/*.ts'],
+    files: [
+      '**/cli/**/*.ts',
+      'bench/**/*.{ts,js,mjs}',
+      '**/*.test.ts',
+      '**/test/**/*.ts',
+      '**/e2e/**/*.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
   prettier,

@@ -45,7 +45,8 @@ export default defineConfig(({ mode }) => {
     server: { host: '127.0.0.1', port: 5173, strictPort: true, proxy },
     preview: { host: '127.0.0.1', port: 4173, strictPort: true, proxy },
     test: {
-      include: ['src/**/*.test.ts'],
+      // e2e/: Chromium against the real API (playwright-core; see e2e/harness.ts).
+      include: ['src/**/*.test.ts', 'e2e/**/*.test.ts'],
       environment: 'node',
     },
   };

@@ -1,0 +1,333 @@
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTcpProxy, type TcpProxy } from '../../api/test/tcp-proxy';
+import {
+  browserAvailable,
+  buildSpa,
+  launchBrowser,
+  signToken,
+  startApi,
+  type ApiProcess,
+} from './harness';
+
+/** Where the screenshots go (ignored by git); CI keeps them as artefacts of a failure. */
+const SHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
+const JWT_SECRET = 'browser-tests-secret-0123456789abcdef0123456789';
+const PASSWORD = 'browser-test-password';
+const PANELS = ['cpu', 'memory', 'network', 'disk', 'perf', 'bandwidth'];
+const INTERVAL_MS = 1000;
+
+const run = browserAvailable() ? describe : describe.skip;
+
+/** Waits until the element's trimmed text matches; the error names what was last seen. */
+async function waitForText(
+  target: Page,
+  selector: string,
+  pattern: RegExp,
+  timeout: number,
+): Promise<void> {
+  try {
+    await target.waitForFunction(
+      ({ selector, source, flags }) =>
+        new RegExp(source, flags).test(document.querySelector(selector)?.textContent?.trim() ?? ''),
+      { selector, source: pattern.source, flags: pattern.flags },
+      { timeout, polling: 100 },
+    );
+  } catch (error) {
+    const seen = await target.textContent(selector).catch(() => null);
+    throw new Error(`${selector} never matched ${pattern} (last: ${JSON.stringify(seen)})`, {
+      cause: error,
+    });
+  }
+}
+
+run('the dashboard in Chromium, against the real API', () => {
+  let spa: Awaited<ReturnType<typeof buildSpa>>;
+  let dataDir = '';
+  let api: ApiProcess;
+  let proxy: TcpProxy;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  /** The page's origin: through a proxy the tests can take away without stopping the API. */
+  let base = '';
+  /** Console errors and page errors outside the deliberate outages. */
+  const errors: string[] = [];
+  let expectingNetworkErrors = false;
+
+  function watchConsole(target: Page): void {
+    target.on('console', (message: ConsoleMessage) => {
+      if (message.type() !== 'error') return;
+      // While the tests hold the server away the browser reports the refused socket and
+      // fetches itself: those are the outage, not a defect.
+      if (expectingNetworkErrors) return;
+      errors.push(`console: ${message.text()}`);
+    });
+    target.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  }
+
+  const BADGE = '[data-testid="connection-badge"]';
+
+  /** The selected host's live points of one series, from the page's own store. */
+  function livePoints(series: string): Promise<[number, number][]> {
+    return page.evaluate(
+      (name) => window.livestat.metrics.series.get(name)?.toPoints() ?? [],
+      series,
+    );
+  }
+
+  /**
+   * Holes the chart would show from `from` on: consecutive points more than 2.5 intervals
+   * apart, where the live chart breaks its line (a late tick is not a hole).
+   */
+  function gapsSince(points: [number, number][], from: number): [number, number][] {
+    const times = points.map(([t]) => t).filter((t) => t >= from);
+    const gaps: [number, number][] = [];
+    for (let i = 1; i < times.length; i += 1) {
+      if (times[i]! - times[i - 1]! > 2.5 * INTERVAL_MS) gaps.push([times[i - 1]!, times[i]!]);
+    }
+    return gaps;
+  }
+
+  async function session(): Promise<string> {
+    return page.evaluate(() => localStorage.getItem('livestat.session') ?? '');
+  }
+
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    spa = await buildSpa();
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'livestat-e2e-'));
+    api = await startApi({
+      dataDir,
+      webDistDir: spa.dir,
+      jwtSecret: JWT_SECRET,
+      adminPassword: PASSWORD,
+    });
+    proxy = await startTcpProxy({ targetHost: '127.0.0.1', targetPort: api.port });
+    base = `http://127.0.0.1:${proxy.port}`;
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    watchConsole(page);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await proxy?.close();
+    await api?.stop();
+    await spa?.remove();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('sends a visitor to the login page, logs in, and fills six panels within 3 s', async () => {
+    await page.goto(`${base}/`);
+    await page.waitForURL(/\/login/);
+    await page.fill('#login-username', 'admin');
+    await page.fill('#login-password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL((url) => url.pathname === '/');
+    await page.waitForFunction(
+      (names) =>
+        names.every((name) =>
+          [...document.querySelectorAll(`[data-panel="${name}"] [data-value]`)].some(
+            (el) => (el.textContent ?? '').trim() !== '' && el.textContent?.trim() !== '—',
+          ),
+        ),
+      PANELS,
+      { timeout: 3000 },
+    );
+    expect(await page.textContent(BADGE)).toBe('Connected');
+    for (const name of PANELS) {
+      expect(await page.locator(`[data-panel="${name}"] .chart canvas`).count(), name).toBe(1);
+    }
+  });
+
+  it('shows why the perf panel has no hardware counters, as the server says', async () => {
+    const latest = await page.evaluate(
+      async (raw) => {
+        const { token } = JSON.parse(raw) as { token: string };
+        const res = await fetch('/api/snapshots/latest', {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return (await res.json()) as {
+          snapshots: {
+            perf: { hardwareAvailable?: boolean; hardwareUnavailableReason?: string };
+          }[];
+        };
+      },
+      await session(),
+    );
+    const perf = latest.snapshots[0]!.perf;
+    if (perf.hardwareAvailable === false) {
+      expect(await page.textContent('[data-testid="perf-hw-unavailable"]')).toBe(
+        `Hardware performance counters unavailable — ${perf.hardwareUnavailableReason}`,
+      );
+    } else {
+      // A machine with a PMU: the IPC figure instead of the notice.
+      expect(await page.getByTestId('perf-hw-unavailable').count()).toBe(0);
+    }
+  });
+
+  it('keeps the chart whole across a lost connection: countdown, then Connected, no gap', async () => {
+    await page.waitForTimeout(3000);
+    const before = Date.now();
+    expectingNetworkErrors = true;
+    await proxy.down('refuse');
+    await waitForText(page, BADGE, /^Reconnecting in \d+ s — attempt \d+\/10$/, 10_000);
+    // The last data stays on screen, marked stale.
+    await page.waitForSelector('.panels.stale', { timeout: 5000 });
+    await page.waitForTimeout(5000);
+    await proxy.up();
+    await waitForText(page, BADGE, /^Connected$/, 40_000);
+    expectingNetworkErrors = false;
+    await page.waitForTimeout(2500);
+    const points = await livePoints('cpu.usagePercent');
+    // resume filled the outage: one point a second from before it until now.
+    expect(points.at(-1)![0]).toBeGreaterThan(Date.now() - 3000);
+    expect(gapsSince(points, before - 2000)).toEqual([]);
+  }, 90_000);
+
+  it('reconnects by itself when the API is stopped and started again', async () => {
+    const port = api.port;
+    expectingNetworkErrors = true;
+    const stoppedAt = Date.now();
+    expect(await api.stop()).toBe(0);
+    await waitForText(page, BADGE, /^Reconnecting in \d+ s — attempt \d+\/10$/, 10_000);
+    api = await startApi({
+      port,
+      dataDir,
+      webDistDir: spa.dir,
+      jwtSecret: JWT_SECRET,
+      adminPassword: PASSWORD,
+    });
+    const restartedAt = Date.now();
+    await waitForText(page, BADGE, /^Connected$/, 45_000);
+    expectingNetworkErrors = false;
+    await page.waitForTimeout(3000);
+    const points = await livePoints('cpu.usagePercent');
+    // Data from before the stop is still on screen, new data arrives, and the only hole is
+    // the time no API was sampling.
+    expect(points.some(([t]) => t < stoppedAt - 2000)).toBe(true);
+    expect(points.at(-1)![0]).toBeGreaterThan(Date.now() - 3000);
+    const outside = gapsSince(points, stoppedAt - 60_000)
+      .filter(
+        ([from, to]) => from < stoppedAt - 3 * INTERVAL_MS || to > restartedAt + 3 * INTERVAL_MS,
+      )
+      .map(([from, to]) => `${new Date(from).toISOString()} → ${new Date(to).toISOString()}`);
+    expect(
+      outside,
+      `stopped ${new Date(stoppedAt).toISOString()}, restarted ${new Date(restartedAt).toISOString()}`,
+    ).toEqual([]);
+  }, 150_000);
+
+  it('opens the history view and downloads what it shows as CSV', async () => {
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.waitForURL(/\/history/);
+    await page.locator('[data-view="history"] .chart canvas').first().waitFor({ timeout: 10_000 });
+    await page.click('[data-preset="1h"]');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-action="csv"]'),
+    ]);
+    const file = await download.path();
+    const { readFile } = await import('node:fs/promises');
+    const csv = await readFile(file, 'utf8');
+    expect(csv.split(/\r?\n/)[0]).toMatch(/^time,/);
+    expect(csv.split(/\r?\n/).filter(Boolean).length).toBeGreaterThan(1);
+    await page.getByRole('link', { name: 'Live' }).click();
+    await page.waitForURL((url) => url.pathname === '/');
+  }, 60_000);
+
+  it('fits 375 px with no sideways scroll, in light and dark', async () => {
+    const narrow = await browser.newContext({
+      viewport: { width: 375, height: 812 },
+      deviceScaleFactor: 2,
+    });
+    const raw = await session();
+    await narrow.addInitScript((value) => localStorage.setItem('livestat.session', value), raw);
+    const phone = await narrow.newPage();
+    watchConsole(phone);
+    try {
+      for (const scheme of ['light', 'dark'] as const) {
+        await phone.emulateMedia({ colorScheme: scheme });
+        await phone.goto(`${base}/`);
+        await phone.locator('[data-panel="cpu"] .chart canvas').waitFor();
+        await phone.waitForTimeout(1500);
+        const widths = await phone.evaluate(() => ({
+          scroll: document.documentElement.scrollWidth,
+          client: document.documentElement.clientWidth,
+        }));
+        expect(widths.scroll, scheme).toBeLessThanOrEqual(widths.client);
+        await phone.screenshot({
+          path: path.join(SHOTS, `dashboard-375-${scheme}.png`),
+          fullPage: true,
+        });
+      }
+      const background = await phone.evaluate(
+        () => getComputedStyle(document.body).backgroundColor,
+      );
+      expect(background).not.toBe('rgb(245, 247, 250)');
+      await phone.goto(`${base}/history`);
+      await phone.locator('[data-view="history"] .chart').first().waitFor();
+      const history = await phone.evaluate(
+        () => document.documentElement.scrollWidth <= document.documentElement.clientWidth,
+      );
+      expect(history).toBe(true);
+    } finally {
+      await narrow.close();
+    }
+  }, 60_000);
+
+  it('sends a bad or an expired token back to the login page with the reason', async () => {
+    const user = { id: 1, username: 'admin', role: 'admin' };
+    const now = Math.floor(Date.now() / 1000);
+    const cases = [
+      {
+        token: signToken(
+          { sub: '1', username: 'admin', role: 'admin', iat: now, exp: now + 3600 },
+          'x'.repeat(40),
+        ),
+        reason: 'Authentication failed',
+      },
+      {
+        token: signToken(
+          { sub: '1', username: 'admin', role: 'admin', iat: now - 7200, exp: now - 600 },
+          JWT_SECRET,
+        ),
+        reason: 'Session expired',
+      },
+    ];
+    for (const { token, reason } of cases) {
+      const fresh = await browser.newContext();
+      // The stored session claims an hour left: only the server can tell it is no good.
+      const stored = JSON.stringify({
+        token,
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        user,
+      });
+      await fresh.addInitScript((value) => {
+        if (!sessionStorage.getItem('seeded')) {
+          sessionStorage.setItem('seeded', '1');
+          localStorage.setItem('livestat.session', value);
+        }
+      }, stored);
+      const tab = await fresh.newPage();
+      try {
+        await tab.goto(`${base}/`);
+        await tab.waitForURL(/\/login/, { timeout: 10_000 });
+        await waitForText(tab, '#login-reason', new RegExp(`^${reason}$`), 10_000);
+        expect(await tab.evaluate(() => localStorage.getItem('livestat.session'))).toBeNull();
+      } finally {
+        await fresh.close();
+      }
+    }
+  }, 60_000);
+
+  it('logged no console errors outside the deliberate outages', () => {
+    expect(errors).toEqual([]);
+  });
+});
