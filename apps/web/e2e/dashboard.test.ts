@@ -270,7 +270,15 @@ run('the dashboard in Chromium, against the real API', () => {
       const background = await phone.evaluate(
         () => getComputedStyle(document.body).backgroundColor,
       );
-      expect(background).not.toBe('rgb(245, 247, 250)');
+      expect(background).toBe('rgb(15, 20, 27)');
+      // The toggle's choice wins over the system's dark scheme, and is kept.
+      await phone.click('[data-theme-choice="light"]');
+      const forced = () => phone.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(await forced()).toBe('rgb(245, 247, 250)');
+      await phone.reload();
+      expect(await forced()).toBe('rgb(245, 247, 250)');
+      await phone.click('[data-theme-choice="system"]');
+      expect(await forced()).toBe('rgb(15, 20, 27)');
       await phone.goto(`${base}/history`);
       await phone.locator('[data-view="history"] .chart').first().waitFor();
       const history = await phone.evaluate(
