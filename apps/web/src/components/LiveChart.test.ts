@@ -40,15 +40,20 @@ const spec = {
  * vue-echarts' component in place of the canvas chart: its props are what the chart is given,
  * and one pixel is one second from T0 on both axes' conversions, over a 600 px wide grid.
  */
+/** Every `setOption` the chart made on the stub, in order. */
+let setOptionCalls: [LiveChartOption, Record<string, unknown>][] = [];
+
 const EchartsStub = defineComponent({
   name: 'EchartsStub',
   props: {
     option: { type: Object, default: undefined },
-    updateOptions: { type: Object, default: undefined },
+    manualUpdate: Boolean,
     autoresize: Boolean,
   },
   setup(_, { expose }) {
     expose({
+      setOption: (option: LiveChartOption, settings: Record<string, unknown>) =>
+        setOptionCalls.push([option, settings]),
       containPixel: (_finder: unknown, [x]: number[]) => x! >= 0 && x! <= 600,
       convertFromPixel: (_finder: unknown, [x, y]: number[]) => [T0 + x! * 1000, y],
       convertToPixel: (_finder: unknown, [t]: number[]) => [(t! - T0) / 1000, 0],
@@ -78,7 +83,10 @@ const optionOf = (wrapper: ReturnType<typeof mountChart>) =>
   wrapper.findComponent(EchartsStub).props('option') as LiveChartOption;
 
 describe('LiveChart', () => {
-  beforeEach(() => setActivePinia(createPinia()));
+  beforeEach(() => {
+    setActivePinia(createPinia());
+    setOptionCalls = [];
+  });
 
   it('shows the store window of its lines, and a waiting note while it is empty', async () => {
     const metrics = useMetricsStore();
@@ -118,12 +126,46 @@ describe('LiveChart', () => {
     expect(second.xAxis).toMatchObject({ min: T0 + 5000 - 5 * 60_000, max: T0 + 5000 });
   });
 
-  it('merges updates into the chart, replacing only its lines, lazily', () => {
+  it('sends ECharts only the data and the x range on a tick, the whole option on a line change', async () => {
+    const metrics = useMetricsStore();
+    feed(metrics, 0, 1);
     const wrapper = mountChart();
+    await nextTick();
     const chart = wrapper.findComponent(EchartsStub);
-    expect(chart.props('updateOptions')).toEqual({ replaceMerge: ['series'], lazyUpdate: true });
+    expect(chart.props('manualUpdate')).toBe(true);
     expect(chart.props('autoresize')).toBe(true);
     expect(optionOf(wrapper).animation).toBe(false);
+    // The first update is whole, its lines replacing any others.
+    expect(setOptionCalls).toHaveLength(1);
+    expect(setOptionCalls[0]![1]).toEqual({ replaceMerge: ['series'], lazyUpdate: true });
+    expect(setOptionCalls[0]![0]).toBe(optionOf(wrapper));
+
+    feed(metrics, 2);
+    await nextTick();
+    expect(setOptionCalls).toHaveLength(2);
+    const [tick, settings] = setOptionCalls[1]!;
+    expect(settings).toEqual({ lazyUpdate: true });
+    expect(Object.keys(tick).sort()).toEqual(['series', 'xAxis']);
+    expect(tick.xAxis).toEqual({ min: T0 + 2000 - 5 * 60_000, max: T0 + 2000 });
+    expect(tick.series).toEqual([
+      {
+        id: 'cpu.usagePercent',
+        data: [
+          [T0, 0],
+          [T0 + 1000, 1],
+          [T0 + 2000, 2],
+        ],
+      },
+      { id: 'cpu.userPercent', data: expect.any(Array) },
+    ]);
+
+    // Hiding a line changes the lines: the whole option again, the hidden one dropped.
+    await wrapper.findAll('.legend button')[0]!.trigger('click');
+    await nextTick();
+    const [whole, replace] = setOptionCalls.at(-1)!;
+    expect(replace).toEqual({ replaceMerge: ['series'], lazyUpdate: true });
+    expect((whole.series as LineSeriesOption[]).map((s) => s.id)).toEqual(['cpu.userPercent']);
+    expect(whole.grid).toBeDefined();
   });
 
   it('follows the live window the store is set to', async () => {

@@ -7,12 +7,13 @@ import { nextTick } from 'vue';
 import { NO_VALUE } from '../lib/format';
 import { useMetricsStore } from '../stores/metrics';
 import DashboardView from '../views/DashboardView.vue';
+import { EchartsStub } from '../test/echarts-stub';
 
 const PANELS = ['cpu', 'memory', 'network', 'disk', 'perf', 'bandwidth'];
 
 // No session in these tests, so the store never opens a socket; the API status card polls
 // the network and the canvas chart needs a real canvas, so both are stubbed.
-const global = { stubs: { Echarts: true, HealthCard: true } };
+const global = { stubs: { Echarts: EchartsStub, HealthCard: true } };
 
 function withSnapshot() {
   const metrics = useMetricsStore();

@@ -28,7 +28,7 @@ const T0 = Date.UTC(2025, 2, 14, 9, 0, 0);
 const PALETTE = ['#111111', '#222222', '#333333'];
 
 function ring(times: number[], value = (i: number) => i): SeriesRing {
-  const r = new SeriesRing(64);
+  const r = new SeriesRing(Math.max(64, times.length));
   times.forEach((t, i) => r.add(T0 + t, value(i)));
   return r;
 }
@@ -51,6 +51,43 @@ function liveWindow(count: number, missing: number[] = [], windowMs = 60_000): L
 
 const seriesOf = (option: ReturnType<typeof baseChartOption>) =>
   option.series as LineSeriesOption[];
+
+describe('chartData: thinning', () => {
+  const seconds = (n: number) => Array.from({ length: n }, (_, i) => i * 1000);
+
+  it('gives every sample while they fit', () => {
+    expect(chartData(ring(seconds(300)), 1000, undefined, 300)).toHaveLength(300);
+  });
+
+  it('keeps the low and the high of each run, in time order, at most maxPoints', () => {
+    // 900 samples (15 minutes) into 300 points: runs of 6, each its low and high.
+    const values = (i: number) => (i === 437 ? 1000 : i === 612 ? -50 : Math.sin(i / 20) * 10);
+    const data = chartData(ring(seconds(900), values), 1000, undefined, 300);
+    expect(data.length).toBeLessThanOrEqual(300);
+    expect(data.length).toBeGreaterThan(250);
+    // The one-second spike and dip are there, at their own times.
+    expect(data).toContainEqual([T0 + 437_000, 1000]);
+    expect(data).toContainEqual([T0 + 612_000, -50]);
+    const times = data.map(([t]) => t);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // Every point is a real sample.
+    for (const [t, v] of data) expect(v).toBe(values((t - T0) / 1000));
+    // Each run of 6 gives its own extremes.
+    const run = [0, 1, 2, 3, 4, 5].map(values);
+    expect(data.slice(0, 2).map(([, v]) => v)).toEqual([Math.min(...run), Math.max(...run)]);
+  });
+
+  it('never lets a run cross a gap, which still breaks the line', () => {
+    const times = [...seconds(400), ...seconds(400).map((t) => t + 500_000)];
+    const data = chartData(ring(times), 1000, undefined, 100);
+    const nulls = data.filter(([, v]) => v === null);
+    expect(nulls).toEqual([[T0 + 400_000, null]]);
+    const at = data.findIndex(([, v]) => v === null);
+    expect(data[at - 1]![0]).toBeLessThanOrEqual(T0 + 399_000);
+    expect(data[at + 1]![0]).toBeGreaterThanOrEqual(T0 + 500_000);
+    expect(data.length).toBeLessThanOrEqual(101);
+  });
+});
 
 describe('chartData: gaps', () => {
   it('draws a steady series as one line, jitter under 2.5 intervals included', () => {

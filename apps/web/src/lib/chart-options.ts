@@ -69,25 +69,62 @@ export const GAP_FACTOR = 2.5;
  * A ring's points from `from` on, oldest first, as chart data: a `[time, null]` point is put
  * one interval after the last point before each gap longer than {@link GAP_FACTOR} intervals,
  * so ECharts breaks the line there instead of drawing a straight segment across the gap.
+ *
+ * Past `maxPoints` the samples are thinned before ECharts sees them (it clones, stores and
+ * draws every point it is given, a second, for every line): runs of consecutive samples
+ * become their lowest and their highest, in time order. What is drawn is still real samples,
+ * and a one-second spike in a 15-minute window survives, as it would not an average.
  */
 export function chartData(
   ring: RingReader | undefined,
   intervalMs: number,
   from = Number.NEGATIVE_INFINITY,
+  maxPoints = Number.POSITIVE_INFINITY,
 ): ChartPoint[] {
   if (ring === undefined) return [];
   const start = Number.isFinite(from) ? ring.lowerBound(from) : 0;
+  const count = ring.length - start;
+  // Two points (a low and a high) a run; a run never spans a gap.
+  const run = count > maxPoints ? Math.ceil((2 * count) / Math.max(2, maxPoints)) : 1;
   const maxStep = GAP_FACTOR * intervalMs;
   const points: ChartPoint[] = [];
   let previous = Number.NaN;
-  for (let i = start; i < ring.length; i++) {
+  let i = start;
+  while (i < ring.length) {
     const time = ring.timeAt(i);
     if (time - previous > maxStep) points.push([previous + intervalMs, null]);
-    points.push([time, ring.valueAt(i)]);
-    previous = time;
+    if (run === 1) {
+      points.push([time, ring.valueAt(i)]);
+      previous = time;
+      i += 1;
+      continue;
+    }
+    let low = i;
+    let high = i;
+    let end = i + 1;
+    while (
+      end < ring.length &&
+      end - i < run &&
+      ring.timeAt(end) - ring.timeAt(end - 1) <= maxStep
+    ) {
+      if (ring.valueAt(end) < ring.valueAt(low)) low = end;
+      if (ring.valueAt(end) > ring.valueAt(high)) high = end;
+      end += 1;
+    }
+    const [first, second] = low <= high ? [low, high] : [high, low];
+    points.push([ring.timeAt(first), ring.valueAt(first)]);
+    if (second !== first) points.push([ring.timeAt(second), ring.valueAt(second)]);
+    previous = ring.timeAt(end - 1);
+    i = end;
   }
   return points;
 }
+
+/**
+ * Points a live line is given at most: about one every two pixels of the widest chart the
+ * layout makes (three columns of ~22 rem, or one column on a phone).
+ */
+export const LIVE_MAX_POINTS = 300;
 
 /** A value in full, as a tooltip or a headline figure shows it. */
 export function formatValue(unit: Unit, value: number | null | undefined): string {
@@ -276,7 +313,6 @@ export function baseChartOption(spec: ChartSpec, palette: readonly string[]): Li
     color: lineColor(palette, i),
     showSymbol: false,
     symbol: 'none',
-    sampling: 'lttb',
     lineStyle: { width: 1.5 },
     ...(line.stack === undefined
       ? {}
@@ -333,7 +369,7 @@ export function liveChartOption(
     .filter(({ path }) => !hidden.has(path))
     .map(({ line, path }) => ({
       ...line,
-      data: chartData(source.get(path), source.intervalMs, from),
+      data: chartData(source.get(path), source.intervalMs, from, LIVE_MAX_POINTS),
     }));
   const xAxis = Number.isFinite(from)
     ? { ...base.xAxis, min: from, max: from + source.windowMs }
@@ -350,6 +386,47 @@ export function liveChartOption(
       ? { ...base.yAxis, interval: null, max: null }
       : { ...base.yAxis, interval: step, max: Math.ceil(highest / step) * step };
   return { ...base, xAxis, yAxis, series } as LiveChartOption;
+}
+
+/** How a redraw goes to ECharts: the option to pass and the `setOption` settings. */
+export interface ChartUpdate {
+  option: LiveChartOption;
+  settings: { replaceMerge?: string[]; lazyUpdate: true };
+}
+
+/**
+ * What a 1 Hz redraw sends to ECharts. When `next` keeps the structure of `previous` (the
+ * same base option and the same lines), only what a tick changes — each line's data by id and
+ * the axes' ranges — merged into the chart's models: ECharts then rebuilds no component, only
+ * the data of each line. Otherwise the whole option, its lines replaced.
+ */
+export function liveChartUpdate(
+  previous: { base: LiveChartOption; option: LiveChartOption } | null,
+  base: LiveChartOption,
+  next: LiveChartOption,
+): ChartUpdate {
+  const lines = next.series as LineSeriesOption[];
+  const sameLines =
+    previous !== null &&
+    previous.base === base &&
+    sameIds(previous.option.series as LineSeriesOption[], lines);
+  if (!sameLines) return { option: next, settings: { replaceMerge: ['series'], lazyUpdate: true } };
+  const xAxis = next.xAxis as { min?: number; max?: number };
+  const yAxis = next.yAxis as { interval?: number | null; max?: number | null };
+  const option: LiveChartOption = {
+    xAxis: { min: xAxis.min, max: xAxis.max },
+    series: lines.map((line) => ({ id: line.id, data: line.data })),
+  };
+  // Only byte charts move their top and step with the data; the others keep the base's.
+  // Null (clearing a step or top) is what a merging setOption needs; ECharts' types omit it.
+  if (next.yAxis !== base.yAxis) {
+    option.yAxis = { interval: yAxis.interval, max: yAxis.max } as LiveChartOption['yAxis'];
+  }
+  return { option, settings: { lazyUpdate: true } };
+}
+
+function sameIds(a: readonly LineSeriesOption[], b: readonly LineSeriesOption[]): boolean {
+  return a.length === b.length && a.every((line, i) => line.id === b[i]!.id);
 }
 
 /** Whether any line of `spec` has a point in the live window. */

@@ -14,10 +14,11 @@ import DiskPanel from './DiskPanel.vue';
 import MemoryPanel from './MemoryPanel.vue';
 import NetworkPanel from './NetworkPanel.vue';
 import PerfPanel from './PerfPanel.vue';
+import { EchartsStub } from '../../test/echarts-stub';
 
 // ECharts needs a real canvas: the chart itself is stubbed (its option is tested in
 // lib/chart-options.test.ts and LiveChart.test.ts); everything around it renders.
-const global = { stubs: { Echarts: true } };
+const global = { stubs: { Echarts: EchartsStub } };
 
 const figure = (wrapper: VueWrapper, key: string) => wrapper.find(`[data-value="${key}"]`);
 const chartLines = (wrapper: VueWrapper) =>

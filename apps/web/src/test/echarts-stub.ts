@@ -1,0 +1,21 @@
+import { defineComponent, h } from 'vue';
+
+/**
+ * vue-echarts' component for happy-dom, which has no canvas: it keeps the props a chart is
+ * given (read them with `findComponent({ name: 'Echarts' }).props('option')`) and takes the
+ * `setOption` calls of a `manual-update` chart without drawing.
+ */
+export const EchartsStub = defineComponent({
+  // eslint-disable-next-line vue/multi-word-component-names -- vue-echarts' own name, which tests look up
+  name: 'Echarts',
+  props: {
+    option: { type: Object, default: undefined },
+    updateOptions: { type: Object, default: undefined },
+    manualUpdate: Boolean,
+    autoresize: Boolean,
+  },
+  setup(_, { expose }) {
+    expose({ setOption: () => undefined });
+    return () => h('div', { class: 'echarts-stub' });
+  },
+});
