@@ -9,22 +9,30 @@ export interface AppDeps {
   /** The current health, assembled by the composition root from the parts it owns. */
   health: () => Promise<HealthResponse> | HealthResponse;
   /**
-   * Routers mounted under `/api` in order, before the 404: auth, history, hosts. `main.ts`
+   * Routers mounted under `/api` in order, before the 404: auth, history, hosts. The API role (`src/roles/api.ts`)
    * builds them with their guards (passport-jwt on all but login).
    */
   routers?: readonly Router[];
+  /**
+   * Routers mounted at the root, before `/api` and the dashboard: `GET /metrics`, where
+   * Prometheus looks. Each guards itself (the metrics route checks METRICS_TOKEN).
+   */
+  rootRouters?: readonly Router[];
+  /** Express's `trust proxy` (`TRUST_PROXY`): whose X-Forwarded-For sets `req.ip`. */
+  trustProxy?: boolean | number | string[];
   /** The built dashboard (`createSpaRouter`), served outside `/api`; none when not built. */
   spa?: Router | null;
 }
 
 /**
- * Builds the Express app. It never listens: `main.ts` owns the server, and tests mount the
+ * Builds the Express app. It never listens: the API role (`src/roles/api.ts`) owns the server, and tests mount the
  * app on an ephemeral port.
  */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // `req.ip` keys the login rate limit: behind nginx it must be the client's, not nginx's.
+  app.set('trust proxy', deps.trustProxy ?? ['loopback']);
   // The dashboard is often reached over plain HTTP on a LAN address: helmet's default
   // `upgrade-insecure-requests` would send its scripts and socket to an https:// that is not
   // there. Everything else stays at helmet's defaults (same-origin scripts, styles, sockets).
@@ -36,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
     res.status(health.status === 'ok' ? 200 : 503).json(health);
   });
 
+  for (const router of deps.rootRouters ?? []) app.use(router);
   for (const router of deps.routers ?? []) app.use('/api', router);
 
   app.use('/api', () => {

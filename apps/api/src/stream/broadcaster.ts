@@ -4,6 +4,12 @@ import type { ClientSession } from './client-session.js';
 import type { LatestCache } from './latest-cache.js';
 import { hostsMessage } from './protocol.js';
 
+/**
+ * Observes every fan-out (metrics): how long serializing and handing the snapshot to every
+ * session took, and to how many sessions it was offered (each still applies its subscription).
+ */
+export type BroadcastObserver = (durationSeconds: number, sessions: number) => void;
+
 export interface Broadcaster {
   add(session: ClientSession): void;
   delete(session: ClientSession): void;
@@ -24,15 +30,20 @@ export function createBroadcaster(deps: {
   bus: Bus;
   cache: LatestCache;
   logger: Logger;
+  /** Told after each fan-out: its duration and the number of sessions it was offered to. */
+  onBroadcast?: BroadcastObserver;
 }): Broadcaster {
-  const { bus, cache, logger } = deps;
+  const { bus, cache, logger, onBroadcast } = deps;
   const registry = new Set<ClientSession>();
 
   function broadcast(message: BusMessage): void {
+    const started = performance.now();
     const isNewHost = cache.latest(message.snapshot.host) === undefined;
     cache.record(message);
     // Sent as a text frame of these bytes: ws neither copies nor re-encodes a Buffer per socket.
     const data = Buffer.from(message.json);
+    // Counted before the loop: a session closed for backpressure leaves the registry in it.
+    const offered = registry.size;
     for (const session of registry) {
       try {
         session.deliver(message, data);
@@ -40,7 +51,9 @@ export function createBroadcaster(deps: {
         logger.error({ err, user: session.username }, 'broadcast to a socket failed');
       }
     }
+    const durationSeconds = (performance.now() - started) / 1000;
     if (isNewHost) announceHosts();
+    onBroadcast?.(durationSeconds, offered);
   }
 
   // From the bus, like the list a socket gets on connect: the cache knows only what this

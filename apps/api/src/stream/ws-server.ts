@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticate } from '../auth/authenticator.js';
 import { JWT_CLOCK_TOLERANCE_SECONDS } from '../auth/tokens.js';
 import type { Logger } from '../logger.js';
-import { createBroadcaster } from './broadcaster.js';
+import { createBroadcaster, type BroadcastObserver } from './broadcaster.js';
 import type { Bus } from './bus.js';
 import { createClientSession, type ClientSession } from './client-session.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -40,6 +40,8 @@ export interface StreamServerOptions {
   closeGraceMs?: number;
   /** The ring behind `resume`; default {@link createLatestCache}() (15 minutes per host). */
   cache?: LatestCache;
+  /** Told after every broadcast: its duration in seconds and the sessions it was offered to (metrics). */
+  onBroadcast?: BroadcastObserver;
 }
 
 export interface StreamServer {
@@ -79,7 +81,12 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
   });
   wss.on('error', (err) => logger.error({ err }, 'websocket server error'));
 
-  const broadcaster = createBroadcaster({ bus, cache, logger });
+  const broadcaster = createBroadcaster({
+    bus,
+    cache,
+    logger,
+    onBroadcast: options.onBroadcast,
+  });
   const heartbeat = startHeartbeat({
     intervalMs: options.heartbeatIntervalMs,
     sockets: function* () {
