@@ -109,4 +109,84 @@ describe('loadConfig', () => {
       'production',
     );
   });
+
+  it('requires DATABASE_URL and REDIS_URL for ROLE=agent, naming each missing one', () => {
+    const both = configError({ ROLE: 'agent' });
+    expect(both.issues).toEqual([
+      expect.stringContaining('DATABASE_URL is required when ROLE=agent'),
+      expect.stringContaining('REDIS_URL is required when ROLE=agent'),
+    ]);
+    expect(configError({ ROLE: 'agent', DATABASE_URL: 'postgres://db/livestat' }).issues).toEqual([
+      expect.stringContaining('REDIS_URL is required when ROLE=agent'),
+    ]);
+    // Reported together with any other bad variable, not after it is fixed.
+    expect(configError({ ROLE: 'agent', REDIS_URL: 'redis://r', PORT: 'x' }).issues).toEqual([
+      expect.stringContaining('PORT must be a number'),
+      expect.stringContaining('DATABASE_URL is required when ROLE=agent'),
+    ]);
+    const agent = loadConfig({
+      ROLE: 'agent',
+      DATABASE_URL: 'postgres://db/livestat',
+      REDIS_URL: 'redis://r:6379',
+    });
+    expect(agent).toMatchObject({
+      role: 'agent',
+      databaseUrl: 'postgres://db/livestat',
+      redisUrl: 'redis://r:6379',
+    });
+  });
+
+  it('needs no JWT_SECRET for an agent in production: it signs nothing', () => {
+    const env = {
+      NODE_ENV: 'production',
+      ROLE: 'agent',
+      DATABASE_URL: 'postgres://db/livestat',
+      REDIS_URL: 'redis://r:6379',
+    };
+    expect(loadConfig(env).jwtSecret).toBeUndefined();
+  });
+
+  it('takes an optional METRICS_TOKEN of at least 16 characters, never echoing it', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'scrape-token-0123456789' }).metricsToken).toBe(
+      'scrape-token-0123456789',
+    );
+    const error = configError({ METRICS_TOKEN: 'tiny-s3cret' });
+    expect(error.issues).toEqual(['METRICS_TOKEN must be at least 16 characters']);
+    expect(error.message).not.toContain('tiny-s3cret');
+  });
+
+  it('samples by default; SAMPLING=off serves only, and needs Redis and the api role', () => {
+    expect(loadConfig({}).sampling).toBe(true);
+    expect(loadConfig({ SAMPLING: 'off', REDIS_URL: 'redis://r:6379' }).sampling).toBe(false);
+    expect(configError({ SAMPLING: 'off' }).issues).toEqual([
+      'REDIS_URL is required when SAMPLING=off (the stream must come from other processes over Redis)',
+    ]);
+    expect(
+      configError({
+        SAMPLING: 'off',
+        ROLE: 'agent',
+        REDIS_URL: 'redis://r:6379',
+        DATABASE_URL: 'postgres://d/db',
+      }).issues,
+    ).toEqual(['SAMPLING=off makes no sense with ROLE=agent, which only samples']);
+    expect(configError({ SAMPLING: 'maybe' }).issues[0]).toMatch(/^SAMPLING /);
+  });
+
+  it('reads TRUST_PROXY in the forms Express knows, and names it otherwise', () => {
+    expect(loadConfig({}).trustProxy).toEqual(['loopback']);
+    expect(loadConfig({ TRUST_PROXY: 'uniquelocal' }).trustProxy).toEqual(['uniquelocal']);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::/8' }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+    ]);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    for (const bad of ['nginx', '10.0.0.0/33', '300.1.1.1', 'loopback,,']) {
+      expect(configError({ TRUST_PROXY: bad }).issues[0], bad).toMatch(
+        /^TRUST_PROXY must be true, false, a number of hops/,
+      );
+    }
+  });
 });

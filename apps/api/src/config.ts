@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { COLLECTOR_NAMES, type CollectorName } from '@livestat/contracts';
@@ -9,6 +10,10 @@ import { z } from 'zod';
  */
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
+  /**
+   * `api`: HTTP, WebSocket, sampler, writer, retention. `agent`: sampler, writer and publish
+   * only, no HTTP; `databaseUrl` and `redisUrl` are then always set.
+   */
   role: 'api' | 'agent';
   port: number;
   host: string;
@@ -34,6 +39,15 @@ export interface Config {
   sysRoot: string;
   retentionDays: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Bearer token `GET /metrics` requires when set (at least 16 characters); unset → open. */
+  metricsToken: string | undefined;
+  /**
+   * Whether this process samples its host. Off for an API replica that only serves: the
+   * stream reaches it over Redis from the processes that sample.
+   */
+  sampling: boolean;
+  /** Express's `trust proxy`: which hops' X-Forwarded-For to believe for `req.ip`. */
+  trustProxy: boolean | number | string[];
 }
 
 /** A bad environment: `message` names every offending variable (never its secret value). */
@@ -51,7 +65,13 @@ export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data', import.m
 export const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 /** Variables whose values must never appear in an error message or a log line. */
-const SECRET_VARIABLES = new Set(['JWT_SECRET', 'ADMIN_PASSWORD', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set([
+  'JWT_SECRET',
+  'ADMIN_PASSWORD',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'METRICS_TOKEN',
+]);
 
 const number = (min: number, max: number) =>
   z.coerce
@@ -140,12 +160,30 @@ const schema = z
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    SAMPLING: z.enum(['on', 'off']).default('on'),
+    TRUST_PROXY: z
+      .string()
+      .transform((value, ctx) => {
+        const parsed = trustProxy(value);
+        if (parsed === null) {
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              'must be true, false, a number of hops, or a comma-separated list of loopback, linklocal, uniquelocal, IP addresses and CIDR ranges',
+          });
+          return z.NEVER;
+        }
+        return parsed;
+      })
+      .default(['loopback']),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET) < 32) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 bytes' });
     }
-    if (env.NODE_ENV === 'production' && env.JWT_SECRET === undefined) {
+    // An agent signs nothing: it has no HTTP and no users.
+    if (env.NODE_ENV === 'production' && env.ROLE === 'api' && env.JWT_SECRET === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['JWT_SECRET'],
@@ -154,6 +192,29 @@ const schema = z
       });
     }
   });
+
+// An agent on PGlite or the in-process bus would sample into a void no dashboard sees. Checked
+// on the raw environment, beside the schema, so these are reported with any other bad variable.
+const AGENT_NEEDS = [
+  ['DATABASE_URL', 'the PostgreSQL the API replicas read history from'],
+  ['REDIS_URL', 'the Redis the API replicas stream from'],
+] as const;
+
+function roleIssues(present: Record<string, string | undefined>): string[] {
+  if (present.SAMPLING === 'off') {
+    if (present.ROLE === 'agent')
+      return ['SAMPLING=off makes no sense with ROLE=agent, which only samples'];
+    if (present.REDIS_URL === undefined) {
+      return [
+        'REDIS_URL is required when SAMPLING=off (the stream must come from other processes over Redis)',
+      ];
+    }
+  }
+  if (present.ROLE !== 'agent') return [];
+  return AGENT_NEEDS.filter(([name]) => present[name] === undefined).map(
+    ([name, what]) => `${name} is required when ROLE=agent (${what})`,
+  );
+}
 
 /**
  * Parses the environment into a `Config`. An empty variable counts as unset (compose files
@@ -164,9 +225,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
   const parsed = schema.safeParse(present);
+  const issues = roleIssues(present);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
+    issues.unshift(
+      ...parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'environment');
         const shown = SECRET_VARIABLES.has(name)
           ? ''
@@ -175,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
     );
   }
+  if (!parsed.success || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
   return {
     nodeEnv: e.NODE_ENV,
@@ -202,5 +265,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sysRoot: e.SYS_ROOT,
     retentionDays: e.RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN,
+    sampling: e.SAMPLING === 'on',
+    trustProxy: e.TRUST_PROXY,
   };
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `TRUST_PROXY` as Express takes it, or null when it is not one of the forms it knows. */
+function trustProxy(value: string): boolean | number | string[] | null {
+  const text = value.trim().toLowerCase();
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (/^\d+$/.test(text)) return Number(text);
+  const entries = text.split(',').map((entry) => entry.trim());
+  const valid = entries.every((entry) => {
+    if (PROXY_NAMES.has(entry)) return true;
+    const [address, bits, extra] = entry.split('/');
+    const version = isIP(address ?? '');
+    if (version === 0 || extra !== undefined) return false;
+    if (bits === undefined) return true;
+    const n = Number(bits);
+    return /^\d+$/.test(bits) && n <= (version === 4 ? 32 : 128);
+  });
+  return valid && entries.length > 0 ? entries : null;
 }

@@ -11,6 +11,7 @@ export const REDACT_PATHS = [
   'token',
   'jwtSecret',
   'adminPassword',
+  'metricsToken',
   'databaseUrl',
   'redisUrl',
   '*.password',

@@ -63,7 +63,7 @@ export function uniqueRedisNamespace(): { channel: string; keyPrefix: string } {
 }
 
 /**
- * A publisher and a subscriber client with the options main.ts uses, at `url` (default
+ * A publisher and a subscriber client with the options `src/roles/bus.ts` uses, at `url` (default
  * TEST_REDIS_URL; pass a TCP proxy's URL to take Redis away).
  */
 export function createBusClients(

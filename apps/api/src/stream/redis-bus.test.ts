@@ -124,6 +124,30 @@ describeRedis('createRedisBus', () => {
     expect(ids(await later.latest()).sort()).toEqual(['delta#1', 'gamma#6']);
   });
 
+  it('publishes without a subscriber (an agent): up, delivers to others, receives nothing', async () => {
+    const ns = namespace();
+    const listener = makeBus(ns);
+    const { publisher } = createBusClients();
+    const agent = createRedisBus({
+      publisher,
+      ...ns,
+      logger: createLogger({ level: 'silent' }),
+    });
+    buses.push(agent);
+    await Promise.all([listener.ready(), agent.ready()]);
+    expect(agent.status()).toBe('up');
+    const atListener = record(listener);
+    const atAgent = record(agent);
+    agent.publish(snapshotOf('agent-host', 1));
+    await waitUntil(() => atListener.length === 1, 'agent-host#1 at the listener');
+    listener.publish(snapshotOf('dash', 1));
+    await waitUntil(() => listener.stats().published === 1, 'the listener to publish');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Its own snapshot locally, never the other host's.
+    expect(ids(atAgent)).toEqual(['agent-host#1']);
+    expect(agent.stats()).toMatchObject({ published: 1, received: 0 });
+  });
+
   it('skips what is not a valid envelope on the channel, and goes on', async () => {
     const ns = namespace();
     const { logger, lines } = memoryLogger();

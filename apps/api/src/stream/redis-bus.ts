@@ -43,9 +43,10 @@ export interface RedisBusOptions {
   /**
    * Dedicated to SUBSCRIBE (a subscribed connection runs nothing else). Keep ioredis'
    * defaults `autoResubscribe: true` and a retry strategy that never gives up: the
-   * subscription then comes back by itself when Redis does.
+   * subscription then comes back by itself when Redis does. None for a process that only
+   * publishes (an agent): it then never receives, and parses, every other host's snapshots.
    */
-  subscriber: Redis;
+  subscriber?: Redis;
   logger: Logger;
   channel?: string;
   /** Lifetime of `<keyPrefix><host>`: a host that stops publishing drops out of `latest()`. */
@@ -135,7 +136,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   };
   publisher.on('ready', onPublisherReady);
   watchers.push([publisher, 'ready', onPublisherReady]);
-  watch(subscriber, 'subscriber');
+  if (subscriber) watch(subscriber, 'subscriber');
 
   // --- subscription ----------------------------------------------------------------------
   let subscribed = false;
@@ -148,7 +149,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     () => undefined,
   );
   function ensureSubscribed(): void {
-    if (subscribed || subscribing || closed) return;
+    if (subscribed || subscribing || closed || !subscriber) return;
     subscribing = subscriber.subscribe(channel).then(
       () => {
         // From here on ioredis' autoResubscribe restores the subscription after a reconnect.
@@ -176,9 +177,13 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     memory.remember(message);
     subscribers.deliver(message);
   };
-  subscriber.on('message', onMessage).on('ready', ensureSubscribed);
-  watchers.push([subscriber, 'message', onMessage], [subscriber, 'ready', ensureSubscribed]);
-  ensureSubscribed();
+  if (subscriber) {
+    subscriber.on('message', onMessage).on('ready', ensureSubscribed);
+    watchers.push([subscriber, 'message', onMessage], [subscriber, 'ready', ensureSubscribed]);
+    ensureSubscribed();
+  } else {
+    markReady();
+  }
 
   // --- publishing ------------------------------------------------------------------------
   function publishFailed(err: unknown): void {
@@ -269,7 +274,8 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     },
 
     status() {
-      return publisher.status === 'ready' && subscriber.status === 'ready' ? 'up' : 'down';
+      const listening = subscriber === undefined || subscriber.status === 'ready';
+      return publisher.status === 'ready' && listening ? 'up' : 'down';
     },
 
     ready: () => readyPromise,
@@ -283,8 +289,8 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       // A late error from a closing client must still have a listener.
       const ignore = () => undefined;
       publisher.on('error', ignore);
-      subscriber.on('error', ignore);
-      await Promise.all([quit(publisher), quit(subscriber)]);
+      subscriber?.on('error', ignore);
+      await Promise.all([quit(publisher), subscriber ? quit(subscriber) : undefined]);
     },
   };
 }

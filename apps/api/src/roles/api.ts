@@ -1,0 +1,205 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { createAuthenticator } from '../auth/authenticator.js';
+import { ensureAdmin } from '../auth/bootstrap.js';
+import { createRequireAuth } from '../auth/require-auth.js';
+import { loadJwtSecret } from '../auth/secret.js';
+import { createTokenService } from '../auth/tokens.js';
+import type { Config } from '../config.js';
+import { createApp } from '../http/app.js';
+import { createMetricsRoute } from '../http/metrics-route.js';
+import { createServiceMetrics } from '../observability/metrics.js';
+import { createAuthRouter } from '../http/auth-routes.js';
+import { createHistoryRouter } from '../http/history-route.js';
+import { createHostsRouter } from '../http/hosts-routes.js';
+import { createSpaRouter } from '../http/spa.js';
+import type { Logger } from '../logger.js';
+import { createShutdown } from '../shutdown.js';
+import { createHistoryService } from '../storage/history.js';
+import { readSnapshots } from '../storage/metrics-store.js';
+import { MigrationError } from '../storage/migrate.js';
+import { databaseStatus } from '../storage/prepare.js';
+import { createRetention, retentionRules } from '../storage/retention.js';
+import { createUserStore } from '../storage/users.js';
+import { createStreamServer } from '../stream/ws-server.js';
+import { VERSION } from '../version.js';
+import { createBus } from './bus.js';
+import { createPublishingPipeline } from './pipeline.js';
+import { openDatabase, startStorage, type OpenedDatabase } from './storage.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * `ROLE=api`: storage → auth → bus → sampler → HTTP + WebSocket → graceful shutdown, read top
+ * to bottom. Samples its own host like an agent, and serves every host on the bus.
+ */
+export async function startApi(config: Config, logger: Logger): Promise<void> {
+  const startedAt = Date.now();
+
+  // Storage: PostgreSQL when DATABASE_URL is set, else PGlite embedded under DATA_DIR.
+  let opened: OpenedDatabase | undefined;
+  let jwtSecret: string;
+  try {
+    opened = await openDatabase(config, logger);
+    jwtSecret = await loadJwtSecret({
+      configured: config.jwtSecret,
+      dataDir: config.dataDir,
+      logger,
+    });
+  } catch (err) {
+    process.stderr.write(`livestat: cannot start: ${(err as Error).message}\n`);
+    await opened?.releaseDataDir();
+    process.exit(1);
+  }
+  const storage = startStorage(opened, config, logger);
+  const { db } = storage;
+  const retention = createRetention({
+    db,
+    logger,
+    rules: retentionRules(config.retentionDays * DAY_MS),
+  });
+
+  // Auth: HS256 tokens checked against the users table on every request and upgrade.
+  const users = createUserStore(db);
+  const tokens = createTokenService({ secret: jwtSecret, ttlSeconds: config.jwtTtlSeconds });
+  const authenticate = createAuthenticator({ tokens, users });
+  const requireAuth = createRequireAuth({ secret: jwtSecret, users });
+
+  // The bus: in-process, or Redis so every replica streams every host.
+  const bus = createBus(config, logger);
+  const pipeline = createPublishingPipeline(config, logger, { bus, writer: storage.writer });
+  const { sampler } = pipeline;
+
+  const history = createHistoryService({
+    db,
+    localHost: config.hostName,
+    rawRetentionMs: config.retentionDays * DAY_MS,
+    minBucketMs: config.samplingIntervalMs,
+  });
+  const spa = createSpaRouter(config.webDistDir);
+  if (spa === null) {
+    logger.info(
+      { webDistDir: config.webDistDir },
+      'no dashboard build found; serving the API only (npm run build, or the dev server on :5173)',
+    );
+  }
+  let connections = () => 0;
+  const metrics = createServiceMetrics({
+    sockets: () => connections(),
+    sampler: () => sampler.stats(),
+    writer: () => storage.writer.stats(),
+    redis: 'stats' in bus ? () => bus.stats() : undefined,
+  });
+  // Every host's newest snapshot: this process's own and, over Redis, every agent's.
+  bus.subscribe(({ snapshot }) => metrics.observeSnapshot(snapshot));
+  const app = createApp({
+    logger,
+    health: async () => {
+      const { seq, lastSnapshot } = sampler.stats();
+      const database = storage.ready() ? await databaseStatus(db) : 'down';
+      const redis = bus.status();
+      return {
+        status: database === 'up' && redis !== 'down' ? 'ok' : 'degraded',
+        version: VERSION,
+        host: config.hostName,
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        database,
+        redis,
+        websocketConnections: connections(),
+        sampler: { seq, lastSnapshotAt: lastSnapshot?.timestamp ?? null },
+      };
+    },
+    routers: [
+      createAuthRouter({ users, tokens, requireAuth }),
+      createHistoryRouter({ history, guards: [requireAuth] }),
+      createHostsRouter({ bus, db, guards: [requireAuth] }),
+    ],
+    rootRouters: [createMetricsRoute({ metrics, token: config.metricsToken })],
+    spa,
+    trustProxy: config.trustProxy,
+  });
+
+  // SAMPLING=off: a replica that only serves; what it streams comes over Redis.
+  if (config.sampling) await sampler.start();
+  const server = app.listen(config.port, config.host);
+  await once(server, 'listening');
+  const stream = createStreamServer({
+    server,
+    bus,
+    authenticate,
+    corsOrigins: config.corsOrigins,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    resume: (host, after, limit) => readSnapshots(db, host, after, limit),
+    logger,
+    onBroadcast: metrics.onBroadcast,
+  });
+  connections = () => stream.connections();
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host}:${port}`;
+  logger.info(
+    {
+      url,
+      host: config.hostName,
+      sampling: config.sampling,
+      intervalMs: config.samplingIntervalMs,
+      collectors: config.collectors,
+      bus: config.redisUrl ? 'redis' : 'in-process',
+      version: VERSION,
+    },
+    `livestat API listening on ${url} (health: /api/health, stream: /api/ws/metrics, Prometheus: /metrics)`,
+  );
+
+  const shutdown = createShutdown(logger, [
+    pipeline.stopSampling,
+    // No new upgrades; every socket gets 1001 'server shutting down'.
+    ['close sockets', () => stream.close()],
+    pipeline.stopCollectors,
+    ['stop retention', () => retention.stop()],
+    [
+      'close http server',
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    ],
+    storage.flushStep,
+    storage.closeStep,
+    ['close bus', () => bus.close()],
+  ]);
+  storage.prepared.then(
+    async () => {
+      retention.start();
+      let outcome;
+      try {
+        outcome = await ensureAdmin({
+          users,
+          username: config.adminUsername,
+          password: config.adminPassword,
+          logger,
+          // Printed once, never through the logger: log files outlive the moment.
+          announce: (text) => process.stderr.write(`${text}\n`),
+        });
+      } catch (err) {
+        logger.fatal({ err: { message: (err as Error).message } }, 'cannot create the first admin');
+        void shutdown('admin bootstrap failed', true);
+        return;
+      }
+      logger.info(
+        { username: outcome === 'exists' ? undefined : config.adminUsername },
+        `log in at ${url} (or the Vite dev server at http://127.0.0.1:5173)` +
+          (outcome === 'exists' ? '' : ` as ${config.adminUsername}`),
+      );
+    },
+    (err: unknown) => {
+      if (!(err instanceof MigrationError)) return; // aborted by shutdown
+      // A broken or edited migration: stop rather than run on a schema that is not ours.
+      logger.fatal({ err }, 'database migration failed');
+      void shutdown('migration failed', true);
+    },
+  );
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => void shutdown(signal));
+  }
+}

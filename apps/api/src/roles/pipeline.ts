@@ -1,0 +1,34 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { createSamplingPipeline } from '../sampling.js';
+import type { ShutdownStep } from '../shutdown.js';
+import type { BatchWriter } from '../storage/batch-writer.js';
+import type { Bus } from '../stream/bus.js';
+
+/**
+ * The sampling pipeline with its two outlets — every snapshot is published on the bus and
+ * queued for the database — and the shutdown steps that stop it. Both roles run it; the
+ * caller starts `sampler`.
+ */
+export function createPublishingPipeline(
+  config: Config,
+  logger: Logger,
+  outlets: { bus: Bus; writer: BatchWriter },
+) {
+  const { aggregator, sampler } = createSamplingPipeline(config, logger);
+  sampler.subscribe((snapshot) => {
+    outlets.bus.publish(snapshot);
+    outlets.writer.enqueue(snapshot);
+  });
+  const stopSampling: ShutdownStep = [
+    'stop sampling',
+    async () => {
+      await sampler.stop();
+      // Tests read this count to check that every snapshot produced was stored.
+      logger.info({ snapshots: sampler.stats().seq }, 'sampler stopped');
+    },
+  ];
+  // Ends the perf children.
+  const stopCollectors: ShutdownStep = ['stop collectors', () => aggregator.stop()];
+  return { aggregator, sampler, stopSampling, stopCollectors };
+}

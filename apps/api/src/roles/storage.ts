@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { ShutdownStep } from '../shutdown.js';
+import { createBatchWriter, type BatchWriter } from '../storage/batch-writer.js';
+import { lockDataDir } from '../storage/data-dir-lock.js';
+import { createPgliteDatabase, createPostgresDatabase, type Database } from '../storage/db.js';
+import { writeSnapshots } from '../storage/metrics-store.js';
+import { MigrationError } from '../storage/migrate.js';
+import { prepareDatabase } from '../storage/prepare.js';
+
+/** An open database and what releases the embedded one's directory (a no-op for PostgreSQL). */
+export interface OpenedDatabase {
+  db: Database;
+  releaseDataDir: () => Promise<void>;
+}
+
+/**
+ * PostgreSQL when DATABASE_URL is set (the pool connects lazily: this never waits on the
+ * server), else PGlite embedded under DATA_DIR, locked to this process. Throws when the
+ * directory is another process's or PGlite cannot open it.
+ */
+export async function openDatabase(config: Config, logger: Logger): Promise<OpenedDatabase> {
+  if (config.databaseUrl) {
+    const db = createPostgresDatabase({ connectionString: config.databaseUrl, logger });
+    return { db, releaseDataDir: async () => {} };
+  }
+  const dir = join(config.dataDir, 'pglite');
+  const releaseDataDir = await lockDataDir(dir);
+  try {
+    const db = await createPgliteDatabase(dir);
+    logger.info({ dir }, 'embedded database (PGlite) opened');
+    return { db, releaseDataDir };
+  } catch (err) {
+    await releaseDataDir();
+    throw err;
+  }
+}
+
+/** The database being migrated, the writer in front of it, and the steps that close both. */
+export interface Storage {
+  db: Database;
+  writer: BatchWriter;
+  /** True once migrations ran; until then writes fail and the writer holds the snapshots. */
+  ready(): boolean;
+  /**
+   * Resolves once migrations ran. Rejects with a `MigrationError` (a broken or edited
+   * migration: the caller shuts down), or with the last connection error when the shutdown
+   * aborted the retries.
+   */
+  prepared: Promise<void>;
+  /** Shutdown: write what remains; fails when snapshots could not be written. */
+  flushStep: ShutdownStep;
+  /** Shutdown: end the migration retries, close the database, release DATA_DIR. */
+  closeStep: ShutdownStep;
+}
+
+/**
+ * Starts migrating (retrying in the background while the database is unreachable, so the
+ * process starts and samples anyway) and creates the batch writer. Both roles run this:
+ * migrations take an advisory lock, so an agent and the API replicas may start in any order.
+ */
+export function startStorage(
+  { db, releaseDataDir }: OpenedDatabase,
+  config: Config,
+  logger: Logger,
+): Storage {
+  const stopPreparing = new AbortController();
+  let databaseReady = false;
+  const prepared = prepareDatabase(db, logger, { signal: stopPreparing.signal }).then(() => {
+    databaseReady = true;
+  });
+  prepared.catch(() => undefined); // the role handles it, once its shutdown exists
+  const writer = createBatchWriter({
+    write: (batch) =>
+      databaseReady ? writeSnapshots(db, batch) : Promise.reject(new Error('database not ready')),
+    batchSize: config.batchSize,
+    flushIntervalMs: config.flushIntervalMs,
+    maxBuffered: config.maxBufferedSnapshots,
+    logger,
+  });
+  return {
+    db,
+    writer,
+    ready: () => databaseReady,
+    prepared,
+    flushStep: [
+      'flush batch writer',
+      async () => {
+        // The writer logs what it wrote; what it could not write fails the shutdown.
+        const { lost } = await writer.close();
+        if (lost > 0)
+          throw new Error(`${lost} snapshots could not be written (database unreachable)`);
+      },
+    ],
+    closeStep: [
+      'close database',
+      async () => {
+        stopPreparing.abort();
+        const failure = await prepared.then(
+          () => null,
+          (err: unknown) => err,
+        );
+        await db.close();
+        await releaseDataDir();
+        if (failure instanceof MigrationError) throw failure;
+      },
+    ],
+  };
+}
