@@ -8,8 +8,9 @@ import { producedSnapshots, startApi } from './process.js';
 import { describeRedis, TEST_REDIS_URL } from './redis.js';
 import { openClient } from './stream-harness.js';
 
-// Two real API processes sharing one Redis, as two replicas would: a client on B sees what A
-// samples, and a SIGTERM closes sockets 1001 and loses no snapshot.
+// Two real API processes sharing one Redis, as two replicas would: a client on B — a replica
+// that only serves (SAMPLING=off) — sees what A samples, B's /metrics shows A's host, and a
+// SIGTERM closes sockets 1001 and loses no snapshot.
 
 const PASSWORD = 'process-test-password';
 let dataDir: string;
@@ -48,7 +49,11 @@ describeRedis('two API processes on one Redis', () => {
       ADMIN_PASSWORD: PASSWORD,
       BATCH_SIZE: '5',
     });
-    const [a, b] = await Promise.all([startApi(env('a')), startApi(env('b'))]);
+    const metricsToken = 'process-test-metrics-token';
+    const [a, b] = await Promise.all([
+      startApi(env('a')),
+      startApi({ ...env('b'), SAMPLING: 'off', METRICS_TOKEN: metricsToken }),
+    ]);
     const hostA = env('a').METRICS_HOST_NAME;
     try {
       // The admin exists once migrations ran; the API listens before that.
@@ -61,6 +66,17 @@ describeRedis('two API processes on one Redis', () => {
       const seqs = onB.snapshots(hostA).map((s) => s.seq);
       expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
 
+      // Prometheus on B: A's host metrics arrived over Redis; the token is required.
+      expect((await fetch(`${b.url}/metrics`)).status).toBe(401);
+      const scrape = await fetch(`${b.url}/metrics`, {
+        headers: { authorization: `Bearer ${metricsToken}` },
+      });
+      expect(scrape.status).toBe(200);
+      const exposition = await scrape.text();
+      expect(exposition).toMatch(new RegExp(`^node_load1\\{host="${hostA}"\\} [0-9.]+$`, 'm'));
+      expect(exposition).toMatch(/^livestat_websocket_connections 1$/m);
+      expect(exposition).toMatch(/^nodejs_eventloop_lag_seconds /m);
+
       const onA = await openClient(wsUrl(a.url, await login(a.url)));
       a.child.kill('SIGTERM');
       expect(await onA.closed).toEqual({ code: 1001, reason: 'server shutting down' });
@@ -72,6 +88,8 @@ describeRedis('two API processes on one Redis', () => {
       await Promise.all([a.exited, b.exited]);
     }
     expect(await b.exited).toBe(0);
+    // B sampled nothing: everything its client saw came from A.
+    expect(producedSnapshots(b.output())).toBe(0);
 
     const produced = producedSnapshots(a.output());
     const db = await createPgliteDatabase(join(dataDir, 'a', 'pglite'));
