@@ -168,6 +168,44 @@ describe('LiveChart', () => {
     expect(whole.grid).toBeDefined();
   });
 
+  it('is not redrawn while scrolled out of view, and draws the current window on return', async () => {
+    // The page's IntersectionObserver, driven by hand: happy-dom lays nothing out.
+    let report: ((entries: { isIntersecting: boolean }[]) => void) | undefined;
+    const original = globalThis.IntersectionObserver;
+    globalThis.IntersectionObserver = class {
+      constructor(callback: (entries: { isIntersecting: boolean }[]) => void) {
+        report = callback;
+      }
+      observe() {}
+      disconnect() {}
+    } as unknown as typeof IntersectionObserver;
+    try {
+      const metrics = useMetricsStore();
+      feed(metrics, 0, 1);
+      const wrapper = mountChart();
+      await nextTick();
+      const calls = setOptionCalls.length;
+      report!([{ isIntersecting: false }]);
+      feed(metrics, 2);
+      feed(metrics, 3);
+      await nextTick();
+      expect(setOptionCalls).toHaveLength(calls);
+      report!([{ isIntersecting: true }]);
+      await nextTick();
+      expect(setOptionCalls).toHaveLength(calls + 1);
+      const [update] = setOptionCalls.at(-1)!;
+      expect((update.series as LineSeriesOption[])[0]!.data).toEqual([
+        [T0, 0],
+        [T0 + 1000, 1],
+        [T0 + 2000, 2],
+        [T0 + 3000, 3],
+      ]);
+      wrapper.unmount();
+    } finally {
+      globalThis.IntersectionObserver = original;
+    }
+  });
+
   it('follows the live window the store is set to', async () => {
     const metrics = useMetricsStore();
     feed(metrics, ...Array.from({ length: 91 }, (_, s) => s));
