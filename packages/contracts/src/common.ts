@@ -6,15 +6,59 @@ export const rate = z.number().nonnegative();
 export const percent = z.number().min(0).max(100);
 /** A byte or item count. */
 export const count = z.number().int().nonnegative();
-/** ISO 8601 UTC with milliseconds, as `Date.prototype.toISOString()` writes it. */
-export const isoTimestamp = z.iso.datetime({ precision: 3 });
+/**
+ * The earliest and latest instants a time may name, in epoch ms: 0001-01-01T00:00:00.000Z to
+ * 9999-12-31T23:59:59.999Z. Years outside 0001–9999 have no four-digit ISO 8601 form, and
+ * PostgreSQL refuses both year 0000 and the expanded `+275760-…` form `toISOString` writes.
+ */
+export const MIN_TIME_MS = Date.parse('0001-01-01T00:00:00.000Z');
+export const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** True when `ms` is a whole instant between {@link MIN_TIME_MS} and {@link MAX_TIME_MS}. */
+export function isStorableTime(ms: number): boolean {
+  return Number.isInteger(ms) && ms >= MIN_TIME_MS && ms <= MAX_TIME_MS;
+}
+
+/** The message of every time outside {@link MIN_TIME_MS}…{@link MAX_TIME_MS}. */
+export const TIME_RANGE_MESSAGE = 'must be between years 0001 and 9999';
+
+/** ISO 8601 UTC with milliseconds, as `Date.prototype.toISOString()` writes it, years 0001–9999. */
+export const isoTimestamp = z.iso
+  .datetime({ precision: 3 })
+  // A value that is not a date at all is the format check's to report, not this one's.
+  .refine((value) => {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) || isStorableTime(ms);
+  }, TIME_RANGE_MESSAGE);
+
+const NUL = '\u0000';
+
+/**
+ * A string the database can store: PostgreSQL's text and jsonb refuse NUL (U+0000), so one
+ * NUL in a host, interface, device or mount name would fail the whole batch it travels in.
+ */
+export const text = z
+  .string()
+  .refine((value) => !value.includes(NUL), 'must not contain NUL (\\u0000)');
+
+/** True when a string or a key anywhere inside `value` holds NUL, which the database refuses. */
+export function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes(NUL);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(containsNul);
+  for (const [key, child] of Object.entries(value)) {
+    if (key.includes(NUL) || containsNul(child)) return true;
+  }
+  return false;
+}
+
 /** A host name as it appears in snapshots and subscriptions. */
-export const hostName = z.string().min(1).max(253);
+export const hostName = text.min(1).max(253);
 
 /** What a collector reports when it could not measure this tick. */
 export const unavailable = z.object({
   available: z.literal(false),
-  error: z.string().min(1),
+  error: text.min(1),
 });
 export type Unavailable = z.infer<typeof unavailable>;
 

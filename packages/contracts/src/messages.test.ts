@@ -155,6 +155,17 @@ describe('clientMessage', () => {
     expect(failurePaths(clientMessage.safeParse(missing))).toEqual(['after']);
   });
 
+  it('rejects a NUL in a subscribed host or a resumed one, and a resume from year 0000', () => {
+    const subscribe = { type: 'subscribe', hosts: ['vm-web-01', 'vm\u0000db'] };
+    expect(failurePaths(clientMessage.safeParse(subscribe))).toEqual(['hosts.1']);
+    const host = { type: 'resume', host: 'vm\u0000db', after: now };
+    expect(failurePaths(clientMessage.safeParse(host))).toEqual(['host']);
+    const year0 = { type: 'resume', host: 'a', after: '0000-01-01T00:00:00.000Z' };
+    const result = clientMessage.safeParse(year0);
+    expect(failurePaths(result)).toEqual(['after']);
+    expect(result.error?.issues[0]?.message).toBe('must be between years 0001 and 9999');
+  });
+
   it.each([
     ['an unknown type', { type: 'unsubscribe', hosts: [] }],
     ['a server type', { type: 'pong', timestamp: now }],

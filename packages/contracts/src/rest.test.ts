@@ -214,6 +214,43 @@ describe('historyQuery', () => {
     const empty = { host: '', series: 'cpu.usagePercent', from, to };
     expect(failurePaths(historyQuery.safeParse(empty))).toEqual(['host']);
   });
+
+  // PostgreSQL refuses NUL in text ("invalid byte sequence for encoding UTF8: 0x00").
+  it('rejects a NUL in the host or in a series path, naming the parameter', () => {
+    const host = { host: 'vm\u0000web', series: 'cpu.usagePercent', from, to };
+    expect(failurePaths(historyQuery.safeParse(host))).toEqual(['host']);
+    const series = ['cpu.usagePercent', 'network.interfaces.eth\u00000.rxBytesPerSec'];
+    expect(failurePaths(historyQuery.safeParse({ series, from, to }))).toEqual(['series.1']);
+  });
+
+  it.each([
+    ['year 0000', '0000-01-01T00:00:00Z'],
+    ['year 0000 by its offset', '0001-01-01T00:30:00+01:00'],
+    ['an epoch past year 9999', '253402300800000'],
+    ['the largest epoch a Date holds', '8640000000000000'],
+  ])('rejects %s as from, saying which years are accepted', (_label, value) => {
+    const result = historyQuery.safeParse({ series: 'cpu.usagePercent', from: value, to });
+    expect(failurePaths(result)).toEqual(['from']);
+    expect(result.error?.issues[0]?.message).toBe('must be between years 0001 and 9999');
+  });
+
+  it('rejects a date the calendar lacks rather than rolling it into the next month', () => {
+    const result = historyQuery.safeParse({ series: 'cpu.usagePercent', from: '2025-02-30', to });
+    expect(failurePaths(result)).toEqual(['from']);
+    expect(historyQuery.parse({ series: 'cpu.usagePercent', from: '2024-02-29', to }).from).toBe(
+      Date.UTC(2024, 1, 29),
+    );
+  });
+
+  it('accepts the first and last instants of years 0001 to 9999', () => {
+    const parsed = historyQuery.parse({
+      series: 'cpu.usagePercent',
+      from: '0001-01-01T00:00:00Z',
+      to: String(Date.UTC(9999, 11, 31, 23, 59, 59, 999)),
+    });
+    expect(new Date(parsed.from).toISOString()).toBe('0001-01-01T00:00:00.000Z');
+    expect(new Date(parsed.to).toISOString()).toBe('9999-12-31T23:59:59.999Z');
+  });
 });
 
 describe('historyResponse', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hostName, isoTimestamp } from './common.js';
+import { hostName, isoTimestamp, isStorableTime, TIME_RANGE_MESSAGE } from './common.js';
 import { hostInfo } from './messages.js';
 import { COLLECTOR_NAMES, snapshot } from './snapshot.js';
 
@@ -56,9 +56,10 @@ export const seriesPath = z
   .string()
   .min(3)
   .max(200)
-  // The first segment names a section of the snapshot: `nosuch.x` is a bad parameter, not an empty series.
+  // The first segment names a section of the snapshot: `nosuch.x` is a bad parameter, not an
+  // empty series. No NUL either: no interface or device can carry one, and the database refuses it.
   .regex(
-    new RegExp(`^(?:${[...COLLECTOR_NAMES, 'agent'].join('|')})(?:\\.[^.\\s]+)+$`),
+    new RegExp(`^(?:${[...COLLECTOR_NAMES, 'agent'].join('|')})(?:\\.[^.\\s\\u0000]+)+$`),
     'a dotted path such as cpu.usagePercent',
   );
 
@@ -66,21 +67,38 @@ export const seriesPath = z
  * ISO 8601 as a date (UTC) or a date-time with `Z` or an offset. Checked before `Date.parse`,
  * which also reads free text (`"cpu 2"` is a date in V8) and offset-less times in the server's zone.
  */
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
-/** A point in time as ISO 8601 or epoch milliseconds, parsed to epoch ms. */
+/** False for a date the calendar lacks, such as 2025-02-30, which `Date.parse` rolls over into March. */
+function isCalendarDate([, year, month, day]: RegExpExecArray): boolean {
+  const date = new Date(0);
+  date.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
+  return date.getUTCMonth() === Number(month) - 1 && date.getUTCDate() === Number(day);
+}
+
+/** A point in time as ISO 8601 or epoch milliseconds, parsed to epoch ms, within years 0001–9999. */
 export const timeParam = z
   .string()
   .trim()
   .min(1)
   .transform((value, ctx) => {
-    const ms = /^\d+$/.test(value) ? Number(value) : ISO_8601.test(value) ? Date.parse(value) : NaN;
-    // `new Date` also refuses epoch values beyond what a Date (and a timestamptz) can hold.
-    if (Number.isNaN(new Date(ms).getTime())) {
+    const iso = ISO_8601.exec(value);
+    const ms = /^\d+$/.test(value)
+      ? Number(value)
+      : iso && isCalendarDate(iso)
+        ? Date.parse(value)
+        : NaN;
+    if (Number.isNaN(ms)) {
       ctx.addIssue({
         code: 'custom',
         message: 'an ISO 8601 time with Z or an offset, or epoch milliseconds',
       });
+      return z.NEVER;
+    }
+    // Beyond these the database refuses the time or reads it as another one.
+    if (!isStorableTime(ms)) {
+      ctx.addIssue({ code: 'custom', message: TIME_RANGE_MESSAGE });
       return z.NEVER;
     }
     return ms;

@@ -216,6 +216,13 @@ describe('network payload', () => {
     ]);
   });
 
+  it('rejects a NUL in an interface name', () => {
+    const interfaces = { ...network.interfaces, 'eth\u00000': network.interfaces.eth0 };
+    expect(failurePaths(networkMetrics.safeParse({ ...network, interfaces }))).toEqual([
+      'interfaces.eth\u00000',
+    ]);
+  });
+
   it('rejects an interface without its loopback flag', () => {
     const interfaces = { ...network.interfaces, lo: without(network.interfaces.lo, 'loopback') };
     expect(failurePaths(networkMetrics.safeParse({ ...network, interfaces }))).toEqual([
@@ -252,6 +259,18 @@ describe('disk payload', () => {
       'devices.vda.virtual',
     ]);
     const filesystems = [without(disk.filesystems[0]!, 'mountPoint')];
+    expect(failurePaths(diskMetrics.safeParse({ ...disk, filesystems }))).toEqual([
+      'filesystems.0.mountPoint',
+    ]);
+  });
+
+  // One NUL would fail the database write of every snapshot batched with this one.
+  it('rejects a NUL in a device name or a filesystem field, naming it', () => {
+    const devices = { ...disk.devices, 'vd\u0000a': disk.devices.vda };
+    expect(failurePaths(diskMetrics.safeParse({ ...disk, devices }))).toEqual([
+      'devices.vd\u0000a',
+    ]);
+    const filesystems = [{ ...disk.filesystems[0]!, mountPoint: '/mnt/\u0000' }];
     expect(failurePaths(diskMetrics.safeParse({ ...disk, filesystems }))).toEqual([
       'filesystems.0.mountPoint',
     ]);

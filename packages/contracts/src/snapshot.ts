@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { collectorResult, count, hostName, isoTimestamp, percent, rate } from './common.js';
+import { collectorResult, count, hostName, isoTimestamp, percent, rate, text } from './common.js';
 
 /** The six host collectors, in the order the dashboard shows them. */
 export const COLLECTOR_NAMES = ['cpu', 'memory', 'network', 'disk', 'perf', 'bandwidth'] as const;
@@ -88,7 +88,7 @@ export type NetworkInterface = z.infer<typeof networkInterface>;
  */
 export const networkMetrics = collectorResult({
   ...interfaceRates.shape,
-  interfaces: z.record(z.string(), networkInterface),
+  interfaces: z.record(text, networkInterface),
 });
 export type NetworkMetrics = z.infer<typeof networkMetrics>;
 
@@ -106,9 +106,9 @@ export const diskDevice = deviceRates.extend({ virtual: z.boolean() });
 export type DiskDevice = z.infer<typeof diskDevice>;
 
 export const filesystemUsage = z.object({
-  mountPoint: z.string(),
-  device: z.string(),
-  fsType: z.string(),
+  mountPoint: text,
+  device: text,
+  fsType: text,
   totalBytes: count,
   usedBytes: count,
   availableBytes: count,
@@ -123,7 +123,7 @@ export type FilesystemUsage = z.infer<typeof filesystemUsage>;
  */
 export const diskMetrics = collectorResult({
   ...deviceRates.shape,
-  devices: z.record(z.string(), diskDevice),
+  devices: z.record(text, diskDevice),
   filesystems: z.array(filesystemUsage),
 });
 export type DiskMetrics = z.infer<typeof diskMetrics>;
@@ -137,7 +137,7 @@ const nullableRate = rate.nullable();
  */
 export const perfMetrics = collectorResult({
   hardwareAvailable: z.boolean(),
-  hardwareUnavailableReason: z.string().nullable(),
+  hardwareUnavailableReason: text.nullable(),
   cyclesPerSec: nullableRate,
   instructionsPerSec: nullableRate,
   ipc: z.number().nonnegative().nullable(),
@@ -149,7 +149,7 @@ export const perfMetrics = collectorResult({
   cpuMigrationsPerSec: nullableRate,
   pageFaultsPerSec: nullableRate,
   /** Events perf reported as `<not supported>` or `<not counted>`. */
-  unsupportedEvents: z.array(z.string()),
+  unsupportedEvents: z.array(text),
   /** perf's own interval, in ms, that the rates cover. */
   perfIntervalMs: z.number().positive(),
 });
@@ -178,7 +178,7 @@ export const bandwidthMetrics = collectorResult({
   pageFaultsPerSec: rate,
   majorFaultsPerSec: rate,
   dram: dramBandwidth.nullable(),
-  dramUnavailableReason: z.string().nullable(),
+  dramUnavailableReason: text.nullable(),
 });
 export type BandwidthMetrics = z.infer<typeof bandwidthMetrics>;
 
