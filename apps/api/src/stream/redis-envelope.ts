@@ -1,4 +1,4 @@
-import type { Snapshot } from '@livestat/contracts';
+import { containsNul, hostName, isoTimestamp, type Snapshot } from '@livestat/contracts';
 import type { BusMessage } from './bus.js';
 
 // The wire format between processes: one header line naming the format and the sending
@@ -26,7 +26,8 @@ export function parseEnvelope(text: string, origin: string): BusMessage | 'ours'
 
 /**
  * A snapshot received as JSON, checked for the fields streaming relies on (host, timestamp,
- * seq); null when it is not one. The text is kept as is for the sockets.
+ * seq) and for what the database refuses (a NUL anywhere, a year outside 0001–9999); null when
+ * it is not one. The text is kept as is for the sockets.
  */
 export function parseSnapshotJson(json: string): BusMessage | null {
   let value: unknown;
@@ -38,8 +39,10 @@ export function parseSnapshotJson(json: string): BusMessage | null {
   if (typeof value !== 'object' || value === null) return null;
   const { type, host, timestamp, seq } = value as Record<string, unknown>;
   if (type !== 'snapshot') return null;
-  if (typeof host !== 'string' || host.length === 0 || host.length > 253) return null;
-  if (typeof timestamp !== 'string' || !Number.isFinite(Date.parse(timestamp))) return null;
+  if (!hostName.safeParse(host).success || !isoTimestamp.safeParse(timestamp).success) return null;
   if (typeof seq !== 'number' || !Number.isFinite(seq)) return null;
+  // A host or interface name with a NUL would follow the snapshot into resume answers and
+  // into queries on it; refused here, it never reaches a socket or the database.
+  if (containsNul(value)) return null;
   return { snapshot: value as Snapshot, json };
 }
