@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,6 +68,29 @@ describe('createSpaRouter', () => {
     expect(res.headers.get('cache-control')).toMatch(/immutable/);
     expect(await res.text()).toBe(SCRIPT);
     expect((await fetch(`${base}/assets/index-gone.js`)).status).toBe(404);
+  });
+
+  it.each([
+    ['a missing asset', '/assets/index-gone.js'],
+    ['a missing directory', '/assets/sub/'],
+    ['the assets directory itself', '/assets'],
+    ['a traversal with an encoded slash', '/assets/..%2f..%2fetc%2fpasswd'],
+    ['a traversal with encoded dots', '/assets/%2e%2e/index.html'],
+    ['a NUL', '/assets/index-abc123.js%00'],
+    ['a broken escape', '/assets/%E0%A4%A'],
+  ])('answers %s under /assets with 404 not found, naming no path', async (_label, target) => {
+    // node:http sends the path as written; fetch would resolve the dots first.
+    const { status, body } = await new Promise<{ status?: number; body: string }>((resolve) => {
+      const { hostname, port } = new URL(base);
+      http.get({ hostname, port, path: target, headers: { accept: 'text/html' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body: text }));
+      });
+    });
+    expect(status).toBe(404);
+    expect(JSON.parse(body)).toEqual({ error: 'not found' });
+    expect(body).not.toContain(dir);
   });
 
   it('serves other files of the build and keeps /api answering JSON', async () => {
