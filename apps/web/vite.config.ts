@@ -25,8 +25,11 @@ function apiTarget(env: Record<string, string>): string {
 export default defineConfig(({ mode }) => {
   const env = loadEnv(mode, fileURLToPath(new URL('.', import.meta.url)), 'VITE_');
   // `ws: true` carries the WebSocket upgrade of /api/ws/metrics through the same proxy.
+  // `xfwd: true` appends the browser's address to X-Forwarded-For (on the upgrade too): the API
+  // believes its loopback peer for that one hop, so the login rate limit counts per browser,
+  // not once for every client of the dev server.
   const proxy: Record<string, ProxyOptions> = {
-    '/api': { target: apiTarget(env), changeOrigin: true, ws: true },
+    '/api': { target: apiTarget(env), changeOrigin: true, ws: true, xfwd: true },
   };
 
   return {

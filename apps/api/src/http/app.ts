@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler, type Express, type Router } from 'ex
 import helmet from 'helmet';
 import type { Logger } from '../logger.js';
 import { HttpError } from './errors.js';
+import { compileTrustProxy, type TrustProxySetting } from './trust-proxy.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -18,8 +19,8 @@ export interface AppDeps {
    * Prometheus looks. Each guards itself (the metrics route checks METRICS_TOKEN).
    */
   rootRouters?: readonly Router[];
-  /** Express's `trust proxy` (`TRUST_PROXY`): whose X-Forwarded-For sets `req.ip`. */
-  trustProxy?: boolean | number | string[];
+  /** `TRUST_PROXY`: whose X-Forwarded-For sets `req.ip` (see {@link compileTrustProxy}). */
+  trustProxy?: TrustProxySetting;
   /** The built dashboard (`createSpaRouter`), served outside `/api`; none when not built. */
   spa?: Router | null;
 }
@@ -32,7 +33,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // `req.ip` keys the login rate limit: behind nginx it must be the client's, not nginx's.
-  app.set('trust proxy', deps.trustProxy ?? ['loopback']);
+  app.set('trust proxy', compileTrustProxy(deps.trustProxy ?? ['loopback']));
   // The dashboard is often reached over plain HTTP on a LAN address: helmet's default
   // `upgrade-insecure-requests` would send its scripts and socket to an https:// that is not
   // there. Everything else stays at helmet's defaults (same-origin scripts, styles, sockets).

@@ -7,12 +7,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   createTestDatabase,
   describeEachBackend,
+  silentLogger,
   type TestDatabase,
 } from '../../test/databases.js';
 import { hashPassword } from '../auth/passwords.js';
 import { createRequireAuth } from '../auth/require-auth.js';
 import { createTokenService, type TokenService } from '../auth/tokens.js';
 import { createUserStore, type UserStore } from '../storage/users.js';
+import { createApp } from './app.js';
 import { createAuthRouter, INVALID_CREDENTIALS } from './auth-routes.js';
 import { HttpError } from './errors.js';
 
@@ -37,7 +39,13 @@ function send(
   base: string,
   method: string,
   path: string,
-  options: { body?: string; token?: string; from?: string; contentType?: string } = {},
+  options: {
+    body?: string;
+    token?: string;
+    from?: string;
+    contentType?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Reply> {
   const url = new URL(path, base);
   return new Promise((resolve, reject) => {
@@ -53,6 +61,7 @@ function send(
             ? {}
             : { 'content-type': options.contentType ?? 'application/json' }),
           ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+          ...options.headers,
         },
       },
       (res) => {
@@ -94,6 +103,40 @@ describeEachBackend('auth routes over HTTP', (backend) => {
 
   const login = (base: string, body: unknown, from?: string) =>
     send(base, 'POST', '/api/auth/login', { body: JSON.stringify(body), from });
+
+  /** The whole app (createApp), as the API serves it, with TRUST_PROXY as given. */
+  async function startApp(trustProxy: string[], limit: number): Promise<string> {
+    const requireAuth = createRequireAuth({ secret: SECRET, users });
+    const app = createApp({
+      logger: silentLogger,
+      health: () => {
+        throw new Error('not asked');
+      },
+      routers: [
+        createAuthRouter({
+          users,
+          tokens,
+          requireAuth,
+          loginRateLimit: { windowMs: 60_000, limit },
+        }),
+      ],
+      trustProxy,
+    });
+    const server = app.listen(0, '127.0.0.1');
+    servers.push(server);
+    await once(server, 'listening');
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  /** A failed login from `from` with the given X-Forwarded-For; its status. */
+  const failFrom = async (base: string, from: string, forwardedFor: string) =>
+    (
+      await send(base, 'POST', '/api/auth/login', {
+        body: JSON.stringify({ username: 'alice', password: 'guess-guess' }),
+        from,
+        headers: { 'x-forwarded-for': forwardedFor },
+      })
+    ).status;
 
   beforeAll(async () => {
     test = await createTestDatabase(backend);
@@ -207,6 +250,38 @@ describeEachBackend('auth routes over HTTP', (backend) => {
     // Another client address has its own budget.
     const other = await login(base, { username: 'alice', password: PASSWORD }, '127.0.0.2');
     expect(other.status).toBe(200);
+  });
+
+  it('keys the limit on the client address when that client forges X-Forwarded-For', async () => {
+    // 127.0.0.1 is the one proxy named; 127.0.0.2 talks to the API directly.
+    const base = await startApp(['127.0.0.1'], 3);
+    const statuses = [];
+    for (let i = 1; i <= 4; i++)
+      statuses.push(await failFrom(base, '127.0.0.2', `198.51.100.${i}`));
+    expect(statuses).toEqual([401, 401, 401, 429]);
+  });
+
+  it('gives each client a trusted proxy forwards its own bucket', async () => {
+    const base = await startApp(['127.0.0.1'], 2);
+    const first = [];
+    for (let i = 0; i < 3; i++) first.push(await failFrom(base, '127.0.0.1', '203.0.113.1'));
+    expect(first).toEqual([401, 401, 429]);
+    // Another client behind the same proxy still has its budget.
+    expect(await failFrom(base, '127.0.0.1', '203.0.113.2')).toBe(401);
+    // The proxy appends the address it saw: what the client put before it changes nothing.
+    expect(await failFrom(base, '127.0.0.1', '192.0.2.9, 203.0.113.1')).toBe(429);
+  });
+
+  it('believes a network name (loopback, uniquelocal) for the peer only, not for the hop it forwards', async () => {
+    // As nginx on a private network forwarding a client of that same network: the client
+    // (127.0.0.5 here) is in the trusted range too, yet what it forged must not become its key.
+    const base = await startApp(['loopback'], 3);
+    const statuses = [];
+    for (let i = 1; i <= 4; i++) {
+      statuses.push(await failFrom(base, '127.0.0.1', `198.51.100.${i}, 127.0.0.5`));
+    }
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect(await failFrom(base, '127.0.0.1', '127.0.0.6')).toBe(401);
   });
 
   it('does not count successful logins against the limit', async () => {

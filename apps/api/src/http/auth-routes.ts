@@ -70,8 +70,10 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     throw new RangeError(`loginRateLimit.limit must be a whole number ≥ 1 (got ${limit})`);
   }
 
-  // Per client IP (IPv6 by /56, express-rate-limit's default key), in this process's memory:
-  // with several replicas each counts its own share. Its cleanup timer is unref'd.
+  // Per client IP (IPv6 by /56, express-rate-limit's default key): `req.ip`, the client the
+  // trusted proxy saw — TRUST_PROXY's named proxies only, so a client cannot pick its own key by
+  // forging X-Forwarded-For (http/trust-proxy.ts). In this process's memory: with several
+  // replicas each counts its own share. Its cleanup timer is unref'd.
   const loginLimiter = rateLimit({
     windowMs,
     limit,
