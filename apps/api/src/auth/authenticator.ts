@@ -1,6 +1,6 @@
 import type { PublicUser } from '@livestat/contracts';
 import type { UserStore } from '../storage/users.js';
-import { TokenError, type TokenService } from './tokens.js';
+import { TokenError, type TokenClaims, type TokenService } from './tokens.js';
 
 /** Who a token belongs to now, and until when the token may be honoured. */
 export interface AuthenticatedUser {
@@ -17,15 +17,29 @@ export interface AuthenticatedUser {
  */
 export type Authenticate = (token: string) => Promise<AuthenticatedUser>;
 
+/**
+ * Who verified claims belong to, as the users table says now. Rejects with
+ * {@link TokenError} `invalid token` when the user is gone, or with the database's error.
+ */
+export type LookUpUser = (claims: TokenClaims) => Promise<AuthenticatedUser>;
+
+/**
+ * The one user lookup behind every credential: the socket's (via {@link createAuthenticator})
+ * and passport-jwt's verify callback (`createRequireAuth`).
+ */
+export function createUserLookup(users: UserStore): LookUpUser {
+  return async (claims) => {
+    const user = await users.findById(claims.userId);
+    if (!user) throw new TokenError('invalid token');
+    return { user, expiresAtMs: claims.expiresAtMs };
+  };
+}
+
 /** The one token check behind the socket's `?token=` and `auth` renewal. */
 export function createAuthenticator(deps: {
   tokens: TokenService;
   users: UserStore;
 }): Authenticate {
-  return async (token) => {
-    const claims = deps.tokens.verify(token);
-    const user = await deps.users.findById(claims.userId);
-    if (!user) throw new TokenError('invalid token');
-    return { user, expiresAtMs: claims.expiresAtMs };
-  };
+  const lookUp = createUserLookup(deps.users);
+  return async (token) => lookUp(deps.tokens.verify(token));
 }

@@ -4,7 +4,8 @@ import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy, type VerifiedCallback } from 'passport-jwt';
 import { HttpError } from '../http/errors.js';
 import type { UserStore } from '../storage/users.js';
-import { claimsOf, JWT_ALGORITHM, JWT_CLOCK_TOLERANCE_SECONDS, TokenError } from './tokens.js';
+import { createUserLookup } from './authenticator.js';
+import { claimsOf, JWT_VERIFY_OPTIONS, TokenError } from './tokens.js';
 
 declare global {
   // Passport declares `req.user` as `Express.User`; ours is always the public user.
@@ -50,12 +51,14 @@ function challenge(res: Response, failure: AuthFailure): HttpError {
 
 /**
  * Express middleware for every protected `/api` route: passport-jwt reads
- * `Authorization: Bearer <jwt>`, verifies it with HS256 pinned, `exp` required and 60 s of
- * leeway, and looks its user up (a deleted user's token fails). On success `req.user` is the
- * user as stored now; otherwise it answers 401 `{error}` with `authentication required`,
+ * `Authorization: Bearer <jwt>` and verifies it with the socket's own rules — the same
+ * {@link JWT_VERIFY_OPTIONS} (HS256 pinned, 60 s of leeway), the same {@link claimsOf} (`exp`
+ * required) and the same user lookup (a deleted user's token fails). On success `req.user` is
+ * the user as stored now; otherwise it answers 401 `{error}` with `authentication required`,
  * `invalid token` or `token expired`.
  */
 export function createRequireAuth(deps: RequireAuthDeps): RequestHandler {
+  const lookUp = createUserLookup(deps.users);
   // An Authenticator of our own, not passport's global one: two apps in one process (tests,
   // or a future second listener) never share strategies.
   const authenticator = new passport.Authenticator();
@@ -64,17 +67,16 @@ export function createRequireAuth(deps: RequireAuthDeps): RequestHandler {
       {
         jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
         secretOrKey: deps.secret,
-        // Top level, not inside jsonWebTokenOptions: passport-jwt copies these over it.
-        algorithms: [JWT_ALGORITHM],
-        jsonWebTokenOptions: { clockTolerance: JWT_CLOCK_TOLERANCE_SECONDS },
+        jsonWebTokenOptions: { ...JWT_VERIFY_OPTIONS },
+        // Also at the top level: passport-jwt copies `algorithms` over jsonWebTokenOptions.
+        algorithms: [...JWT_VERIFY_OPTIONS.algorithms],
       },
       (payload: unknown, done: VerifiedCallback) => {
-        // jsonwebtoken accepts a token without `exp`; claimsOf does not.
         const claims = claimsOf(payload);
         if (!claims) return done(null, false, new TokenError('invalid token'));
-        deps.users.findById(claims.userId).then(
-          (user) => (user ? done(null, user) : done(null, false, new TokenError('invalid token'))),
-          (err: unknown) => done(err),
+        lookUp(claims).then(
+          ({ user }) => done(null, user),
+          (err: unknown) => (err instanceof TokenError ? done(null, false, err) : done(err)),
         );
       },
     ),

@@ -1,10 +1,19 @@
 import { role as roleSchema, type PublicUser, type Role } from '@livestat/contracts';
 import jwt from 'jsonwebtoken';
 
-/** The only algorithm livestat signs or accepts (SPEC §3). */
+/** The only algorithm livestat signs or accepts. */
 export const JWT_ALGORITHM = 'HS256';
-/** Clock leeway, in seconds, when checking `exp` (SPEC §3: at most 60 s). */
+/** Clock leeway, in seconds, when checking `exp` (at most 60 s). */
 export const JWT_CLOCK_TOLERANCE_SECONDS = 60;
+/**
+ * What jsonwebtoken is told on every verify, by {@link TokenService.verify} (the socket) and by
+ * passport-jwt (HTTP) alike: defined once so the two can never drift apart. `exp` being
+ * required is {@link claimsOf}'s part, which both also run.
+ */
+export const JWT_VERIFY_OPTIONS = Object.freeze({
+  algorithms: [JWT_ALGORITHM] as [typeof JWT_ALGORITHM],
+  clockTolerance: JWT_CLOCK_TOLERANCE_SECONDS,
+});
 /** The shortest HMAC secret accepted, as config.ts requires of `JWT_SECRET`. */
 export const JWT_MIN_SECRET_BYTES = 32;
 
@@ -75,8 +84,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       let payload: string | jwt.JwtPayload;
       try {
         payload = jwt.verify(token, secret, {
-          algorithms: [JWT_ALGORITHM],
-          clockTolerance: JWT_CLOCK_TOLERANCE_SECONDS,
+          ...JWT_VERIFY_OPTIONS,
+          algorithms: [...JWT_VERIFY_OPTIONS.algorithms],
           clockTimestamp: Math.floor(now() / 1000),
         });
       } catch (err) {
