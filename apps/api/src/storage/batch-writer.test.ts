@@ -1,3 +1,4 @@
+import { appendFile } from 'node:fs/promises';
 import type { Snapshot } from '@livestat/contracts';
 import { makeExampleSnapshot } from '@livestat/contracts/examples';
 import pino from 'pino';
@@ -16,12 +17,29 @@ import {
   type BatchWriterOptions,
 } from './batch-writer.js';
 import { createPostgresDatabase, type Database } from './db.js';
+import { createDiskSpaceWatch } from './disk-space.js';
 import { writeSnapshots, type WriteResult } from './metrics-store.js';
 import { STORED_SECTIONS } from './rollup.js';
 
 const SECTIONS = STORED_SECTIONS.length;
 const BASE_MS = Date.parse('2025-03-14T09:00:00.000Z');
 const RETRY = { initialMs: 20, maxMs: 200 };
+const MB = 1024 * 1024;
+
+/**
+ * A disk whose free space the test sets, watched the way production watches DATA_DIR (with a
+ * 64 MB threshold, re-read on every look), and counting the writes that reach the database.
+ */
+function simulatedDisk(freeBytes: number) {
+  const disk: { freeBytes: number } = { freeBytes };
+  const watch = createDiskSpaceWatch({
+    dir: '/data',
+    minFreeBytes: 64 * MB,
+    maxAgeMs: 0,
+    statfs: async () => ({ bavail: disk.freeBytes, bsize: 1 }),
+  });
+  return Object.assign(disk, { watch });
+}
 
 /** Snapshot number `seq`, one second after number `seq - 1`. */
 const snapshot = (seq: number): Snapshot =>
@@ -220,6 +238,104 @@ describeEachBackend('createBatchWriter', (backend) => {
     const all = Array.from({ length: 25 }, (_, i) => i);
     expect(batches.flat()).toEqual(all);
     expect(await storedSeqs()).toEqual(all);
+  });
+
+  it('pauses writes while the disk is low, keeps buffering, and resumes by itself', async () => {
+    const logs = captureLogs();
+    const disk = simulatedDisk(10 * MB);
+    let attempts = 0;
+    const w = writer({
+      batchSize: 10,
+      maxBuffered: 30,
+      diskSpace: disk.watch,
+      diskRecheckMs: 10,
+      logger: logs.logger,
+      write: (batch) => {
+        attempts += 1;
+        return writeSnapshots(db, batch);
+      },
+    });
+    for (let seq = 0; seq < 10; seq++) w.enqueue(snapshot(seq));
+    await waitFor('the pause', () => w.stats().storage === 'disk full');
+    for (let seq = 10; seq < 40; seq++) w.enqueue(snapshot(seq));
+    // Several looks at the disk later, still nothing attempted and one line said.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(attempts).toBe(0);
+    expect(await rows()).toBe(0);
+    expect(w.stats()).toMatchObject({
+      storage: 'disk full',
+      diskFreeBytes: 10 * MB,
+      queued: 30,
+      dropped: 10,
+      failures: 0,
+    });
+    const paused = logs.lines.filter((l) => /^disk full/.test(l.msg));
+    expect(paused).toHaveLength(1);
+    expect(paused[0]).toMatchObject({ level: pino.levels.values.error, queued: 10 });
+    expect(paused[0]?.msg).toMatch(
+      /^disk full: 10 MB free on the database's disk, below MIN_FREE_DISK_MB=64; writes paused; 10 snapshots buffered/,
+    );
+    // flush() does not wait out a full disk.
+    await w.flush();
+    expect(await rows()).toBe(0);
+
+    disk.freeBytes = 500 * MB;
+    await waitFor('the buffer stored', () => w.stats().written === 30);
+    expect(await storedSeqs()).toEqual(Array.from({ length: 30 }, (_, i) => 10 + i));
+    expect(w.stats()).toMatchObject({ storage: 'ok', queued: 0, diskFreeBytes: 500 * MB });
+    expect(logs.lines.filter((l) => /^disk full/.test(l.msg))).toHaveLength(1);
+    const resumed = logs.lines.filter((l) => /disk space available again/.test(l.msg));
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]?.msg).toMatch(/writes resumed \(30 buffered snapshots being stored\)/);
+    expect(logs.count('warn', /database write failed/)).toBe(0);
+  });
+
+  it('treats a write failing with ENOSPC as a full disk, retrying until space returns', async () => {
+    const logs = captureLogs();
+    let full = true;
+    const w = writer({
+      batchSize: 5,
+      logger: logs.logger,
+      write: async (batch) => {
+        // A real ENOSPC from the kernel: /dev/full refuses every write.
+        if (full) await appendFile('/dev/full', JSON.stringify(batch));
+        return writeSnapshots(db, batch);
+      },
+    });
+    for (let seq = 0; seq < 5; seq++) w.enqueue(snapshot(seq));
+    await waitFor('two failed attempts', () => w.stats().failures >= 2);
+    expect(w.stats()).toMatchObject({ storage: 'disk full', queued: 5, written: 0 });
+    expect(w.stats().lastError).toMatch(/ENOSPC/);
+    for (let seq = 5; seq < 8; seq++) w.enqueue(snapshot(seq));
+
+    full = false;
+    await waitFor('all 8 written', () => w.stats().written === 8);
+    expect(await storedSeqs()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(w.stats()).toMatchObject({ storage: 'ok', consecutiveFailures: 0 });
+    const paused = logs.lines.filter((l) => /^disk full/.test(l.msg));
+    expect(paused).toHaveLength(1);
+    expect(paused[0]?.msg).toMatch(/^disk full: the database reported: ENOSPC.*writes paused/);
+    expect(logs.count('info', /disk space available again/)).toBe(1);
+    // A full disk is not reported as the database being down as well.
+    expect(logs.count('warn', /database write failed/)).toBe(0);
+    expect(logs.count('info', /database writes recovered/)).toBe(0);
+  });
+
+  it('on close with the disk still full, gives up after timeoutMs naming what was lost', async () => {
+    const logs = captureLogs();
+    const disk = simulatedDisk(MB);
+    const w = writer({
+      batchSize: 10,
+      diskSpace: disk.watch,
+      diskRecheckMs: 10,
+      logger: logs.logger,
+    });
+    for (let seq = 0; seq < 4; seq++) w.enqueue(snapshot(seq));
+    expect(await w.close({ timeoutMs: 100 })).toEqual({ written: 0, lost: 4 });
+    expect(logs.lines.filter((l) => /unwritten/.test(l.msg))).toMatchObject([
+      { lost: 4, storage: 'disk full' },
+    ]);
+    expect(await rows()).toBe(0);
   });
 
   if (backend === 'postgres') {

@@ -1,5 +1,6 @@
 import type { Snapshot } from '@livestat/contracts';
 import type { Logger } from '../logger.js';
+import { formatMb, isDiskFullError, type DiskSpaceWatch } from './disk-space.js';
 
 export interface BatchWriterOptions {
   /** Stores one batch; throws on failure. In production: (batch) => writeSnapshots(db, batch). */
@@ -14,8 +15,18 @@ export interface BatchWriterOptions {
   maxBatch?: number;
   /** Capped exponential backoff between failed writes; default 500 ms doubling up to 30 s. */
   retry?: { initialMs?: number; maxMs?: number };
+  /**
+   * Free space on the database's own disk (the embedded database under DATA_DIR): while it is
+   * low no write is even attempted, since PGlite on a full disk hangs instead of failing.
+   */
+  diskSpace?: Pick<DiskSpaceWatch, 'read' | 'minFreeBytes'>;
+  /** How often to look at the disk again while writes are paused for space; default 2 s. */
+  diskRecheckMs?: number;
   logger: Logger;
 }
+
+/** `disk full`: writes paused for lack of space (below the free-space threshold, or ENOSPC). */
+export type StorageState = 'ok' | 'disk full';
 
 export interface BatchWriterStats {
   /** Waiting, not being written. */
@@ -35,6 +46,10 @@ export interface BatchWriterStats {
   lastError: string | null;
   /** ISO time of the last successful write. */
   lastFlushAt: string | null;
+  /** `disk full` from the moment writes pause for space until a write succeeds again. */
+  storage: StorageState;
+  /** Free bytes on the database's disk at the last look; null without a `diskSpace` watch. */
+  diskFreeBytes: number | null;
 }
 
 export interface BatchWriter {
@@ -90,6 +105,10 @@ const describeError = (err: unknown): string =>
  * stays at the head, in order, and is retried with capped backoff while new snapshots keep
  * queuing; past `maxBuffered` the oldest snapshot not being written is dropped and counted.
  * Retrying a batch whose COMMIT was lost is safe because the store is idempotent.
+ *
+ * A full disk (the `diskSpace` watch below its threshold, or a write failing with ENOSPC or
+ * SQLSTATE 53100) is an outage of its own: writes pause, snapshots keep buffering within
+ * `maxBuffered`, one line says so, and writing resumes by itself once space returns.
  */
 export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   const { write, batchSize, flushIntervalMs, maxBuffered, logger } = options;
@@ -125,6 +144,13 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   };
   let outageStartedAt = 0;
   let dropsThisEpisode = 0;
+  // Whether the current run of failures was announced as a database outage (a disk-full
+  // episode has its own line), so recovery says which one ended.
+  let outageWarned = false;
+  const { diskSpace } = options;
+  const diskRecheckMs = options.diskRecheckMs ?? 2000;
+  let diskFullSince: number | null = null;
+  let diskFreeBytes: number | null = null;
 
   const queued = () => entries.length - head;
 
@@ -170,14 +196,44 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     ageTimer.unref();
   }
 
-  /** Writes up to maxBatch from the head; resolves true when stored. Never rejects. */
+  /**
+   * Writes up to maxBatch from the head; resolves true when stored. Never rejects. With a
+   * `diskSpace` watch it looks at the disk first and, while space is low, writes nothing.
+   */
   function writeHead(): Promise<boolean> {
     clearRetryTimer();
+    const run = diskSpace ? writeIfRoom() : writeBatch();
+    writing = run;
+    return run;
+  }
+
+  async function writeIfRoom(): Promise<boolean> {
+    let reading;
+    try {
+      reading = await diskSpace?.read();
+    } catch (err) {
+      // A disk we cannot even stat will fail the write too, with a better error: try it.
+      logger.debug({ err: describeError(err) }, 'free-space check failed');
+    }
+    if (reading) diskFreeBytes = reading.freeBytes;
+    if (reading?.low) {
+      writing = null;
+      pauseForDisk(
+        `${formatMb(reading.freeBytes)} free on the database's disk, below ` +
+          `MIN_FREE_DISK_MB=${Math.round((diskSpace?.minFreeBytes ?? 0) / 2 ** 20)}`,
+        diskRecheckMs,
+      );
+      return false;
+    }
+    return writeBatch();
+  }
+
+  function writeBatch(): Promise<boolean> {
     const count = Math.min(queued(), maxBatch);
     inFlight = entries.slice(head, head + count);
     shift(count);
     const batch = inFlight.map((entry) => entry.snapshot);
-    const run = (async () => {
+    return (async () => {
       let ok = false;
       try {
         await write(batch);
@@ -193,15 +249,47 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       }
       return ok;
     })();
-    writing = run;
-    return run;
+  }
+
+  /** Enters (or stays in) a disk-full episode, logged once, and looks again after `retryMs`. */
+  function pauseForDisk(reason: string, retryMs: number): void {
+    if (diskFullSince === null) {
+      diskFullSince = performance.now();
+      // Once per episode: the buffer, not the log, absorbs a disk that stays full for hours.
+      logger.error(
+        { reason, queued: queued(), maxBuffered },
+        `disk full: ${reason}; writes paused; ${queued()} snapshots buffered ` +
+          `(at most ${maxBuffered}, then the oldest are dropped). Streaming goes on; writes ` +
+          'resume by themselves once space is freed',
+      );
+    }
+    if (closed) return;
+    clearAgeTimer();
+    clearRetryTimer();
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      if (!closed && !writing && queued() > 0) void writeHead();
+    }, retryMs);
+    retryTimer.unref();
   }
 
   function succeeded(count: number): void {
     inFlight = [];
     stats.written += count;
     stats.lastFlushAt = new Date().toISOString();
-    if (stats.consecutiveFailures > 0) {
+    if (diskFullSince !== null) {
+      logger.info(
+        {
+          pausedMs: Math.round(performance.now() - diskFullSince),
+          written: count,
+          queued: queued(),
+          diskFreeBytes,
+        },
+        `disk space available again; writes resumed (${count + queued()} buffered snapshots ` +
+          'being stored)',
+      );
+      diskFullSince = null;
+    } else if (outageWarned) {
       logger.info(
         {
           attempts: stats.consecutiveFailures + 1,
@@ -212,6 +300,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
         'database writes recovered',
       );
     }
+    outageWarned = false;
     stats.consecutiveFailures = 0;
     // Hysteresis, so a buffer hovering at its bound logs one episode, not one per write.
     if (dropsThisEpisode > 0 && queued() * 2 <= maxBuffered) endDropEpisode();
@@ -225,8 +314,16 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     stats.failures += 1;
     stats.consecutiveFailures += 1;
     stats.lastError = describeError(err);
-    if (stats.consecutiveFailures === 1) {
-      outageStartedAt = performance.now();
+    if (stats.consecutiveFailures === 1) outageStartedAt = performance.now();
+    if (isDiskFullError(err)) {
+      pauseForDisk(
+        `the database reported: ${stats.lastError}`,
+        backoffDelay(stats.consecutiveFailures, retry),
+      );
+      return;
+    }
+    if (!outageWarned && diskFullSince === null) {
+      outageWarned = true;
       // Once per outage: a database down for an hour must not log 7,000 lines.
       logger.warn(
         { err: stats.lastError, queued: queued() },
@@ -321,7 +418,13 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     const lost = queued() + inFlight.length;
     if (lost > 0) {
       logger.error(
-        { lost, written: stats.written, timeoutMs, lastError: stats.lastError },
+        {
+          lost,
+          written: stats.written,
+          timeoutMs,
+          lastError: stats.lastError,
+          storage: diskFullSince === null ? 'ok' : 'disk full',
+        },
         'writer closed with snapshots unwritten',
       );
     } else {
@@ -338,6 +441,12 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       closing ??= drainForClose(closeOptions.timeoutMs ?? 10_000);
       return closing;
     },
-    stats: () => ({ ...stats, queued: queued(), inFlight: inFlight.length }),
+    stats: () => ({
+      ...stats,
+      queued: queued(),
+      inFlight: inFlight.length,
+      storage: diskFullSince === null ? 'ok' : 'disk full',
+      diskFreeBytes,
+    }),
   };
 }
