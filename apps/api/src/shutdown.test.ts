@@ -22,7 +22,7 @@ describe('shutdown', () => {
     const first = shutdown('SIGTERM');
     // A second signal during the flush neither restarts nor cuts it short.
     const second = shutdown('SIGINT');
-    await Promise.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
     expect(ran).toEqual(['stop sampling', 'flush']);
     release();
     await Promise.all([first, second]);
@@ -45,5 +45,51 @@ describe('shutdown', () => {
     await shutdown('SIGTERM');
     expect(ran).toEqual(['a', 'c']);
     expect(exits).toEqual([1]);
+  });
+
+  it('abandons a step that hangs after its timeout, runs the rest, and exits 1', async () => {
+    const ran: string[] = [];
+    const exits: number[] = [];
+    const shutdown = createShutdown(
+      logger,
+      [
+        ['flush', async () => ran.push('flush')],
+        // A database that cannot write never answers its close.
+        ['close db', () => new Promise<never>(() => {}), { timeoutMs: 20 }],
+        ['close bus', async () => ran.push('close bus')],
+      ],
+      (code) => exits.push(code),
+    );
+    await shutdown('SIGTERM');
+    expect(ran).toEqual(['flush', 'close bus']);
+    expect(exits).toEqual([1]);
+  });
+
+  it('exits 1 by its deadline whatever is still pending, and only once', async () => {
+    const ran: string[] = [];
+    const exits: number[] = [];
+    let exitedOnce: () => void = () => {};
+    const exitedPromise = new Promise<void>((resolve) => (exitedOnce = resolve));
+    let finishSlow: () => void = () => {};
+    const shutdown = createShutdown(
+      logger,
+      [
+        ['slow', () => new Promise<void>((resolve) => (finishSlow = resolve))],
+        ['after', async () => ran.push('after')],
+      ],
+      (code) => {
+        exits.push(code);
+        exitedOnce();
+      },
+      { stepTimeoutMs: 60_000, deadlineMs: 30 },
+    );
+    const done = shutdown('SIGTERM');
+    await exitedPromise;
+    expect(exits).toEqual([1]);
+    // The step that outlived the deadline finishing later changes nothing.
+    finishSlow();
+    await done;
+    expect(exits).toEqual([1]);
+    expect(ran).toEqual([]);
   });
 });
