@@ -99,6 +99,23 @@ describe('sampler schedule', () => {
     expect(sampler.stats().skippedTicks).toBe(2);
   });
 
+  it('reports skipped ticks over the last minute, and slots a hung tick is missing right now', async () => {
+    const { aggregator } = scriptedAggregator([10, 2500, 10, 10, 10, 10]);
+    const sampler = makeSampler(aggregator);
+    await sampler.start();
+    // Tick 2 began at 2000 and is still collecting at 4200: the slots of 3000 and 4000 are lost.
+    await vi.advanceTimersByTimeAsync(4_200);
+    expect(sampler.stats()).toMatchObject({ skippedTicks: 0, skippedTicksLastMinute: 2 });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(sampler.stats()).toMatchObject({ skippedTicks: 2, skippedTicksLastMinute: 2 });
+    // A minute after the overrun ended, health forgets it; the lifetime total does not.
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(sampler.stats()).toMatchObject({ skippedTicks: 2, skippedTicksLastMinute: 2 });
+    await vi.advanceTimersByTimeAsync(1_000);
+    await sampler.stop();
+    expect(sampler.stats()).toMatchObject({ skippedTicks: 2, skippedTicksLastMinute: 0 });
+  });
+
   it('numbers snapshots from 1 with ISO millisecond timestamps that pass the contract', async () => {
     const { aggregator } = scriptedAggregator([]);
     const sampler = makeSampler(aggregator);

@@ -19,9 +19,19 @@ export interface SamplerOptions {
 
 export interface SamplerStats {
   seq: number;
+  /** Slots skipped since start, counted when the overrunning tick ends. */
   skippedTicks: number;
+  /**
+   * Slots skipped within the last {@link SKIPPED_TICKS_WINDOW_MS}, plus those a tick still
+   * running (or a timer held up by a blocked event loop) is missing right now: a hung collector
+   * shows here before it returns.
+   */
+  skippedTicksLastMinute: number;
   lastSnapshot: Snapshot | null;
 }
+
+/** The span of {@link SamplerStats.skippedTicksLastMinute}. */
+export const SKIPPED_TICKS_WINDOW_MS = 60_000;
 
 /**
  * The tick loop: collect → snapshot → every subscriber.
@@ -42,7 +52,9 @@ export function createSampler(options: SamplerOptions) {
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let inFlight: Promise<void> | null = null;
-  const stats: SamplerStats = { seq: 0, skippedTicks: 0, lastSnapshot: null };
+  const stats = { seq: 0, skippedTicks: 0, lastSnapshot: null as Snapshot | null };
+  // When (monotonic ms) and how many slots were skipped, oldest first, pruned past the window.
+  const recentSkips: { at: number; count: number }[] = [];
 
   function schedule(): void {
     if (!running) return;
@@ -85,6 +97,7 @@ export function createSampler(options: SamplerOptions) {
     if (elapsedTicks >= due) {
       const skipped = elapsedTicks - nextTick;
       stats.skippedTicks += skipped;
+      recentSkips.push({ at: now(), count: skipped });
       logger.warn({ skipped, intervalMs }, 'sampler overran its interval; skipping missed ticks');
       nextTick = elapsedTicks + 1;
     } else {
@@ -126,8 +139,20 @@ export function createSampler(options: SamplerOptions) {
       await inFlight;
     },
 
+    /** The counters so far, read at call time: a fresh object, safe to keep. */
     stats(): Readonly<SamplerStats> {
-      return stats;
+      const at = now();
+      while ((recentSkips[0]?.at ?? at) <= at - SKIPPED_TICKS_WINDOW_MS) {
+        recentSkips.shift();
+      }
+      let skippedTicksLastMinute = 0;
+      for (const skip of recentSkips) skippedTicksLastMinute += skip.count;
+      // Slot `nextTick` is being served (or is due); every slot elapsed beyond it is being missed.
+      if (running) {
+        const elapsedTicks = Math.floor((at - startedAt) / intervalMs);
+        skippedTicksLastMinute += Math.max(0, elapsedTicks - nextTick);
+      }
+      return { ...stats, skippedTicksLastMinute };
     },
   };
 }

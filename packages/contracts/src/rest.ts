@@ -159,6 +159,33 @@ export const healthResponse = z.object({
   sampler: z.object({
     seq: z.number().int().nonnegative(),
     lastSnapshotAt: isoTimestamp.nullable(),
+    // Optional, like every field added since: a dashboard also reads an older API's answer.
+    /** Sampling slots missed in the last minute (each a snapshot lost), including any being missed now. */
+    skippedTicksLastMinute: z.number().int().nonnegative().optional(),
+    /** Sampling slots missed since the process started. */
+    skippedTicksTotal: z.number().int().nonnegative().optional(),
   }),
+  /** How late the API's event loop ran over the last minute, in ms. */
+  eventLoop: z
+    .object({
+      /** The 99th percentile (the worst of its 10 s slices). */
+      lagMs: z.number().nonnegative(),
+      /** The longest single stall. */
+      maxLagMs: z.number().nonnegative(),
+    })
+    .optional(),
+  /** Why `status` is `degraded`, one short sentence each; empty or absent when `ok`. */
+  reasons: z.array(z.string()).optional(),
 });
 export type HealthResponse = z.infer<typeof healthResponse>;
+
+/**
+ * Where `/api/health` turns `degraded` for the process's own rhythm: any skipped sampling tick in
+ * the last minute, an event-loop lag p99 over 200 ms, or a single stall over 1 s. Shared so the
+ * dashboard marks the same figures the API judged; the API says why these values.
+ */
+export const HEALTH_LIMITS = {
+  maxSkippedTicksLastMinute: 0,
+  maxLagMs: 200,
+  maxStallMs: 1000,
+} as const;

@@ -14,6 +14,7 @@ import { createBatchWriter } from '../storage/batch-writer.js';
 import { writeSnapshots } from '../storage/metrics-store.js';
 import type { RedisBusStats } from '../stream/redis-bus.js';
 import { VERSION } from '../version.js';
+import { createEventLoopMonitor } from './event-loop.js';
 import { HOST_GAUGES } from './host-gauges.js';
 import { createServiceMetrics } from './metrics.js';
 
@@ -103,7 +104,7 @@ describe('service metrics: the batch writer, over a real database', () => {
 describe('service metrics: totals read from accessors', () => {
   it('mirrors each total as a counter, restarting it when the source restarts', async () => {
     let stats: RedisBusStats = { published: 5, publishFailures: 0, received: 2, invalid: 0 };
-    let sampler = { seq: 7, skippedTicks: 1 };
+    let sampler = { seq: 7, skippedTicks: 1, skippedTicksLastMinute: 1 };
     const { registry } = createServiceMetrics(
       { redis: () => stats, sampler: () => sampler },
       { defaultMetrics: false },
@@ -111,14 +112,17 @@ describe('service metrics: totals read from accessors', () => {
     expect(await valueOf(registry, 'livestat_redis_published_total')).toBe(5);
     expect(await valueOf(registry, 'livestat_snapshots_published_total')).toBe(7);
     expect(await valueOf(registry, 'livestat_sampler_skipped_ticks_total')).toBe(1);
+    expect(await valueOf(registry, 'livestat_sampler_skipped_ticks_last_minute')).toBe(1);
 
     stats = { published: 9, publishFailures: 4, received: 2, invalid: 1 };
-    sampler = { seq: 12, skippedTicks: 1 };
+    sampler = { seq: 12, skippedTicks: 1, skippedTicksLastMinute: 0 };
     expect(await valueOf(registry, 'livestat_redis_published_total')).toBe(9);
     expect(await valueOf(registry, 'livestat_redis_publish_failures_total')).toBe(4);
     expect(await valueOf(registry, 'livestat_redis_received_total')).toBe(2);
     expect(await valueOf(registry, 'livestat_redis_invalid_total')).toBe(1);
     expect(await valueOf(registry, 'livestat_snapshots_published_total')).toBe(12);
+    // The minute's count is a gauge: it falls back once the overrun is a minute old.
+    expect(await valueOf(registry, 'livestat_sampler_skipped_ticks_last_minute')).toBe(0);
 
     // A source that went back to a lower number restarted: Prometheus reads a counter reset.
     stats = { ...stats, published: 2 };
@@ -126,6 +130,30 @@ describe('service metrics: totals read from accessors', () => {
     const text = await registry.metrics();
     expect(text).toContain('# TYPE livestat_redis_published_total counter');
     expect(text).toMatch(/^livestat_redis_published_total 2$/m);
+  });
+
+  it('exposes the event-loop lag /api/health judges by, from the real event loop', async () => {
+    const monitor = createEventLoopMonitor({ resolutionMs: 10, sliceMs: 1000, slices: 5 });
+    try {
+      const { registry } = createServiceMetrics(
+        { eventLoop: () => monitor.lag() },
+        { defaultMetrics: false },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const until = performance.now() + 400;
+      while (performance.now() < until) {
+        // a synchronous stall, as a heavy query on the main thread makes
+      }
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const max = await valueOf(registry, 'livestat_event_loop_max_lag_seconds');
+      expect(max).toBeGreaterThanOrEqual(0.3);
+      expect(max).toBe(monitor.lag().maxLagMs / 1000);
+      expect(await valueOf(registry, 'livestat_event_loop_lag_p99_seconds')).toBeGreaterThanOrEqual(
+        0,
+      );
+    } finally {
+      monitor.stop();
+    }
   });
 
   it('leaves out what is not wired, and includes Node.js and process metrics by default', async () => {
@@ -209,7 +237,8 @@ describe('service metrics: documentation', () => {
     const everything = createServiceMetrics(
       {
         sockets: () => 0,
-        sampler: () => ({ seq: 0, skippedTicks: 0 }),
+        sampler: () => ({ seq: 0, skippedTicks: 0, skippedTicksLastMinute: 0 }),
+        eventLoop: () => ({ lagMs: 0, maxLagMs: 0, windowMs: 60_000 }),
         writer: () => ({
           written: 0,
           dropped: 0,

@@ -5,6 +5,7 @@ import type { BatchWriterStats } from '../storage/batch-writer.js';
 import type { BroadcastObserver } from '../stream/broadcaster.js';
 import type { RedisBusStats } from '../stream/redis-bus.js';
 import { VERSION } from '../version.js';
+import type { EventLoopLag } from './event-loop.js';
 import { createHostMetrics, type HostMetricsOptions } from './host-metrics.js';
 
 /**
@@ -15,7 +16,9 @@ export interface ServiceMetricsSources {
   /** WebSocket sessions taking broadcasts (`stream.connections()`). */
   sockets?: () => number;
   /** This process's sampler: every snapshot it makes is published to the bus. */
-  sampler?: () => Pick<SamplerStats, 'seq' | 'skippedTicks'>;
+  sampler?: () => Pick<SamplerStats, 'seq' | 'skippedTicks' | 'skippedTicksLastMinute'>;
+  /** The event-loop lag `/api/health` judges by (`createEventLoopMonitor().lag`). */
+  eventLoop?: () => EventLoopLag;
   writer?: () => Pick<
     BatchWriterStats,
     'written' | 'dropped' | 'queued' | 'inFlight' | 'failures' | 'lastFlushAt'
@@ -93,7 +96,7 @@ export function createServiceMetrics(
     });
   }
 
-  const { sockets, sampler, writer, redis } = sources;
+  const { sockets, sampler, writer, redis, eventLoop } = sources;
   if (sockets) {
     polledGauge(
       'livestat_websocket_connections',
@@ -111,6 +114,25 @@ export function createServiceMetrics(
       'livestat_sampler_skipped_ticks_total',
       'Sampling ticks skipped because a collection overran its interval.',
       () => sampler().skippedTicks,
+    );
+    polledGauge(
+      'livestat_sampler_skipped_ticks_last_minute',
+      'Sampling ticks skipped in the last minute, including any being missed now (as /api/health).',
+      () => sampler().skippedTicksLastMinute,
+    );
+  }
+  if (eventLoop) {
+    // prom-client's nodejs_eventloop_lag_* cover the time since the last scrape; these are the
+    // minute /api/health judges by, so an alert and the health check agree.
+    polledGauge(
+      'livestat_event_loop_lag_p99_seconds',
+      'Event-loop lag, 99th percentile over the last minute (worst 10 s slice), as /api/health.',
+      () => eventLoop().lagMs / 1000,
+    );
+    polledGauge(
+      'livestat_event_loop_max_lag_seconds',
+      'Longest event-loop stall in the last minute, as /api/health.',
+      () => eventLoop().maxLagMs / 1000,
     );
   }
   if (writer) {

@@ -8,7 +8,9 @@ import { createTokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import { createApp } from '../http/app.js';
 import { createMetricsRoute } from '../http/metrics-route.js';
+import { createEventLoopMonitor } from '../observability/event-loop.js';
 import { createServiceMetrics } from '../observability/metrics.js';
+import { runtimeHealthReasons } from '../observability/runtime-health.js';
 import { createAuthRouter } from '../http/auth-routes.js';
 import { createHistoryRouter } from '../http/history-route.js';
 import { createHostsRouter } from '../http/hosts-routes.js';
@@ -84,9 +86,12 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
     );
   }
   let connections = () => 0;
+  // Health's and /metrics' view of this process's rhythm: a blocked loop stalls everything.
+  const eventLoop = createEventLoopMonitor();
   const metrics = createServiceMetrics({
     sockets: () => connections(),
     sampler: () => sampler.stats(),
+    eventLoop: () => eventLoop.lag(),
     writer: () => storage.writer.stats(),
     redis: 'stats' in bus ? () => bus.stats() : undefined,
   });
@@ -95,18 +100,31 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
   const app = createApp({
     logger,
     health: async () => {
-      const { seq, lastSnapshot } = sampler.stats();
+      const { seq, lastSnapshot, skippedTicks, skippedTicksLastMinute } = sampler.stats();
       const database = storage.ready() ? await databaseStatus(db) : 'down';
       const redis = bus.status();
+      const lag = eventLoop.lag();
+      const reasons = [
+        ...(database === 'up' ? [] : [`database ${database}`]),
+        ...(redis === 'down' ? ['Redis down'] : []),
+        ...runtimeHealthReasons({ sampler: { skippedTicksLastMinute }, eventLoop: lag }),
+      ];
       return {
-        status: database === 'up' && redis !== 'down' ? 'ok' : 'degraded',
+        status: reasons.length === 0 ? 'ok' : 'degraded',
+        reasons,
         version: VERSION,
         host: config.hostName,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         database,
         redis,
         websocketConnections: connections(),
-        sampler: { seq, lastSnapshotAt: lastSnapshot?.timestamp ?? null },
+        sampler: {
+          seq,
+          lastSnapshotAt: lastSnapshot?.timestamp ?? null,
+          skippedTicksLastMinute,
+          skippedTicksTotal: skippedTicks,
+        },
+        eventLoop: { lagMs: lag.lagMs, maxLagMs: lag.maxLagMs },
       };
     },
     routers: [
@@ -156,6 +174,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
     ['close sockets', () => stream.close()],
     pipeline.stopCollectors,
     ['stop retention', () => retention.stop()],
+    ['stop event-loop monitor', async () => eventLoop.stop()],
     [
       'close http server',
       () =>
