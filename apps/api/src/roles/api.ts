@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { RequestHandler, Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { ensureAdmin } from '../auth/bootstrap.js';
@@ -11,9 +12,9 @@ import { createMetricsRoute } from '../http/metrics-route.js';
 import { createEventLoopMonitor } from '../observability/event-loop.js';
 import { createServiceMetrics } from '../observability/metrics.js';
 import { runtimeHealthReasons } from '../observability/runtime-health.js';
-import { createAuthRouter } from '../http/auth-routes.js';
-import { createHistoryRouter } from '../http/history-route.js';
-import { createHostsRouter } from '../http/hosts-routes.js';
+import { createAuthRouter, type AuthRouterDeps } from '../http/auth-routes.js';
+import { createHistoryRouter, type HistoryRouterDeps } from '../http/history-route.js';
+import { createHostsRouter, type HostsRouterDeps } from '../http/hosts-routes.js';
 import { createSpaRouter } from '../http/spa.js';
 import type { Logger } from '../logger.js';
 import { createShutdown } from '../shutdown.js';
@@ -30,6 +31,24 @@ import { createPublishingPipeline } from './pipeline.js';
 import { openDatabase, startStorage, type OpenedDatabase } from './storage.js';
 
 const DAY_MS = 86_400_000;
+
+/**
+ * The routers under `/api`, every route but login behind `requireAuth`. One list, built here and
+ * walked by test/auth-table.test.ts, so a route added without its guard fails that test.
+ */
+export function createApiRouters(deps: {
+  requireAuth: RequestHandler;
+  auth: Omit<AuthRouterDeps, 'requireAuth'>;
+  history: Omit<HistoryRouterDeps, 'guards'>;
+  hosts: Omit<HostsRouterDeps, 'guards'>;
+}): Router[] {
+  const guards = [deps.requireAuth];
+  return [
+    createAuthRouter({ ...deps.auth, requireAuth: deps.requireAuth }),
+    createHistoryRouter({ ...deps.history, guards }),
+    createHostsRouter({ ...deps.hosts, guards }),
+  ];
+}
 
 /**
  * `ROLE=api`: storage → auth → bus → sampler → HTTP + WebSocket → graceful shutdown, read top
@@ -127,11 +146,12 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
         eventLoop: { lagMs: lag.lagMs, maxLagMs: lag.maxLagMs },
       };
     },
-    routers: [
-      createAuthRouter({ users, tokens, requireAuth }),
-      createHistoryRouter({ history, guards: [requireAuth] }),
-      createHostsRouter({ bus, db, guards: [requireAuth] }),
-    ],
+    routers: createApiRouters({
+      requireAuth,
+      auth: { users, tokens },
+      history: { history },
+      hosts: { bus, db },
+    }),
     rootRouters: [createMetricsRoute({ metrics, token: config.metricsToken })],
     spa,
     trustProxy: config.trustProxy,
