@@ -30,6 +30,11 @@ export interface Config {
   batchSize: number;
   flushIntervalMs: number;
   maxBufferedSnapshots: number;
+  /**
+   * Free space the embedded database's disk (DATA_DIR) must keep: below it writes pause, and a
+   * first start refuses to create the database. 0 disables. Unused with DATABASE_URL.
+   */
+  minFreeDiskBytes: number;
   heartbeatIntervalMs: number;
   wsMaxBufferedBytes: number;
   corsOrigins: string[];
@@ -136,6 +141,7 @@ const schema = z
     BATCH_SIZE: integer(1, 10_000).default(10),
     FLUSH_INTERVAL_SECONDS: number(0.1, 3600).default(30),
     MAX_BUFFERED_SNAPSHOTS: integer(1, 10_000_000).default(10_000),
+    MIN_FREE_DISK_MB: integer(0, 16 * 1024 * 1024).default(256),
     HEARTBEAT_INTERVAL_SECONDS: number(1, 3600).default(30),
     WS_MAX_BUFFERED_BYTES: integer(1024, 1024 ** 3).default(1024 ** 2),
     CORS_ORIGINS: csv
@@ -256,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchSize: e.BATCH_SIZE,
     flushIntervalMs: Math.round(e.FLUSH_INTERVAL_SECONDS * 1000),
     maxBufferedSnapshots: e.MAX_BUFFERED_SNAPSHOTS,
+    minFreeDiskBytes: e.MIN_FREE_DISK_MB * 1024 * 1024,
     heartbeatIntervalMs: Math.round(e.HEARTBEAT_INTERVAL_SECONDS * 1000),
     wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
     corsOrigins: e.CORS_ORIGINS,

@@ -155,6 +155,13 @@ export const healthResponse = z.object({
   uptimeSeconds: z.number().nonnegative(),
   database: componentStatus,
   redis: componentStatus,
+  /**
+   * `disk full` while history is not being stored for lack of disk space (snapshots still
+   * stream, and are buffered until space returns). Optional: older APIs do not send it.
+   */
+  storage: z.enum(['ok', 'disk full']).optional(),
+  /** Snapshots the batch writer holds, not yet stored (database down or disk full). */
+  bufferedSnapshots: z.number().int().nonnegative().optional(),
   websocketConnections: z.number().int().nonnegative(),
   sampler: z.object({
     seq: z.number().int().nonnegative(),

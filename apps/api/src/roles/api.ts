@@ -122,10 +122,15 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
       const { seq, lastSnapshot, skippedTicks, skippedTicksLastMinute } = sampler.stats();
       const database = storage.ready() ? await databaseStatus(db) : 'down';
       const redis = bus.status();
+      const writer = storage.writer.stats();
+      const buffered = writer.queued + writer.inFlight;
       const lag = eventLoop.lag();
       const reasons = [
         ...(database === 'up' ? [] : [`database ${database}`]),
         ...(redis === 'down' ? ['Redis down'] : []),
+        ...(writer.storage === 'disk full'
+          ? [`disk full: history paused, ${buffered} snapshots buffered`]
+          : []),
         ...runtimeHealthReasons({ sampler: { skippedTicksLastMinute }, eventLoop: lag }),
       ];
       return {
@@ -136,6 +141,8 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         database,
         redis,
+        storage: writer.storage,
+        bufferedSnapshots: buffered,
         websocketConnections: connections(),
         sampler: {
           seq,

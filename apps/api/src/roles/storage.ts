@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { ShutdownStep } from '../shutdown.js';
 import { createBatchWriter, type BatchWriter } from '../storage/batch-writer.js';
 import { lockDataDir } from '../storage/data-dir-lock.js';
+import { checkRoomForNewDatabase, createDiskSpaceWatch } from '../storage/disk-space.js';
 import { createPgliteDatabase, createPostgresDatabase, type Database } from '../storage/db.js';
 import { writeSnapshots } from '../storage/metrics-store.js';
 import { MigrationError } from '../storage/migrate.js';
@@ -26,6 +27,12 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
     return { db, releaseDataDir: async () => {} };
   }
   const dir = join(config.dataDir, 'pglite');
+  // PGlite creating its files on a disk that fills up hangs: refuse with one clear line first.
+  await checkRoomForNewDatabase({
+    dir,
+    dataDir: config.dataDir,
+    minFreeBytes: config.minFreeDiskBytes,
+  });
   const releaseDataDir = await lockDataDir(dir);
   try {
     const db = await createPgliteDatabase(dir);
@@ -77,6 +84,15 @@ export function startStorage(
     batchSize: config.batchSize,
     flushIntervalMs: config.flushIntervalMs,
     maxBuffered: config.maxBufferedSnapshots,
+    // Only the embedded database's disk is ours to watch; PostgreSQL's own disk filling up
+    // reaches the writer as SQLSTATE 53100.
+    diskSpace:
+      db.kind === 'pglite' && config.minFreeDiskBytes > 0
+        ? createDiskSpaceWatch({
+            dir: join(config.dataDir, 'pglite'),
+            minFreeBytes: config.minFreeDiskBytes,
+          })
+        : undefined,
     logger,
   });
   return {
@@ -90,7 +106,11 @@ export function startStorage(
         // The writer logs what it wrote; what it could not write fails the shutdown.
         const { lost } = await writer.close();
         if (lost > 0)
-          throw new Error(`${lost} snapshots could not be written (database unreachable)`);
+          throw new Error(
+            `${lost} snapshots could not be written (` +
+              (writer.stats().storage === 'disk full' ? 'disk full' : 'database unreachable') +
+              ')',
+          );
       },
     ],
     closeStep: [
