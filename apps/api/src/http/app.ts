@@ -1,6 +1,7 @@
 import type { HealthResponse } from '@livestat/contracts';
 import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
 import helmet from 'helmet';
+import { causeOf, createLogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
 import { HttpError } from './errors.js';
 import { compileTrustProxy, type TrustProxySetting } from './trust-proxy.js';
@@ -53,12 +54,15 @@ export function createApp(deps: AppDeps): Express {
   });
   if (deps.spa) app.use(deps.spa);
 
+  // One line per cause a minute: an outage that fails every request must not flood the log.
+  const errorLog = createLogLimiter(deps.logger);
   const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
     const status = statusOf(err);
     if (status >= 500) {
       // Path only: a query string can carry a token.
-      deps.logger.error({ err, method: req.method, path: req.path }, 'request failed');
+      const fields = { err, method: req.method, path: req.path };
+      errorLog.error(causeOf('request failed', err), fields, 'request failed');
       res.status(status).json({ error: 'internal error' });
       return;
     }

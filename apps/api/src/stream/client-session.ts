@@ -1,6 +1,7 @@
 import { CLOSE_CODES, type ClientMessage, type PublicUser } from '@livestat/contracts';
 import type { WebSocket } from 'ws';
 import type { Authenticate } from '../auth/authenticator.js';
+import { causeOf, type LogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
 import { snapshotTime, type BusMessage } from './bus.js';
 import type { LatestCache } from './latest-cache.js';
@@ -30,6 +31,8 @@ export interface ClientSessionOptions {
   /** How long a closing socket may take to flush its close frame before it is terminated. */
   closeGraceMs: number;
   logger: Logger;
+  /** Error lines shared by every session: a cause failing on every socket is logged once a minute. */
+  errorLog: LogLimiter;
   /** Called once, when the session stops taking broadcasts (it is closing or closed). */
   onDetach: (session: ClientSession) => void;
 }
@@ -142,7 +145,8 @@ export function createClientSession(options: ClientSessionOptions): ClientSessio
     chain = chain
       .then(() => (state === 'open' ? work() : undefined))
       .catch((err: unknown) => {
-        logger.error({ err, user: user.username }, 'stream request failed');
+        const msg = 'stream request failed';
+        options.errorLog.error(causeOf(msg, err), { err, user: user.username }, msg);
         send(errorMessage('internal', 'the request failed'));
       })
       .finally(() => {
@@ -201,7 +205,9 @@ export function createClientSession(options: ClientSessionOptions): ClientSessio
           } else if (outcome.code === CLOSE_CODES.policyViolation) {
             close(outcome.code, outcome.reason);
           } else {
-            logger.error({ err: outcome.cause, user: user.username }, 'token renewal failed');
+            const msg = 'token renewal failed';
+            const fields = { err: outcome.cause, user: user.username };
+            options.errorLog.error(causeOf(msg, outcome.cause), fields, msg);
             send(errorMessage('internal', 'authentication is unavailable; try again'));
           }
         });
@@ -212,7 +218,8 @@ export function createClientSession(options: ClientSessionOptions): ClientSessio
           try {
             snapshots = await readResume(cache, options.resume, message, options.resumeLimit);
           } catch (err) {
-            logger.error({ err, host: message.host }, 'resume: reading the database failed');
+            const msg = 'resume: reading the database failed';
+            options.errorLog.error(causeOf(msg, err), { err, host: message.host }, msg);
             send(errorMessage('resume_failed', 'stored snapshots are unavailable; try again'));
             return;
           }
@@ -236,7 +243,8 @@ export function createClientSession(options: ClientSessionOptions): ClientSessio
         return;
       }
       // A throw here would reach ws' parser: answer, log, and keep the socket and server up.
-      logger.error({ err, user: user.username }, 'stream message handling failed');
+      const msg = 'stream message handling failed';
+      options.errorLog.error(causeOf(msg, err), { err, user: user.username }, msg);
       send(errorMessage('internal', 'the message could not be handled'));
     }
   });

@@ -4,6 +4,7 @@ import { CLOSE_CODES, MAX_CLIENT_FRAME_BYTES } from '@livestat/contracts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticate } from '../auth/authenticator.js';
 import { JWT_CLOCK_TOLERANCE_SECONDS } from '../auth/tokens.js';
+import { causeOf, createLogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
 import { createBroadcaster, type BroadcastObserver } from './broadcaster.js';
 import type { Bus } from './bus.js';
@@ -80,6 +81,8 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
     clientTracking: false,
   });
   wss.on('error', (err) => logger.error({ err }, 'websocket server error'));
+  // Shared by every socket: a database outage failing each one's resume is one line a minute.
+  const errorLog = createLogLimiter(logger);
 
   const broadcaster = createBroadcaster({
     bus,
@@ -104,8 +107,10 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
     ws.once('close', () => open.delete(ws));
     if (!outcome.ok) {
       ws.on('error', () => undefined);
-      if (outcome.cause) logger.error({ err: outcome.cause }, 'socket authentication failed');
-      else logger.info({ code: outcome.code, reason: outcome.reason }, 'socket refused');
+      if (outcome.cause) {
+        const msg = 'socket authentication failed';
+        errorLog.error(causeOf(msg, outcome.cause), { err: outcome.cause }, msg);
+      } else logger.info({ code: outcome.code, reason: outcome.reason }, 'socket refused');
       ws.close(outcome.code, outcome.reason);
       return;
     }
@@ -123,6 +128,7 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
       resumeLimit,
       closeGraceMs,
       logger,
+      errorLog,
       onDetach: (detached) => broadcaster.delete(detached),
     });
     sessions.add(session);
@@ -152,7 +158,7 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
 
   const upgradeListener = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     onUpgrade(req, socket, head).catch((err: unknown) => {
-      logger.error({ err, path: STREAM_PATH }, 'upgrade failed');
+      errorLog.error(causeOf('upgrade failed', err), { err, path: STREAM_PATH }, 'upgrade failed');
       socket.destroy();
     });
   };
@@ -190,6 +196,7 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
         clearTimeout(timer);
         // The 'upgrade' listener stays: a late upgrade is answered 503, not left hanging.
         wss.close();
+        errorLog.stop();
       })();
       return closed;
     },
