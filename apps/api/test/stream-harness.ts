@@ -91,6 +91,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     server,
     bus,
     authenticate,
+    users,
     corsOrigins: ['http://localhost:5173'],
     heartbeatIntervalMs: 30_000,
     maxBufferedBytes: 1024 * 1024,

@@ -172,6 +172,8 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
     server,
     bus,
     authenticate,
+    // A user deleted here closes its sockets at once; by the users CLI, within 30 s.
+    users,
     corsOrigins: config.corsOrigins,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,

@@ -107,6 +107,31 @@ describeEachBackend('user store', (backend) => {
     expect((await users.list()).map((u) => u.username)).toEqual(['root2']);
   });
 
+  it('tells its listeners of each removal, and of nothing refused or absent', async () => {
+    await users.create({ username: 'admin1', passwordHash: 'h', role: 'admin' });
+    const gone = await users.create({ username: 'leaver', passwordHash: 'h', role: 'viewer' });
+    const removed: unknown[] = [];
+    const unsubscribe = users.onRemoved((user) => removed.push(user));
+    expect(await users.remove('leaver')).toBe(true);
+    expect(await users.remove('leaver')).toBe(false);
+    expect(await codeOf(users.remove('admin1'))).toBe('last_admin');
+    expect(removed).toEqual([gone]);
+
+    unsubscribe();
+    await users.create({ username: 'later', passwordHash: 'h', role: 'viewer' });
+    await users.remove('later');
+    expect(removed).toHaveLength(1);
+  });
+
+  it('answers which of many ids are still users, in one query', async () => {
+    const a = await users.create({ username: 'a', passwordHash: 'h', role: 'admin' });
+    const b = await users.create({ username: 'b', passwordHash: 'h', role: 'viewer' });
+    await test.db.query('DELETE FROM users WHERE id = $1', [b.id]);
+    expect(await users.existing([a.id, b.id, a.id, 987_654])).toEqual(new Set([a.id]));
+    expect(await users.existing([])).toEqual(new Set());
+    expect(await users.existing([0, -1, 1.5])).toEqual(new Set());
+  });
+
   it('lists every user oldest first with created_at', async () => {
     const before = Date.now();
     await users.create({ username: 'u1', passwordHash: 'h', role: 'admin' });

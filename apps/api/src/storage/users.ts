@@ -49,6 +49,15 @@ export interface UserStore {
   remove(username: string): Promise<boolean>;
   /** Every user, oldest first. */
   list(): Promise<UserSummary[]>;
+  /** Which of `ids` are still users: one query for every user with an open socket. */
+  existing(ids: readonly number[]): Promise<Set<number>>;
+  /**
+   * Calls `listener` after {@link UserStore.remove} deletes a user through this store (in a
+   * transaction, before its commit), so the sockets of that user can be closed at once. A
+   * removal by another process (`npm run users -- remove`) is not seen here. Returns the
+   * unsubscribe; a listener must not throw.
+   */
+  onRemoved(listener: (user: PublicUser) => void): () => void;
 }
 
 interface Row {
@@ -67,6 +76,7 @@ const publicOf = (row: Pick<Row, 'id' | 'username' | 'role'>): PublicUser => ({
 
 /** The user store over any {@link Queryable}: a database, or a transaction. */
 export function createUserStore(db: Queryable): UserStore {
+  const removedListeners = new Set<(user: PublicUser) => void>();
   return {
     async count() {
       const [row] = await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM users');
@@ -118,14 +128,18 @@ export function createUserStore(db: Queryable): UserStore {
 
     async remove(username) {
       // One statement, so the check and the delete see the same admins.
-      const deleted = await db.query(
+      const [deleted] = await db.query<Row>(
         `DELETE FROM users
          WHERE username = $1
            AND (role <> 'admin' OR (SELECT count(*) FROM users WHERE role = 'admin') > 1)
-         RETURNING id`,
+         RETURNING id, username, role`,
         [username],
       );
-      if (deleted.length > 0) return true;
+      if (deleted) {
+        const user = publicOf(deleted);
+        for (const listener of removedListeners) listener(user);
+        return true;
+      }
       const [still] = await db.query('SELECT 1 FROM users WHERE username = $1', [username]);
       if (still) {
         throw new UserStoreError(
@@ -141,6 +155,21 @@ export function createUserStore(db: Queryable): UserStore {
         'SELECT id, username, role, created_at FROM users ORDER BY id',
       );
       return rows.map((row) => ({ ...publicOf(row), createdAt: row.created_at }));
+    },
+
+    async existing(ids) {
+      const wanted = [...new Set(ids)].filter((id) => Number.isSafeInteger(id) && id > 0);
+      if (wanted.length === 0) return new Set();
+      const rows = await db.query<Pick<Row, 'id'>>(
+        'SELECT id FROM users WHERE id = ANY($1::bigint[])',
+        [wanted],
+      );
+      return new Set(rows.map((row) => Number(row.id)));
+    },
+
+    onRemoved(listener) {
+      removedListeners.add(listener);
+      return () => removedListeners.delete(listener);
     },
   };
 }

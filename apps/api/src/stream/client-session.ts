@@ -41,6 +41,8 @@ export interface ClientSessionOptions {
 export interface ClientSession {
   readonly ws: WebSocket;
   readonly username: string;
+  /** The id of the user the socket's current token belongs to (an `auth` renewal may change it). */
+  readonly userId: number;
   /** A published snapshot, `data` being its JSON as bytes (made once for every socket). */
   deliver(message: BusMessage, data: Buffer): void;
   /** A server message that is not a snapshot (e.g. `hosts`), with the backpressure check. */
@@ -264,6 +266,9 @@ export function createClientSession(options: ClientSessionOptions): ClientSessio
     ws,
     get username() {
       return user.username;
+    },
+    get userId() {
+      return user.id;
     },
     deliver(message, data) {
       if (state !== 'open' || !wants(message.snapshot.host)) return;

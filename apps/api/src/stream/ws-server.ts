@@ -6,12 +6,14 @@ import type { Authenticate } from '../auth/authenticator.js';
 import { JWT_CLOCK_TOLERANCE_SECONDS } from '../auth/tokens.js';
 import { causeOf, createLogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
+import type { UserStore } from '../storage/users.js';
 import { createBroadcaster, type BroadcastObserver } from './broadcaster.js';
 import type { Bus } from './bus.js';
 import { createClientSession, type ClientSession } from './client-session.js';
 import { startHeartbeat } from './heartbeat.js';
 import { createLatestCache, type LatestCache } from './latest-cache.js';
 import { DEFAULT_RESUME_LIMIT, type ResumeSource } from './resume.js';
+import { watchUserRemovals } from './user-removals.js';
 import {
   authenticateToken,
   checkUpgrade,
@@ -25,6 +27,10 @@ export interface StreamServerOptions {
   server: http.Server;
   bus: Bus;
   authenticate: Authenticate;
+  /** Removals through this store close that user's sockets at once; others are found by re-checking. */
+  users: Pick<UserStore, 'existing' | 'onRemoved'>;
+  /** How often the users of open sockets are looked up again (default 30 s). */
+  userRecheckIntervalMs?: number;
   /** Origin allow-list; no Origin header → allowed (non-browser); anything else → 403 before the upgrade. */
   corsOrigins: string[];
   heartbeatIntervalMs: number;
@@ -101,6 +107,12 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
   const open = new Set<WebSocket>();
   const sessions = new Set<ClientSession>();
   let closing = false;
+  const removals = watchUserRemovals({
+    users: options.users,
+    sockets: () => sessions,
+    intervalMs: options.userRecheckIntervalMs,
+    errorLog,
+  });
 
   function accept(ws: WebSocket, outcome: Awaited<ReturnType<typeof authenticateToken>>): void {
     open.add(ws);
@@ -172,6 +184,7 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
       closed ??= (async () => {
         closing = true;
         heartbeat.stop();
+        removals.stop();
         broadcaster.stop();
         for (const session of sessions)
           session.close(CLOSE_CODES.goingAway, 'server shutting down');
