@@ -4,15 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { historyResponse, type HealthResponse, type Snapshot } from '@livestat/contracts';
 import { makeExampleSnapshot } from '@livestat/contracts/examples';
 import express from 'express';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   createTestDatabase,
   describeEachBackend,
   silentLogger,
+  TEST_DATABASE_URL,
   type TestDatabase,
 } from '../../test/databases.js';
+import { waitUntil } from '../../test/stream-harness.js';
 import { createHistoryService } from '../storage/history.js';
 import { writeSnapshots } from '../storage/metrics-store.js';
+import { createWorkLimiter } from '../storage/work-limiter.js';
 import { createApp } from './app.js';
 import { HttpError } from './errors.js';
 import { createHistoryRouter } from './history-route.js';
@@ -75,7 +79,7 @@ describeEachBackend('GET /api/history', (backend) => {
         routers: [createHistoryRouter({ history })],
       }),
     ));
-  });
+  }, 60_000);
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
     await test.drop();
@@ -221,5 +225,216 @@ describeEachBackend('GET /api/history', (backend) => {
     } finally {
       await new Promise((resolve) => guarded.server.close(resolve));
     }
+  });
+});
+
+// The dashboard's own backfill series: twenty a request, as it sends them.
+const TWENTY_SERIES = [
+  'cpu.usagePercent',
+  'cpu.userPercent',
+  'cpu.systemPercent',
+  'cpu.iowaitPercent',
+  'cpu.stealPercent',
+  'cpu.load1',
+  'memory.usedBytes',
+  'memory.cachedBytes',
+  'memory.buffersBytes',
+  'memory.freeBytes',
+  'memory.swapUsedBytes',
+  'network.rxBytesPerSec',
+  'network.txBytesPerSec',
+  'disk.readBytesPerSec',
+  'disk.writeBytesPerSec',
+  'disk.readOpsPerSec',
+  'disk.writeOpsPerSec',
+  'disk.busyPercent',
+  'perf.ipc',
+  'perf.cyclesPerSec',
+];
+
+describeEachBackend('GET /api/history: bounded', (backend) => {
+  let test: TestDatabase;
+  const limiter = createWorkLimiter();
+  const servers: Server[] = [];
+  let base = '';
+  let quick = '';
+  // Ten minutes at one-second buckets: each request reads raw rows from metrics_snapshots.
+  const RAW = `series=cpu.usagePercent&from=${START}&to=${START + 10 * MINUTE}&points=600`;
+
+  // The user a request is from, as passport would set it.
+  const asUser: express.RequestHandler = (req, _res, next) => {
+    req.user = { id: Number(req.header('x-user') ?? 1), username: 'u', role: 'viewer' };
+    next();
+  };
+
+  beforeAll(async () => {
+    test = await createTestDatabase(backend);
+    await writeSnapshots(
+      test.db,
+      Array.from({ length: 60 }, (_, i) => snapshot(LOCAL, i)),
+    );
+    const serve = async (timeoutMs: number) => {
+      const history = createHistoryService({
+        db: test.db.lane('read'),
+        localHost: LOCAL,
+        rawRetentionMs: 7 * 24 * HOUR,
+        minBucketMs: 1000,
+        maxRowsScanned: 500_000,
+        timeoutMs,
+      });
+      const router = createHistoryRouter({ history, guards: [asUser], limiter });
+      const app = createApp({ logger: silentLogger, health: () => health, routers: [router] });
+      const listening = await listen(app);
+      servers.push(listening.server);
+      return listening.base;
+    };
+    base = await serve(60_000);
+    quick = await serve(2000);
+  }, 60_000);
+  afterAll(async () => {
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    await test.drop();
+  });
+
+  const request = (
+    query: string,
+    user: number,
+    options: { at?: string; signal?: AbortSignal } = {},
+  ) =>
+    fetch(`${options.at ?? base}/api/history?${query}`, {
+      headers: { 'x-user': String(user) },
+      signal: options.signal,
+    });
+
+  /**
+   * Holds metrics_snapshots locked (PostgreSQL: history's SELECTs run, waiting on the lock) or
+   * PGlite's one connection (they wait their turn) until released: requests in flight.
+   */
+  async function holdTable(): Promise<{ release: () => Promise<void> }> {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let locked: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (locked = resolve));
+    const done = test.db.transaction(async (tx) => {
+      await tx.query('LOCK TABLE metrics_snapshots IN ACCESS EXCLUSIVE MODE');
+      locked();
+      await gate;
+    });
+    await held;
+    return {
+      async release() {
+        open();
+        await done;
+      },
+    };
+  }
+
+  /** Statements of this database's read lane running (PostgreSQL) or queued (PGlite) now. */
+  async function readsInFlight(): Promise<number> {
+    if (backend === 'pglite') {
+      const { active, waiting } = test.db.stats().read;
+      return active + waiting;
+    }
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      const result = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = $1 AND application_name = 'livestat:read' AND state = 'active'`,
+        [new URL(test.url ?? '').pathname.slice(1)],
+      );
+      return result.rows[0]?.n ?? 0;
+    } finally {
+      await client.end();
+    }
+  }
+
+  async function until(check: () => Promise<boolean>, label: string): Promise<void> {
+    const giveUpAt = Date.now() + 15_000;
+    while (!(await check())) {
+      if (Date.now() > giveUpAt) throw new Error(`timed out waiting for ${label}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('runs two requests of a user and queues two; a fifth gets 429 + Retry-After, another user is served', async () => {
+    const hold = await holdTable();
+    let released = false;
+    try {
+      const mine = Array.from({ length: 4 }, () => request(RAW, 1));
+      await waitUntil(() => {
+        const load = limiter.load('user:1');
+        return load.running === 2 && load.waiting === 2;
+      }, 'two running and two waiting');
+      const refused = await request(RAW, 1);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(((await refused.json()) as { error: string }).error).toMatch(
+        /^too many history or resume requests at once \(at most 2 run together\)/,
+      );
+      const theirs = request(RAW, 2);
+      await waitUntil(() => limiter.load('user:2').running === 1, "the other user's request");
+      await hold.release();
+      released = true;
+      const answers = await Promise.all([...mine, theirs]);
+      expect(answers.map((res) => res.status)).toEqual([200, 200, 200, 200, 200]);
+      const cpu = historyResponse.parse(await answers[4]!.json()).series['cpu.usagePercent']!;
+      expect(cpu.filter((point) => point[1] !== null)).toHaveLength(60);
+    } finally {
+      if (!released) await hold.release();
+    }
+  });
+
+  it('refuses a request over the cost cap with a 400 suggesting a coarser one', async () => {
+    const to = Math.floor(Date.now() / HOUR) * HOUR;
+    const series = TWENTY_SERIES.map((path) => `series=${path}`).join('&');
+    const range = `${series}&from=${to - 24 * HOUR}&to=${to}`;
+    const res = await request(`${range}&points=5000`, 3);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error:
+        'points: 20 series × 86,400 raw rows exceeds the limit of 500,000 rows scanned; ' +
+        'ask for points ≤ 2879 (1-minute rollups), fewer series or a shorter range',
+    });
+    const coarser = await request(`${range}&points=2879`, 3);
+    expect(coarser.status).toBe(200);
+    expect(historyResponse.parse(await coarser.json()).tier).toBe('1m');
+  });
+
+  it("cancels an aborted request's query in the database", async () => {
+    const hold = await holdTable();
+    try {
+      const controller = new AbortController();
+      const aborted = request(RAW, 4, { signal: controller.signal }).catch((err: Error) => err);
+      await until(async () => (await readsInFlight()) === 1, 'the history query in flight');
+      controller.abort();
+      expect(await aborted).toMatchObject({ name: 'AbortError' });
+      // Gone while the table is still held: cancelled, not finished.
+      await until(async () => (await readsInFlight()) === 0, 'the query cancelled');
+      await waitUntil(() => limiter.load('user:4').running === 0, "the user's slot freed");
+    } finally {
+      await hold.release();
+    }
+    expect((await request(RAW, 4)).status).toBe(200);
+  });
+
+  it('answers 503 when a request runs past the history timeout, and the next one works', async () => {
+    const hold = await holdTable();
+    let res: Response;
+    try {
+      res = await request(RAW, 5, { at: quick });
+    } finally {
+      await hold.release();
+    }
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({
+      error:
+        'history query took longer than 2 s; choose a shorter range, fewer points or fewer series',
+    });
+    await until(async () => (await readsInFlight()) === 0, 'the timed-out query cancelled');
+    expect((await request(RAW, 5, { at: quick })).status).toBe(200);
   });
 });

@@ -1,7 +1,9 @@
 import { historyQuery, timeParam, type HistoryQuery } from '@livestat/contracts';
 import { Router, type RequestHandler } from 'express';
 import type { z } from 'zod';
+import { QueryCancelledError, QueryTimeoutError } from '../storage/db.js';
 import { HistoryRequestError, type HistoryService } from '../storage/history.js';
+import { createWorkLimiter, WorkLimitError, type WorkLimiter } from '../storage/work-limiter.js';
 import { HttpError } from './errors.js';
 
 /** A range without `from` reaches back this far from `to`: the dashboard's default view. */
@@ -16,6 +18,11 @@ export interface HistoryRouterDeps {
   guards?: readonly RequestHandler[];
   /** The clock for a missing `to`. */
   now?: () => number;
+  /**
+   * Bounds each user's concurrent history work, shared with the socket's `resume`; default a
+   * limiter of the route's own.
+   */
+  limiter?: WorkLimiter;
 }
 
 function timeText(ms: number): string {
@@ -58,20 +65,53 @@ export function parseHistoryQuery(query: unknown, now: number): HistoryQuery {
 
 /**
  * The history routes, to mount under `/api`: `GET /history` answers per series at most
- * `points` buckets of `[epochMs, avg, min, max]` (SPEC §5). Bad parameters, unknown series
- * and unknown hosts answer 400 with a message naming the parameter.
+ * `points` buckets of `[epochMs, avg, min, max]`. Bad parameters, unknown series, unknown
+ * hosts and requests over the cost cap answer 400 with a message naming the parameter; a
+ * user's requests beyond the limiter's 429 with `Retry-After`; one past the history timeout
+ * 503. A client that goes away before the answer cancels its statements.
  */
 export function createHistoryRouter(deps: HistoryRouterDeps): Router {
   const now = deps.now ?? Date.now;
+  const limiter = deps.limiter ?? createWorkLimiter();
   const router = Router();
   router.get('/history', ...(deps.guards ?? []), async (req, res) => {
     const query = parseHistoryQuery(req.query, now());
+    // 'close' also follows a finished answer; only one before it means nobody is listening.
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) gone.abort();
+    };
+    res.on('close', onClose);
+    // Without a guard (tests, a private listener) the client's address stands for the user.
+    const key = req.user ? `user:${req.user.id}` : `ip:${req.ip ?? ''}`;
     try {
-      res.json(await deps.history.query(query));
+      const answer = await limiter.run(
+        key,
+        () => deps.history.query(query, { signal: gone.signal }),
+        gone.signal,
+      );
+      res.json(answer);
     } catch (err) {
-      if (err instanceof HistoryRequestError)
+      if (err instanceof QueryCancelledError && gone.signal.aborted) return;
+      if (err instanceof HistoryRequestError) {
         throw new HttpError(400, err.message, 'bad_parameter');
+      }
+      if (err instanceof WorkLimitError) {
+        res.set('Retry-After', String(err.retryAfterSeconds));
+        throw new HttpError(429, err.message, err.code);
+      }
+      if (err instanceof QueryTimeoutError) {
+        // Answered here: the error handler turns every 5xx into 'internal error', and this
+        // one is expected and says what to change.
+        const seconds = Math.round(deps.history.timeoutMs / 100) / 10;
+        res.status(503).json({
+          error: `history query took longer than ${seconds} s; choose a shorter range, fewer points or fewer series`,
+        });
+        return;
+      }
       throw err;
+    } finally {
+      res.off('close', onClose);
     }
   });
   return router;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { NICE_BUCKET_MS, planHistory, type HistoryPlanInput } from './history-plan.js';
+import {
+  coarserPoints,
+  historyCost,
+  NICE_BUCKET_MS,
+  planHistory,
+  type HistoryPlanInput,
+} from './history-plan.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -173,5 +179,65 @@ describe('planHistory', () => {
     const base = { now: NOW, rawRetentionMs: RAW_RETENTION };
     expect(() => planHistory({ ...base, from: NOW, to: NOW, points: 10 })).toThrow(RangeError);
     expect(() => planHistory({ ...base, from: 0, to: 1, points: 0 })).toThrow(RangeError);
+  });
+});
+
+// On the hour, so ranges ending here need no alignment and the counts are round.
+const END = Date.UTC(2026, 2, 14, 10, 0, 0, 0);
+
+describe('historyCost', () => {
+  const base = { now: END, rawRetentionMs: RAW_RETENTION, minBucketMs: SECOND };
+  const cost = (span: number, points: number, series = 20, samplingIntervalMs = SECOND) => {
+    const input = { ...base, from: END - span, to: END, points, minBucketMs: samplingIntervalMs };
+    return historyCost(planHistory(input), { to: END, series, samplingIntervalMs });
+  };
+
+  it('counts one raw row per sampling interval, or one rollup row per tier bucket, per series', () => {
+    // 6 h at 5000 points: 5 s buckets, read from raw rows.
+    expect(cost(6 * HOUR, 5000)).toEqual({ rowsPerSeries: 21_600, rows: 432_000 });
+    expect(cost(6 * HOUR, 5000, 20, 500).rows).toBe(864_000);
+    // 24 h at 1000 points: 2-minute buckets, read from 1-minute rollups.
+    expect(cost(DAY, 1000).rowsPerSeries).toBe(1440);
+    // 30 days: hourly rollups.
+    expect(cost(30 * DAY, 500, 1).rowsPerSeries).toBe(720);
+  });
+
+  it('keeps every request the dashboard makes under the default cap of 500,000 rows', () => {
+    const CAP = 500_000;
+    // The live window's backfill: 15 minutes, one bucket per sample, 20 series a request, at
+    // the fastest sampling the dashboard sizes for.
+    expect(cost(15 * MINUTE, 1800, 20, 500).rows).toBeLessThanOrEqual(CAP);
+    expect(cost(15 * MINUTE, 900).rows).toBeLessThanOrEqual(CAP);
+    // The history view's presets at about one bucket per pixel of a chart up to 2000 px wide.
+    for (const span of [HOUR, 6 * HOUR, DAY, 7 * DAY]) {
+      for (const points of [50, 500, 1000, 2000]) {
+        expect(cost(span, points).rows, `${span / HOUR} h at ${points} points`).toBeLessThanOrEqual(
+          CAP,
+        );
+      }
+    }
+  });
+});
+
+describe('coarserPoints', () => {
+  const base = { now: END, rawRetentionMs: RAW_RETENTION, minBucketMs: SECOND };
+  const limits = { series: 20, samplingIntervalMs: SECOND, maxRows: 500_000 };
+
+  it('suggests the most points whose plan fits under the cap: here 1-minute rollups', () => {
+    const input = { ...base, from: END - DAY, to: END, points: 5000 };
+    // 24 h at 5000 points is 30 s buckets of raw rows: 86,400 rows per series.
+    expect(historyCost(planHistory(input), { ...limits, to: END }).rowsPerSeries).toBe(86_400);
+    const suggestion = coarserPoints(input, limits);
+    expect(suggestion?.plan).toMatchObject({ tier: '1m', bucketMs: MINUTE });
+    // 2880 points would be 30 s raw buckets again; 1440 to 2879 all read 1-minute rollups.
+    expect(suggestion?.points).toBe(2879);
+    // One point more is the raw plan again, over the cap.
+    const finer = planHistory({ ...input, points: suggestion!.points + 1 });
+    expect(finer.bucketMs).toBeLessThan(MINUTE);
+  });
+
+  it('finds nothing when even one bucket reads too many rows', () => {
+    const input = { ...base, from: END - 700 * DAY, to: END, points: 10 };
+    expect(coarserPoints(input, { ...limits, series: 20, maxRows: 10_000 })).toBeNull();
   });
 });

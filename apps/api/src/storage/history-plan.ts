@@ -141,3 +141,55 @@ export function planHistory(input: HistoryPlanInput): HistoryPlan {
     Math.max(ceilDiv(ceilDiv(to - origin, points), res), ceilDiv(minBucketMs, res)) * res;
   return { tier: tierFor(bucketMs), bucketMs, origin, buckets: ceilDiv(to - origin, bucketMs) };
 }
+
+/** What a plan costs: rows each series' query reads, and all of them together. */
+export interface HistoryCost {
+  rowsPerSeries: number;
+  rows: number;
+}
+
+/**
+ * The rows a plan makes the database read before it answers: per series, one raw row per
+ * sampling interval of the range, or one rollup row per tier bucket — counted before running,
+ * so a request that would scan hours of raw rows can be refused rather than run.
+ */
+export function historyCost(
+  plan: HistoryPlan,
+  range: { to: number; series: number; samplingIntervalMs: number },
+): HistoryCost {
+  const span = Math.max(0, range.to - plan.origin);
+  const resolution =
+    plan.tier === 'raw' ? Math.max(1, range.samplingIntervalMs) : resolutionOf(plan.tier);
+  const rowsPerSeries = Math.ceil(span / resolution);
+  return { rowsPerSeries, rows: rowsPerSeries * range.series };
+}
+
+/** The largest `points` below the asked one whose plan reads at most `maxRows`, and that plan. */
+export function coarserPoints(
+  input: HistoryPlanInput,
+  range: { series: number; samplingIntervalMs: number; maxRows: number },
+): { points: number; plan: HistoryPlan } | null {
+  const fits = (points: number) => {
+    const plan = planHistory({ ...input, points });
+    const { rows } = historyCost(plan, { ...range, to: input.to });
+    return rows <= range.maxRows ? plan : null;
+  };
+  const bucketsOf = (bucketMs: number) =>
+    ceilDiv(input.to - alignDown(input.from, bucketMs), bucketMs);
+  // Each nice width, finest first, at the fewest points that reach it: the first that fits is
+  // the finest answer under the limit. Offered at the most points that still plan that width
+  // (one fewer than the next finer width needs).
+  let finerBuckets = input.points;
+  for (const bucketMs of NICE_BUCKET_MS) {
+    const least = bucketsOf(bucketMs);
+    const most = Math.min(input.points, finerBuckets) - 1;
+    finerBuckets = least;
+    if (least > most) continue;
+    const plan = fits(least);
+    if (!plan) continue;
+    const widest = fits(most);
+    return widest ? { points: most, plan: widest } : { points: least, plan };
+  }
+  const plan = fits(1);
+  return plan && input.points > 1 ? { points: 1, plan } : null;
+}

@@ -5,8 +5,8 @@ import {
   type HistoryResponse,
   type ResolvedSeries,
 } from '@livestat/contracts';
-import type { Database } from './db.js';
-import { planHistory, type HistoryPlan } from './history-plan.js';
+import { QueryCancelledError, QueryTimeoutError, type Database } from './db.js';
+import { coarserPoints, historyCost, planHistory, type HistoryPlan } from './history-plan.js';
 import { TIERS } from './rollup.js';
 
 /** One history question, validated and in epoch ms. */
@@ -28,12 +28,19 @@ export interface HistoryOptions {
   rawRetentionMs: number;
   /** The sampling interval: no bucket is narrower (see {@link planHistory}). */
   minBucketMs?: number;
+  /**
+   * Most rows the request may read (series × rows per series, see {@link historyCost});
+   * past it the request is refused before it runs. Default: no limit.
+   */
+  maxRowsScanned?: number;
+  /** Aborting cancels every statement of the request. */
+  signal?: AbortSignal | undefined;
 }
 
 /** A request naming something that does not exist; the message names the parameter. */
 export class HistoryRequestError extends Error {
   constructor(
-    readonly parameter: 'series' | 'host',
+    readonly parameter: 'series' | 'host' | 'points' | 'from',
     message: string,
   ) {
     super(message);
@@ -155,17 +162,15 @@ async function querySeries(
   series: ResolvedSeries,
   plan: HistoryPlan,
   to: number,
+  signal: AbortSignal,
 ): Promise<HistoryPoint[]> {
   const { sql, params } = plan.tier === 'raw' ? rawQuery(series) : rollupQuery(series, plan.tier);
   const from = Math.max(plan.origin, PG_MIN_MS);
-  const rows = await db.query<BucketRow>(sql, [
-    host,
-    plan.origin,
-    plan.bucketMs,
-    from,
-    Math.max(to, from),
-    ...params,
-  ]);
+  const rows = await db.query<BucketRow>(
+    sql,
+    [host, plan.origin, plan.bucketMs, from, Math.max(to, from), ...params],
+    { signal },
+  );
   // Every bucket is answered, empty ones as nulls, so a chart draws a gap as a gap.
   const points = Array.from({ length: plan.buckets }, (_, k): HistoryPoint => [
     plan.origin + k * plan.bucketMs,
@@ -192,6 +197,18 @@ export async function queryHistory(
   request: HistoryRequest,
   options: HistoryOptions,
 ): Promise<HistoryResponse> {
+  return runHistory(db, request, options, prepareHistory(request, options));
+}
+
+/** A request checked and planned, before any statement runs. */
+interface PreparedHistory {
+  paths: string[];
+  resolved: ResolvedSeries[];
+  plan: HistoryPlan;
+}
+
+/** Resolves the series and plans the request; throws {@link HistoryRequestError} when unknown or over the cost cap. */
+function prepareHistory(request: HistoryRequest, options: HistoryOptions): PreparedHistory {
   const paths = [...new Set(request.series)];
   const resolved = paths.map((path) => {
     const series = resolveSeries(path);
@@ -204,10 +221,37 @@ export async function queryHistory(
     return series;
   });
   const plan = planHistory({ ...request, ...options });
-  // Independent queries: a pg pool runs them side by side, PGlite queues them.
-  const answers = await Promise.all(
-    resolved.map((series) => querySeries(db, request.host, series, plan, request.to)),
-  );
+  if (options.maxRowsScanned !== undefined) checkCost(request, options, plan, resolved.length);
+  return { paths, resolved, plan };
+}
+
+async function runHistory(
+  db: Database,
+  request: HistoryRequest,
+  options: HistoryOptions,
+  { paths, resolved, plan }: PreparedHistory,
+): Promise<HistoryResponse> {
+  // Independent queries: a pg pool runs them side by side, PGlite queues them. The first to
+  // fail cancels the rest: the answer is lost anyway.
+  const together = new AbortController();
+  const stop = () => together.abort();
+  options.signal?.addEventListener('abort', stop, { once: true });
+  if (options.signal?.aborted) stop();
+  let answers: HistoryPoint[][];
+  try {
+    answers = await Promise.all(
+      resolved.map((series) =>
+        querySeries(db, request.host, series, plan, request.to, together.signal).catch(
+          (err: unknown) => {
+            stop();
+            throw err;
+          },
+        ),
+      ),
+    );
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+  }
   return {
     host: request.host,
     from: plan.origin,
@@ -218,17 +262,70 @@ export async function queryHistory(
   };
 }
 
+const TIER_ROWS: Readonly<Record<HistoryPlan['tier'], string>> = {
+  raw: 'raw',
+  '1m': '1-minute rollup',
+  '1h': 'hourly rollup',
+};
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * Refuses, before any statement runs, a request that would read more than `maxRowsScanned`
+ * rows, with the coarsest change that would be answered: fewer points, or a shorter range.
+ */
+function checkCost(
+  request: HistoryRequest,
+  options: HistoryOptions,
+  plan: HistoryPlan,
+  series: number,
+): void {
+  const maxRows = options.maxRowsScanned ?? Infinity;
+  // Raw rows come one per sampling interval; unknown, a second (the default interval).
+  const samplingIntervalMs =
+    options.minBucketMs !== undefined && options.minBucketMs > 0 ? options.minBucketMs : 1000;
+  const cost = historyCost(plan, { to: request.to, series, samplingIntervalMs });
+  if (cost.rows <= maxRows) return;
+  const what =
+    `${series} series × ${count(cost.rowsPerSeries)} ${TIER_ROWS[plan.tier]} rows ` +
+    `exceeds the limit of ${count(maxRows)} rows scanned`;
+  const coarser = coarserPoints(
+    { ...request, ...options },
+    { series, samplingIntervalMs, maxRows },
+  );
+  if (coarser) {
+    const tier =
+      coarser.plan.tier === 'raw'
+        ? `raw rows in ${coarser.plan.bucketMs / 1000} s buckets`
+        : `${TIER_ROWS[coarser.plan.tier]}s`;
+    throw new HistoryRequestError(
+      'points',
+      `points: ${what}; ask for points ≤ ${coarser.points} (${tier}), fewer series or a shorter range`,
+    );
+  }
+  const fewer = Math.floor(maxRows / Math.max(1, cost.rowsPerSeries));
+  throw new HistoryRequestError(
+    'from',
+    `from: ${what}; ask for a shorter range` + (fewer >= 1 ? ` or at most ${fewer} series` : ''),
+  );
+}
+
 /** History as the HTTP layer sees it: hosts checked, the local host by default. */
 export interface HistoryService {
   /** The host this process samples: answered when a request names none. */
   readonly localHost: string;
   /**
    * Answers `request` for `request.host`, or the local host. A host that is neither the
-   * local one nor one with stored data throws {@link HistoryRequestError} listing the known.
+   * local one nor one with stored data throws {@link HistoryRequestError} listing the known;
+   * so does a request over the cost cap. Past `timeoutMs` it throws {@link QueryTimeoutError};
+   * when `signal` aborts, {@link QueryCancelledError} — every statement is cancelled either way.
    */
   query(
     request: Omit<HistoryRequest, 'host'> & { host?: string | undefined },
+    options?: { signal?: AbortSignal | undefined },
   ): Promise<HistoryResponse>;
+  /** How long one request may take (HISTORY_QUERY_TIMEOUT_SECONDS). */
+  readonly timeoutMs: number;
 }
 
 export interface HistoryServiceDeps {
@@ -237,17 +334,30 @@ export interface HistoryServiceDeps {
   rawRetentionMs: number;
   /** The sampling interval: no bucket is narrower. */
   minBucketMs?: number;
+  /** Most rows one request may read (HISTORY_MAX_ROWS); default: no limit. */
+  maxRowsScanned?: number;
+  /**
+   * How long one request may take, waiting for the database included (default 10 s): past
+   * it, its statements are cancelled. Each statement is also bounded by its lane.
+   */
+  timeoutMs?: number;
   now?: () => number;
 }
+
+/** The default of {@link HistoryServiceDeps.timeoutMs}. */
+export const DEFAULT_HISTORY_TIMEOUT_MS = 10_000;
 
 /** Creates the {@link HistoryService} over one database. */
 export function createHistoryService(deps: HistoryServiceDeps): HistoryService {
   const now = deps.now ?? Date.now;
-  async function checkHost(host: string): Promise<void> {
+  const timeoutMs = deps.timeoutMs ?? DEFAULT_HISTORY_TIMEOUT_MS;
+  async function checkHost(host: string, signal: AbortSignal): Promise<void> {
     if (host === deps.localHost) return;
-    const found = await deps.db.query('SELECT 1 FROM hosts WHERE host = $1', [host]);
+    const found = await deps.db.query('SELECT 1 FROM hosts WHERE host = $1', [host], { signal });
     if (found.length > 0) return;
-    const rows = await deps.db.query<{ host: string }>('SELECT host FROM hosts ORDER BY host');
+    const rows = await deps.db.query<{ host: string }>('SELECT host FROM hosts ORDER BY host', [], {
+      signal,
+    });
     const known = [...new Set([deps.localHost, ...rows.map((row) => row.host)])].sort();
     throw new HistoryRequestError(
       'host',
@@ -256,14 +366,41 @@ export function createHistoryService(deps: HistoryServiceDeps): HistoryService {
   }
   return {
     localHost: deps.localHost,
-    async query(request) {
+    timeoutMs,
+    async query(request, queryOptions = {}) {
+      const { signal } = queryOptions;
+      if (signal?.aborted) throw new QueryCancelledError();
       const host = request.host ?? deps.localHost;
-      await checkHost(host);
-      return queryHistory(
-        deps.db,
-        { ...request, host },
-        { now: now(), rawRetentionMs: deps.rawRetentionMs, minBucketMs: deps.minBucketMs },
-      );
+      // One deadline for the whole request, so twenty series cannot take twenty timeouts.
+      const bounded = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        bounded.abort();
+      }, timeoutMs);
+      const onAbort = () => bounded.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const options: HistoryOptions = {
+          now: now(),
+          rawRetentionMs: deps.rawRetentionMs,
+          minBucketMs: deps.minBucketMs,
+          maxRowsScanned: deps.maxRowsScanned,
+          signal: bounded.signal,
+        };
+        // Unknown series and requests over the cost cap are refused before any statement.
+        const prepared = prepareHistory({ ...request, host }, options);
+        await checkHost(host, bounded.signal);
+        return await runHistory(deps.db, { ...request, host }, options, prepared);
+      } catch (err) {
+        if (timedOut && !signal?.aborted && err instanceof QueryCancelledError) {
+          throw new QueryTimeoutError(timeoutMs);
+        }
+        throw err;
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      }
     },
   };
 }

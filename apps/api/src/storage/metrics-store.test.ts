@@ -6,6 +6,7 @@ import {
   describeEachBackend,
   type TestDatabase,
 } from '../../test/databases.js';
+import { QueryCancelledError } from './db.js';
 import { readSnapshots, writeSnapshots } from './metrics-store.js';
 import { TIERS } from './rollup.js';
 
@@ -152,6 +153,22 @@ describeEachBackend('writeSnapshots', (backend) => {
       snapshots.slice(2, 4),
     );
     expect(await readSnapshots(test.db, 'vm-web-01', snapshots[5]!.timestamp, 10)).toEqual([]);
+    // Page by page, each after the last one read: the same snapshots, never more than a page.
+    const pages: Snapshot[][] = [];
+    let cursor = new Date(0).toISOString();
+    for (;;) {
+      const page = await readSnapshots(test.db, 'vm-web-01', cursor, 4);
+      if (page.length === 0) break;
+      pages.push(page);
+      cursor = page[page.length - 1]!.timestamp;
+    }
+    expect(pages.map((page) => page.length)).toEqual([4, 2]);
+    expect(pages.flat()).toEqual(snapshots);
+    // A read for a socket that has gone is not run.
+    const gone = AbortSignal.abort();
+    await expect(
+      readSnapshots(test.db, 'vm-web-01', cursor, 4, { signal: gone }),
+    ).rejects.toBeInstanceOf(QueryCancelledError);
   });
 
   it('stores text with backslashes, tabs and quotes exactly, and a key offered twice once', async () => {

@@ -1,5 +1,5 @@
 import type { SeriesSection, Snapshot } from '@livestat/contracts';
-import type { Database, Queryable } from './db.js';
+import type { Database, Queryable, QueryOptions } from './db.js';
 import { aggregateSections, STORED_SECTIONS, TIERS, type Aggregate, type Tier } from './rollup.js';
 
 /** What one write did. */
@@ -127,14 +127,16 @@ export async function mergeAggregates(
 
 /**
  * The stored snapshots of `host` after `after` (exclusive), oldest first, at most `limit`,
- * put back together from their rows — for `resume` when memory no longer holds them.
- * A snapshot missing a section (a partial write can't happen, but rows may be pruned) is skipped.
+ * put back together from their rows — for `resume` when memory no longer holds them, a page
+ * at a time. A snapshot missing a section (a partial write can't happen, but rows may be
+ * pruned) is skipped. `options` bound the statement (the socket's signal, a timeout).
  */
 export async function readSnapshots(
   db: Queryable,
   host: string,
   after: string,
   limit: number,
+  options?: QueryOptions,
 ): Promise<Snapshot[]> {
   const rows = await db.query<{
     ts: Date;
@@ -150,6 +152,7 @@ export async function readSnapshots(
        WHERE host = $1 AND metric_type = 'cpu' AND ts > $2 ORDER BY ts LIMIT $3)
      GROUP BY ts ORDER BY ts`,
     [host, after, limit],
+    options,
   );
   const snapshots: Snapshot[] = [];
   for (const row of rows) {

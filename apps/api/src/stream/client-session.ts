@@ -12,7 +12,9 @@ import {
   parseClientFrame,
   pongMessage,
 } from './protocol.js';
-import { readResume, type ResumeSource } from './resume.js';
+import { QueryCancelledError } from '../storage/db.js';
+import { WorkLimitError } from '../storage/work-limiter.js';
+import { resumePages, type ResumeSource } from './resume.js';
 import { authenticateToken } from './upgrade.js';
 
 export interface ClientSessionOptions {
@@ -116,7 +118,10 @@ export function createClientSession(options: ClientSessionOptions): ClientSessio
   }
 
   let detached = false;
+  // Aborted once the socket closes: a resume's page query has nobody left to answer.
+  const gone = new AbortController();
   function release(): void {
+    gone.abort();
     clearTimeout(expiryTimer);
     held = [];
     heldBytes = 0;
@@ -216,20 +221,29 @@ export function createClientSession(options: ClientSessionOptions): ClientSessio
         return;
       case 'resume':
         request(async () => {
-          let snapshots;
+          // A page at a time, each read once the one before has drained into the socket.
+          const pages = resumePages(cache, options.resume, message, {
+            limit: options.resumeLimit,
+            read: { signal: gone.signal, userId: user.id },
+          });
           try {
-            snapshots = await readResume(cache, options.resume, message, options.resumeLimit);
+            for await (const page of pages) {
+              for (const { json, timestampMs } of page) {
+                if (!(await sendPaced(json))) return;
+                lastSent.set(message.host, timestampMs);
+              }
+            }
           } catch (err) {
+            if (err instanceof QueryCancelledError && gone.signal.aborted) return;
+            if (err instanceof WorkLimitError) {
+              // What was sent stands: the client resumes again after its last snapshot.
+              send(errorMessage('busy', err.message));
+              return;
+            }
             const msg = 'resume: reading the database failed';
             options.errorLog.error(causeOf(msg, err), { err, host: message.host }, msg);
             send(errorMessage('resume_failed', 'stored snapshots are unavailable; try again'));
-            return;
           }
-          for (const { json } of snapshots) {
-            if (!(await sendPaced(json))) return;
-          }
-          const last = snapshots[snapshots.length - 1];
-          if (last) lastSent.set(message.host, last.timestampMs);
         });
         return;
     }

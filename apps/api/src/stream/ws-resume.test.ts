@@ -5,10 +5,13 @@ import {
   openClient,
   snapshotOf,
   startStreamHarness,
+  waitUntil,
   type TestClient,
 } from '../../test/stream-harness.js';
-import { writeSnapshots } from '../storage/metrics-store.js';
+import { readSnapshots, writeSnapshots } from '../storage/metrics-store.js';
+import { createWorkLimiter } from '../storage/work-limiter.js';
 import { createLatestCache } from './latest-cache.js';
+import { limitResumeSource, RESUME_PAGE_SIZE, type ResumeSource } from './resume.js';
 
 const isSnapshot = (m: { type: string }): m is Snapshot => m.type === 'snapshot';
 const isHosts = (m: { type: string }): m is HostsMessage => m.type === 'hosts';
@@ -45,6 +48,118 @@ describe('stream server: resume', () => {
     database = await createTestDatabase('pglite');
   }, 60_000);
   afterAll(() => database.drop());
+
+  it('serves 80 resumes from 1970 a page at a time: every snapshot, in order, never more than a page read', async () => {
+    // 1–120 stored (more than a page), 121–125 only in memory.
+    await writeSnapshots(
+      database.db,
+      range(1, 120).map((seq) => tick('paged', seq)),
+    );
+    const reads: number[] = [];
+    let reading = 0;
+    let mostAtOnce = 0;
+    const counted: ResumeSource = async (host, after, limit, options) => {
+      reads.push(limit);
+      reading += 1;
+      mostAtOnce = Math.max(mostAtOnce, reading);
+      try {
+        return await readSnapshots(database.db, host, after, limit, { signal: options?.signal });
+      } finally {
+        reading -= 1;
+      }
+    };
+    const h = await startStreamHarness({
+      database,
+      resume: limitResumeSource(counted, createWorkLimiter()),
+    });
+    try {
+      const { token } = await h.login('paula');
+      for (const seq of range(121, 125)) h.bus.publish(tick('paged', seq));
+      const client = await openClient(h.url(token));
+      await client.waitFor(isHosts, 'hosts');
+      // One after another (a socket takes at most 8 requests in flight); each gets 1–125 again.
+      const resumes = 80;
+      for (let k = 1; k <= resumes; k++) {
+        client.send({ type: 'resume', host: 'paged', after: new Date(0).toISOString() });
+        await waitForSeqs(client, 'paged', k * 125);
+      }
+      const seqs = resumed(client, 'paged');
+      expect(seqs).toHaveLength(resumes * 125);
+      for (let k = 0; k < resumes; k++) {
+        expect(seqs.slice(k * 125, (k + 1) * 125)).toEqual(range(1, 125));
+      }
+      // Two pages each (100, then the 20 left), one read at a time, none larger than a page.
+      expect(reads).toHaveLength(resumes * 2);
+      expect(Math.max(...reads)).toBe(RESUME_PAGE_SIZE);
+      expect(mostAtOnce).toBe(1);
+      expect(client.messages.filter(isError)).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
+
+  it("answers busy when the user's history and resume work is at its limit", async () => {
+    const limiter = createWorkLimiter({ maxConcurrent: 1, maxQueued: 0 });
+    const h = await startStreamHarness({
+      database,
+      resume: limitResumeSource(
+        (host, after, limit, options) =>
+          readSnapshots(database.db, host, after, limit, { signal: options?.signal }),
+        limiter,
+      ),
+    });
+    try {
+      const { user, token } = await h.login('quinn');
+      await writeSnapshots(
+        database.db,
+        range(1, 3).map((seq) => tick('limited', seq)),
+      );
+      h.bus.publish(tick('limited', 4));
+      const client = await openClient(h.url(token));
+      await client.waitFor(isHosts, 'hosts');
+      // A history request of the same user holds the one slot.
+      let finish: () => void = () => undefined;
+      const history = limiter.run(
+        `user:${user.id}`,
+        () => new Promise<void>((resolve) => (finish = resolve)),
+      );
+      client.send({ type: 'resume', host: 'limited', after: tick('limited', 1).timestamp });
+      const error = await client.waitFor(isError, 'the busy error');
+      expect(error.code).toBe('busy');
+      expect(error.error).toMatch(/^too many history or resume requests at once/);
+      finish();
+      await history;
+      client.send({ type: 'resume', host: 'limited', after: tick('limited', 1).timestamp });
+      expect(await waitForSeqs(client, 'limited', 3)).toEqual([2, 3, 4]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("cancels a resume's database read when its socket closes", async () => {
+    let signal: AbortSignal | undefined;
+    const h = await startStreamHarness({
+      database,
+      resume: (_host, _after, _limit, options) =>
+        new Promise((_resolve, reject) => {
+          signal = options?.signal;
+          signal?.addEventListener('abort', () => reject(new Error('aborted')));
+        }),
+    });
+    try {
+      const { token } = await h.login('rosa');
+      h.bus.publish(tick('slow', 10));
+      const client = await openClient(h.url(token));
+      await client.waitFor(isHosts, 'hosts');
+      client.send({ type: 'resume', host: 'slow', after: tick('slow', 1).timestamp });
+      await waitUntil(() => signal, 'the page read');
+      expect(signal?.aborted).toBe(false);
+      client.ws.close();
+      await waitUntil(() => signal?.aborted, 'the read aborted');
+    } finally {
+      await h.close();
+    }
+  });
 
   it('sends exactly the snapshots after the given one, from memory, in order', async () => {
     const h = await startStreamHarness({ database });
