@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,8 @@ export interface Config {
   role: 'api' | 'agent';
   port: number;
   host: string;
+  /** Where `npm run dev` serves the dashboard (Vite): named in the API's log in dev mode. */
+  webPort: number;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   dataDir: string;
@@ -53,6 +56,10 @@ export interface Config {
   sampling: boolean;
   /** Express's `trust proxy`: which hops' X-Forwarded-For to believe for `req.ip`. */
   trustProxy: boolean | number | string[];
+  /** Longest a history or resume statement may run before it is cancelled. */
+  historyQueryTimeoutMs: number;
+  /** Most rows one history request may read (series × rows per series); more is refused. */
+  historyMaxRows: number;
 }
 
 /** A bad environment: `message` names every offending variable (never its secret value). */
@@ -65,6 +72,31 @@ export class ConfigError extends Error {
 
 /** `.data` at the repository root: src/ and dist/ sit at the same depth below it. */
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data', import.meta.url));
+
+/** `.env` at the repository root, read by {@link loadEnvFile}. */
+export const DEFAULT_ENV_FILE = fileURLToPath(new URL('../../../.env', import.meta.url));
+
+/**
+ * Reads a `.env` file into `process.env` when it exists: `ENV_FILE` names it (`none` reads
+ * nothing), else `.env` at the repository root. A variable already in the environment wins
+ * over the file, even when empty. Returns the file read, or null. The entry points (the API
+ * and the CLIs) call it before {@link loadConfig}; tests pass their environment explicitly.
+ */
+export function loadEnvFile(env: NodeJS.ProcessEnv = process.env): string | null {
+  const named = env.ENV_FILE?.trim();
+  if (named === 'none') return null;
+  const file = named || DEFAULT_ENV_FILE;
+  if (!existsSync(file)) {
+    if (named) throw new ConfigError([`ENV_FILE names ${file}, which does not exist`]);
+    return null;
+  }
+  try {
+    process.loadEnvFile(file);
+  } catch (err) {
+    throw new ConfigError([`ENV_FILE: cannot read ${file}: ${(err as Error).message}`]);
+  }
+  return file;
+}
 
 /** `apps/web/dist`, where `npm run build` puts the dashboard. */
 export const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -125,6 +157,7 @@ const schema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     ROLE: z.enum(['api', 'agent']).default('api'),
     PORT: integer(0, 65_535).default(8000),
+    WEB_PORT: integer(1, 65_535).default(5173),
     HOST: z.string().min(1).default('127.0.0.1'),
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
     REDIS_URL: url(['redis:', 'rediss:']).optional(),
@@ -144,9 +177,7 @@ const schema = z
     MIN_FREE_DISK_MB: integer(0, 16 * 1024 * 1024).default(256),
     HEARTBEAT_INTERVAL_SECONDS: number(1, 3600).default(30),
     WS_MAX_BUFFERED_BYTES: integer(1024, 1024 ** 3).default(1024 ** 2),
-    CORS_ORIGINS: csv
-      .pipe(z.array(origin))
-      .default(['http://localhost:5173', 'http://127.0.0.1:5173']),
+    CORS_ORIGINS: csv.pipe(z.array(origin)).optional(),
     COLLECTORS: csv
       .pipe(
         z
@@ -163,6 +194,8 @@ const schema = z
     PROC_ROOT: z.string().min(1).default('/proc'),
     SYS_ROOT: z.string().min(1).default('/sys'),
     RETENTION_DAYS: number(1, 3650).default(7),
+    HISTORY_QUERY_TIMEOUT_SECONDS: number(0.1, 600).default(10),
+    HISTORY_MAX_ROWS: integer(1000, 1_000_000_000).default(500_000),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -250,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     role: e.ROLE,
     port: e.PORT,
     host: e.HOST,
+    webPort: e.WEB_PORT,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     dataDir: e.DATA_DIR,
@@ -265,7 +299,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     minFreeDiskBytes: e.MIN_FREE_DISK_MB * 1024 * 1024,
     heartbeatIntervalMs: Math.round(e.HEARTBEAT_INTERVAL_SECONDS * 1000),
     wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
-    corsOrigins: e.CORS_ORIGINS,
+    // The dev server's origins by default, on whatever port WEB_PORT moved it to.
+    corsOrigins: e.CORS_ORIGINS ?? [
+      `http://localhost:${e.WEB_PORT}`,
+      `http://127.0.0.1:${e.WEB_PORT}`,
+    ],
     collectors: [...new Set(e.COLLECTORS)],
     hostName: e.METRICS_HOST_NAME ?? os.hostname(),
     procRoot: e.PROC_ROOT,
@@ -275,6 +313,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: e.METRICS_TOKEN,
     sampling: e.SAMPLING === 'on',
     trustProxy: e.TRUST_PROXY,
+    historyQueryTimeoutMs: Math.round(e.HISTORY_QUERY_TIMEOUT_SECONDS * 1000),
+    historyMaxRows: e.HISTORY_MAX_ROWS,
   };
 }
 

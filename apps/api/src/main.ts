@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, loadEnvFile } from './config.js';
 import { createLogger } from './logger.js';
 import { startAgent } from './roles/agent.js';
 import { startApi } from './roles/api.js';
@@ -7,8 +7,13 @@ import { startApi } from './roles/api.js';
 // (src/roles/api.ts) or an agent (src/roles/agent.ts). The roles are the composition roots:
 // only they construct servers and clients; everything else receives them.
 
+// `--dev`: started by `npm run dev`, beside the Vite dev server that serves the dashboard.
+const dev = process.argv.includes('--dev');
+
 let config;
+let envFile;
 try {
+  envFile = loadEnvFile();
   config = loadConfig();
 } catch (err) {
   if (err instanceof ConfigError) {
@@ -19,5 +24,6 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel });
+if (envFile) logger.info({ file: envFile }, 'read .env (the environment wins over it)');
 if (config.role === 'agent') await startAgent(config, logger);
-else await startApi(config, logger);
+else await startApi(config, logger, { dev });

@@ -20,7 +20,14 @@ export function spawnTs(
 ): ChildProcessWithoutNullStreams {
   return spawn(TSX, ['--conditions=@livestat/source', entry, ...args], {
     cwd: API_DIR,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env },
+    // ENV_FILE=none: a developer's .env at the repository root must not leak into tests.
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOG_LEVEL: 'info',
+      ENV_FILE: 'none',
+      ...env,
+    },
   });
 }
 

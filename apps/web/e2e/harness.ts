@@ -89,6 +89,8 @@ export async function startApi(options: ApiOptions): Promise<ApiProcess> {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       LOG_LEVEL: 'info',
+      // A developer's .env at the repository root must not leak into the test.
+      ENV_FILE: 'none',
       HOST: '127.0.0.1',
       PORT: String(options.port ?? 0),
       DATA_DIR: options.dataDir,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, loadEnvFile } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createSamplingPipeline } from '../sampling.js';
 
@@ -60,6 +60,7 @@ const { count, intervalSeconds } = parseCli(process.argv.slice(2));
 
 let config;
 try {
+  loadEnvFile();
   config = loadConfig(
     intervalSeconds === undefined
       ? process.env

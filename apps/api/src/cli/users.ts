@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { role as roleSchema, type Role } from '@livestat/contracts';
 import { hashPassword, PasswordPolicyError } from '../auth/passwords.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, loadEnvFile, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { DataDirLockedError, lockDataDir } from '../storage/data-dir-lock.js';
 import { createPgliteDatabase, createPostgresDatabase, type Database } from '../storage/db.js';
@@ -231,6 +231,7 @@ async function run(command: Command, users: UserStore): Promise<string> {
 const command = parseCli(process.argv.slice(2));
 let config: Config;
 try {
+  loadEnvFile();
   config = loadConfig();
 } catch (err) {
   if (err instanceof ConfigError) usageError(err.message);

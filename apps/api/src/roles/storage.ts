@@ -1,3 +1,4 @@
+import { access, chmod, constants, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -22,10 +23,16 @@ export interface OpenedDatabase {
  * directory is another process's or PGlite cannot open it.
  */
 export async function openDatabase(config: Config, logger: Logger): Promise<OpenedDatabase> {
+  const laneTimeoutsMs = { read: config.historyQueryTimeoutMs };
   if (config.databaseUrl) {
-    const db = createPostgresDatabase({ connectionString: config.databaseUrl, logger });
+    const db = createPostgresDatabase({
+      connectionString: config.databaseUrl,
+      logger,
+      laneTimeoutsMs,
+    });
     return { db, releaseDataDir: async () => {} };
   }
+  await ensureDataDir(config.dataDir);
   const dir = join(config.dataDir, 'pglite');
   // PGlite creating its files on a disk that fills up hangs: refuse with one clear line first.
   await checkRoomForNewDatabase({
@@ -33,14 +40,41 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
     dataDir: config.dataDir,
     minFreeBytes: config.minFreeDiskBytes,
   });
+  // The embedded database holds password hashes and the whole history: owner-only files.
+  // PGlite creates them on its own thread, which cannot set the umask itself.
+  process.umask(0o077);
   const releaseDataDir = await lockDataDir(dir);
   try {
-    const db = await createPgliteDatabase(dir);
+    await chmod(dir, 0o700);
+    const db = await createPgliteDatabase({ dataDir: dir, logger, laneTimeoutsMs });
     logger.info({ dir }, 'embedded database (PGlite) opened');
     return { db, releaseDataDir };
   } catch (err) {
     await releaseDataDir();
     throw err;
+  }
+}
+
+/**
+ * Creates DATA_DIR if need be and checks this process may write there, so a mistake in it is
+ * one line naming the variable rather than an error from deep inside PGlite.
+ */
+async function ensureDataDir(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await access(dataDir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOTDIR' || code === 'EEXIST'
+        ? 'is not a directory (a file is in the way)'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? `is not writable by this user (${code})`
+          : `cannot be used (${code ?? (err as Error).message})`;
+    throw new Error(
+      `DATA_DIR ${dataDir} ${why}: set DATA_DIR to a directory livestat may create and write, ` +
+        'or DATABASE_URL to use PostgreSQL',
+    );
   }
 }
 
