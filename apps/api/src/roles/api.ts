@@ -19,11 +19,13 @@ import { createSpaRouter } from '../http/spa.js';
 import type { Logger } from '../logger.js';
 import { createShutdown } from '../shutdown.js';
 import { createHistoryService } from '../storage/history.js';
+import { createWorkLimiter } from '../storage/work-limiter.js';
 import { readSnapshots } from '../storage/metrics-store.js';
 import { MigrationError } from '../storage/migrate.js';
 import { databaseStatus } from '../storage/prepare.js';
 import { createRetention, retentionRules } from '../storage/retention.js';
 import { createUserStore } from '../storage/users.js';
+import { limitResumeSource } from '../stream/resume.js';
 import { createStreamServer } from '../stream/ws-server.js';
 import { VERSION } from '../version.js';
 import { createBus } from './bus.js';
@@ -91,8 +93,11 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
   const pipeline = createPublishingPipeline(config, logger, { bus, writer: storage.writer });
   const { sampler } = pipeline;
 
+  // Each user's history requests and resume pages share one bound: two at once, two waiting.
+  const workLimiter = createWorkLimiter();
   const history = createHistoryService({
     db,
+    maxRowsScanned: config.historyMaxRows,
     localHost: config.hostName,
     rawRetentionMs: config.retentionDays * DAY_MS,
     minBucketMs: config.samplingIntervalMs,
@@ -156,7 +161,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
     routers: createApiRouters({
       requireAuth,
       auth: { users, tokens },
-      history: { history },
+      history: { history, limiter: workLimiter },
       hosts: { bus, db },
     }),
     rootRouters: [createMetricsRoute({ metrics, token: config.metricsToken })],
@@ -177,7 +182,11 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
     corsOrigins: config.corsOrigins,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
-    resume: (host, after, limit) => readSnapshots(db, host, after, limit),
+    resume: limitResumeSource(
+      (host, after, limit, read) =>
+        readSnapshots(db, host, after, limit, { signal: read?.signal }),
+      workLimiter,
+    ),
     logger,
     onBroadcast: metrics.onBroadcast,
   });
