@@ -74,6 +74,7 @@ async function ensureDataDir(dataDir: string): Promise<void> {
     throw new Error(
       `DATA_DIR ${dataDir} ${why}: set DATA_DIR to a directory livestat may create and write, ` +
         'or DATABASE_URL to use PostgreSQL',
+      { cause: err },
     );
   }
 }
