@@ -215,6 +215,12 @@ describe('createPerfCollector', () => {
   );
 
   const haveRealPerf = existsSync(realPerf);
+  // CI installs Debian's linux-perf and sets REQUIRE_PERF=1: a missing perf fails, not skips.
+  if (!haveRealPerf && process.env.REQUIRE_PERF === '1') {
+    it('has the real perf, as REQUIRE_PERF=1 demands', () => {
+      throw new Error(`REQUIRE_PERF=1 but ${realPerf} is not installed (Debian: linux-perf)`);
+    });
+  }
   it.skipIf(!haveRealPerf)(
     haveRealPerf
       ? `counts with the real ${realPerf}`
