@@ -9,11 +9,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   createTestDatabase,
   describeEachBackend,
+  describePostgres,
   silentLogger,
   TEST_DATABASE_URL,
   type TestDatabase,
 } from '../../test/databases.js';
 import { waitUntil } from '../../test/stream-harness.js';
+import { createPostgresDatabase } from '../storage/db.js';
 import { createHistoryService } from '../storage/history.js';
 import { writeSnapshots } from '../storage/metrics-store.js';
 import { createWorkLimiter } from '../storage/work-limiter.js';
@@ -436,5 +438,49 @@ describeEachBackend('GET /api/history: bounded', (backend) => {
     });
     await until(async () => (await readsInFlight()) === 0, 'the timed-out query cancelled');
     expect((await request(RAW, 5, { at: quick })).status).toBe(200);
+  });
+});
+
+describePostgres('GET /api/history: its connections all busy', () => {
+  it('answers 503 with Retry-After rather than an internal error, then serves again', async () => {
+    const test = await createTestDatabase('postgres');
+    // One history connection, and a short wait for it.
+    const db = createPostgresDatabase({
+      connectionString: test.url ?? '',
+      logger: silentLogger,
+      poolSizes: { read: 1 },
+      connectionTimeoutMs: 300,
+    });
+    const history = createHistoryService({
+      db: db.lane('read'),
+      localHost: LOCAL,
+      rawRetentionMs: 7 * 24 * HOUR,
+    });
+    const { server, base } = await listen(
+      createApp({
+        logger: silentLogger,
+        health: () => health,
+        routers: [createHistoryRouter({ history })],
+      }),
+    );
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    try {
+      const held = db.lane('read').session(() => gate);
+      const busy = await fetch(`${base}/api/history?series=cpu.usagePercent`);
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get('retry-after')).toBe('1');
+      expect(await busy.json()).toEqual({
+        error: 'history is busy: every connection for it is in use; try again',
+      });
+      open();
+      await held;
+      expect((await fetch(`${base}/api/history?series=cpu.usagePercent`)).status).toBe(200);
+    } finally {
+      open();
+      await new Promise((resolve) => server.close(resolve));
+      await db.close();
+      await test.drop();
+    }
   });
 });

@@ -6,6 +6,9 @@ import { HistoryRequestError, type HistoryService } from '../storage/history.js'
 import { createWorkLimiter, WorkLimitError, type WorkLimiter } from '../storage/work-limiter.js';
 import { HttpError } from './errors.js';
 
+// pg-pool's words when the history lane's connections all stayed busy past its connect timeout.
+const POOL_EXHAUSTED = 'timeout exceeded when trying to connect';
+
 /** A range without `from` reaches back this far from `to`: the dashboard's default view. */
 export const DEFAULT_HISTORY_SPAN_MS = 3_600_000;
 
@@ -99,6 +102,13 @@ export function createHistoryRouter(deps: HistoryRouterDeps): Router {
       if (err instanceof WorkLimitError) {
         res.set('Retry-After', String(err.retryAfterSeconds));
         throw new HttpError(429, err.message, err.code);
+      }
+      if (err instanceof Error && err.message === POOL_EXHAUSTED) {
+        res.set('Retry-After', '1');
+        res
+          .status(503)
+          .json({ error: 'history is busy: every connection for it is in use; try again' });
+        return;
       }
       if (err instanceof QueryTimeoutError) {
         // Answered here: the error handler turns every 5xx into 'internal error', and this
