@@ -97,6 +97,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
   const workLimiter = createWorkLimiter();
   const history = createHistoryService({
     db,
+    timeoutMs: config.historyQueryTimeoutMs,
     maxRowsScanned: config.historyMaxRows,
     localHost: config.hostName,
     rawRetentionMs: config.retentionDays * DAY_MS,
