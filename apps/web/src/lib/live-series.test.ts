@@ -1,8 +1,15 @@
-import { HISTORY_MAX_SERIES, resolveSeries } from '@livestat/contracts';
-import type { HistoryResponse } from '@livestat/contracts';
+import { SERIES_PATTERNS, resolveSeries } from '@livestat/contracts';
+import type { HistoryResponse, Snapshot } from '@livestat/contracts';
 import { makeExampleSnapshot } from '@livestat/contracts/examples';
 import { describe, expect, it } from 'vitest';
-import { BACKFILL_SERIES, LiveSeries, backfillRequests, ringCapacity } from './live-series';
+import {
+  BACKFILL_SERIES,
+  LiveSeries,
+  backfillRequests,
+  backfillSeriesFor,
+  ringCapacity,
+} from './live-series';
+import { CHARTED_PATTERNS, chartedNames, chartedPaths } from './panels';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const MINUTE = 60_000;
@@ -149,11 +156,69 @@ describe('backfillRequests', () => {
   });
 });
 
-describe('BACKFILL_SERIES', () => {
-  it('names only series a snapshot can hold, each once', () => {
-    for (const path of BACKFILL_SERIES) expect(resolveSeries(path), path).not.toBeNull();
-    expect(new Set(BACKFILL_SERIES).size).toBe(BACKFILL_SERIES.length);
-    // Two history requests at most.
-    expect(BACKFILL_SERIES.length).toBeLessThanOrEqual(2 * HISTORY_MAX_SERIES);
+/** The example VM with hardware counters and DRAM measured: every panel line has a value. */
+function fullSnapshot(ms: number) {
+  const snapshot = snapshotAt(ms);
+  Object.assign(snapshot.perf, {
+    hardwareAvailable: true,
+    cyclesPerSec: 2.1e9,
+    instructionsPerSec: 2.7e9,
+    ipc: 1.29,
+    cacheReferencesPerSec: 4e7,
+    cacheMissesPerSec: 3e6,
+    cacheMissPercent: 7.5,
+    branchMissesPerSec: 1e6,
+  });
+  Object.assign(snapshot.bandwidth, {
+    dram: { source: 'resctrl', totalBytesPerSec: 3e9, readBytesPerSec: 2e9, writeBytesPerSec: 1e9 },
+  });
+  return snapshot as Snapshot;
+}
+
+describe('what fills the live window', () => {
+  it('covers every line a panel charts: one snapshot, as live or resumed, feeds each of them', () => {
+    const snapshot = fullSnapshot(T0);
+    const charted = chartedPaths(chartedNames(snapshot));
+    // Per core, load 5/15, packets, errors, per interface, per device, migrations, faults…
+    expect(charted).toEqual(
+      expect.arrayContaining([
+        'cpu.cores.0.usagePercent',
+        'cpu.cores.1.usagePercent',
+        'cpu.load5',
+        'cpu.load15',
+        'network.rxPacketsPerSec',
+        'network.txErrorsPerSec',
+        'network.interfaces.eth0.rxBytesPerSec',
+        'network.interfaces.eth0.txDropsPerSec',
+        'disk.devices.vda.busyPercent',
+        'perf.cpuMigrationsPerSec',
+        'bandwidth.pageFaultsPerSec',
+        'bandwidth.dram.writeBytesPerSec',
+      ]),
+    );
+    const live = new LiveSeries(5 * MINUTE);
+    live.addSnapshot(snapshot);
+    const missing = charted.filter((path) => live.get(path)?.lastTime !== T0);
+    expect(missing).toEqual([]);
+  });
+
+  it('names every charted family in the contracts catalogue, so history can answer each', () => {
+    const known = new Set(SERIES_PATTERNS.map((p) => p.pattern));
+    expect(CHARTED_PATTERNS.filter((pattern) => !known.has(pattern))).toEqual([]);
+    expect(CHARTED_PATTERNS).toContain('network.interfaces.*.rxPacketsPerSec');
+    expect(CHARTED_PATTERNS).toContain('cpu.cores.*.usagePercent');
+  });
+
+  it('backfills from history exactly what the panels chart', () => {
+    const snapshot = fullSnapshot(T0);
+    const series = backfillSeriesFor(snapshot);
+    expect(series).toEqual(chartedPaths(chartedNames(snapshot)));
+    expect(new Set(series).size).toBe(series.length);
+    for (const path of series) expect(resolveSeries(path), path).not.toBeNull();
+    // Before a snapshot names the cores, interfaces and devices: the fixed-name ones.
+    expect(BACKFILL_SERIES).toEqual(
+      series.filter((path) => !/\.(cores|interfaces|devices)\./.test(path)),
+    );
+    expect(backfillSeriesFor(undefined)).toEqual([...BACKFILL_SERIES]);
   });
 });

@@ -5,6 +5,7 @@ import {
   flattenSeries,
 } from '@livestat/contracts';
 import type { HistoryResponse, Snapshot } from '@livestat/contracts';
+import { chartedNames, chartedPaths } from './panels';
 import { SeriesRing } from './series-ring';
 
 /** The live windows the dashboard offers, in minutes. */
@@ -19,45 +20,15 @@ export type LiveWindowMinutes = (typeof LIVE_WINDOW_MINUTES)[number];
 export const MIN_SAMPLE_INTERVAL_MS = 500;
 
 /**
- * The series the history API backfills when the dashboard opens or reconnects: what the panels
- * chart over time. Per-core, per-interface and per-device series fill from the live stream (and
- * `resume`); asking history for each of those would be one query per core.
+ * What the history API backfills while the socket is down, before a snapshot has named the
+ * host's cores, interfaces and devices: every fixed-name series a panel charts.
  */
-export const BACKFILL_SERIES: readonly string[] = [
-  'cpu.usagePercent',
-  'cpu.userPercent',
-  'cpu.systemPercent',
-  'cpu.iowaitPercent',
-  'cpu.stealPercent',
-  'cpu.load1',
-  'memory.usedBytes',
-  'memory.cachedBytes',
-  'memory.buffersBytes',
-  'memory.freeBytes',
-  'memory.swapUsedBytes',
-  'network.rxBytesPerSec',
-  'network.txBytesPerSec',
-  'disk.readBytesPerSec',
-  'disk.writeBytesPerSec',
-  'disk.readOpsPerSec',
-  'disk.writeOpsPerSec',
-  'disk.busyPercent',
-  'perf.ipc',
-  'perf.cyclesPerSec',
-  'perf.instructionsPerSec',
-  'perf.cacheMissesPerSec',
-  'perf.branchMissesPerSec',
-  'perf.contextSwitchesPerSec',
-  'perf.pageFaultsPerSec',
-  'bandwidth.pageInBytesPerSec',
-  'bandwidth.pageOutBytesPerSec',
-  'bandwidth.swapInPagesPerSec',
-  'bandwidth.swapOutPagesPerSec',
-  'bandwidth.majorFaultsPerSec',
-  'bandwidth.dram.totalBytesPerSec',
-  'agent.cpuPercent',
-  'agent.rssBytes',
-];
+export const BACKFILL_SERIES: readonly string[] = chartedPaths();
+
+/** What the history API backfills for the host of `snapshot`: every series its panels chart. */
+export function backfillSeriesFor(snapshot: Snapshot | undefined): string[] {
+  return chartedPaths(chartedNames(snapshot));
+}
 
 /** How many points a ring needs for `windowMs` at `intervalMs`, with one to spare at each end. */
 export function ringCapacity(windowMs: number, intervalMs: number): number {

@@ -1,9 +1,11 @@
 import { makeExampleSnapshot } from '@livestat/contracts/examples';
 import type { Snapshot } from '@livestat/contracts';
 import { describe, expect, it } from 'vitest';
+import { chartedNames, chartedPaths } from '../../lib/panels';
 import {
   DEFAULT_GROUP_IDS,
   OVERVIEW_GROUPS,
+  PANEL_GROUPS,
   groupsForHost,
   selectedGroups,
   seriesPaths,
@@ -45,23 +47,47 @@ describe('series groups', () => {
     ]);
   });
 
-  it('adds rx/tx per interface (not loopback) and read/write per device from a snapshot', () => {
+  it('adds every chart per core, per interface (not loopback) and per device from a snapshot', () => {
     const groups = groupsForHost(snapshotWith(['lo', 'eth1', 'eth0.100'], ['sda', 'nvme0n1']));
-    const extra = groups.slice(OVERVIEW_GROUPS.length);
+    const extra = groups.slice(OVERVIEW_GROUPS.length + PANEL_GROUPS.length);
     expect(extra.map((g) => [g.section, g.id])).toEqual([
+      ['Cores', 'cpu-cores'],
       ['Interfaces', 'interface:eth0.100'],
+      ['Interfaces', 'interface:eth0.100:packets'],
+      ['Interfaces', 'interface:eth0.100:errors'],
       ['Interfaces', 'interface:eth1'],
+      ['Interfaces', 'interface:eth1:packets'],
+      ['Interfaces', 'interface:eth1:errors'],
       ['Devices', 'device:nvme0n1'],
+      ['Devices', 'device:nvme0n1:ops'],
+      ['Devices', 'device:nvme0n1:busy'],
       ['Devices', 'device:sda'],
+      ['Devices', 'device:sda:ops'],
+      ['Devices', 'device:sda:busy'],
     ]);
-    expect(extra[0]!.series.map((s) => s.path)).toEqual([
+    expect(extra[1]!.series.map((s) => s.path)).toEqual([
       'network.interfaces.eth0.100.rxBytesPerSec',
       'network.interfaces.eth0.100.txBytesPerSec',
     ]);
-    expect(extra[2]!.series.map((s) => s.path)).toEqual([
+    expect(extra[7]!.series.map((s) => s.path)).toEqual([
       'disk.devices.nvme0n1.readBytesPerSec',
       'disk.devices.nvme0n1.writeBytesPerSec',
     ]);
+  });
+
+  it('offers every line a dashboard panel charts, derived from the panels', () => {
+    const snapshot = snapshotWith(['eth0', 'lo'], ['vda']);
+    const offered = new Set(seriesPaths(groupsForHost(snapshot)));
+    const charted = chartedPaths(chartedNames(snapshot)).filter(
+      (path) => !path.startsWith('network.interfaces.lo.'),
+    );
+    expect(charted.filter((path) => !offered.has(path))).toEqual([]);
+    // Listed under their panel, each chart once.
+    expect(PANEL_GROUPS.map((g) => g.id)).toContain('cpu-load');
+    expect(PANEL_GROUPS.map((g) => g.id)).toContain('perf-software');
+    expect(PANEL_GROUPS.map((g) => g.id)).not.toContain('perf-ipc');
+    const ids = groupsForHost(snapshot).map((g) => g.id);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('leaves out names the API cannot take in a series path', () => {
@@ -69,12 +95,13 @@ describe('series groups', () => {
     expect(groups.map((g) => g.id)).not.toContain('interface:bad name');
   });
 
-  it('offers only the overview without a snapshot, or when collectors are unavailable', () => {
-    expect(groupsForHost(undefined)).toEqual(OVERVIEW_GROUPS);
+  it('offers only the panels without a snapshot, or when collectors are unavailable', () => {
+    expect(groupsForHost(undefined)).toEqual([...OVERVIEW_GROUPS, ...PANEL_GROUPS]);
     const snapshot = makeExampleSnapshot() as Snapshot;
+    snapshot.cpu = { available: false, error: 'no /proc/stat' };
     snapshot.network = { available: false, error: 'no /proc/net/dev' };
     snapshot.disk = { available: false, error: 'no /proc/diskstats' };
-    expect(groupsForHost(snapshot)).toEqual(OVERVIEW_GROUPS);
+    expect(groupsForHost(snapshot)).toEqual([...OVERVIEW_GROUPS, ...PANEL_GROUPS]);
   });
 
   it('picks the selected groups in the order offered, ignoring unknown ids', () => {

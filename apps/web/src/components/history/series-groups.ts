@@ -1,10 +1,13 @@
 import { seriesPath } from '@livestat/contracts';
 import type { Snapshot } from '@livestat/contracts';
 import type { SeriesGroup } from '../../lib/history-view';
+import { chartedNames, panelCharts } from '../../lib/panels';
+import type { ChartView } from '../../lib/panels';
 
 /** A chart the history view offers, and the part of the chooser it is listed under. */
 export interface ChooserGroup extends SeriesGroup {
-  section: 'Overview' | 'Interfaces' | 'Devices';
+  /** `Overview`, a panel's title (`CPU`, `Network`…), `Interfaces` or `Devices`. */
+  section: string;
 }
 
 /** One chart per dashboard panel: its headline series, average with a min–max band. */
@@ -62,49 +65,71 @@ export const OVERVIEW_GROUPS: readonly ChooserGroup[] = [
   },
 ];
 
-/** The charts a fresh history view shows: every panel's. */
+/** The charts a fresh history view shows: every panel's headline. */
 export const DEFAULT_GROUP_IDS: readonly string[] = OVERVIEW_GROUPS.map((group) => group.id);
+
+const key = (paths: readonly string[]) => [...paths].sort().join('\n');
+const OVERVIEW_KEYS = new Set(OVERVIEW_GROUPS.map((g) => key(g.series.map((s) => s.path))));
+
+function viewGroup(id: string, label: string, section: string, view: ChartView): ChooserGroup {
+  return {
+    id,
+    label,
+    unit: view.unit,
+    section,
+    series: view.lines.map((line) => ({ path: line.path, label: line.label })),
+  };
+}
+
+/**
+ * The rest of every chart the dashboard's panels draw, one group per chart, listed under its
+ * panel: derived from the panel definitions, so history offers every line a panel charts. A
+ * chart the overview already offers is not listed twice.
+ */
+export const PANEL_GROUPS: readonly ChooserGroup[] = panelCharts().flatMap(
+  ({ panel, title, views }) =>
+    views
+      .filter(
+        (view) => view.id !== 'cores' && !OVERVIEW_KEYS.has(key(view.lines.map((l) => l.path))),
+      )
+      .map((view) =>
+        viewGroup(`${panel}-${view.id}`, `${title} ${view.label.toLowerCase()}`, title, view),
+      ),
+);
 
 // A name the API cannot take as part of a series path (whitespace, too long) is not offered.
 const valid = (group: ChooserGroup) =>
   group.series.every((s) => seriesPath.safeParse(s.path).success);
 
 /**
- * The charts offered for a host: the overview, then rx/tx per network interface (loopback
- * left out) and read/write per disk device, as its latest snapshot lists them, by name.
+ * The charts offered for a host: the overview, every other chart of the panels, then each
+ * chart of the per-core, per-interface (loopback left out) and per-device views, for the cores,
+ * interfaces and devices its latest snapshot lists, by name.
  */
 export function groupsForHost(snapshot: Snapshot | undefined): ChooserGroup[] {
-  const groups = [...OVERVIEW_GROUPS];
-  if (snapshot?.network.available) {
-    const names = Object.entries(snapshot.network.interfaces)
-      .filter(([, nic]) => !nic.loopback)
-      .map(([name]) => name)
-      .sort((a, b) => a.localeCompare(b));
-    for (const name of names) {
-      groups.push({
-        id: `interface:${name}`,
-        label: name,
-        unit: 'byteRate',
-        section: 'Interfaces',
-        series: [
-          { path: `network.interfaces.${name}.rxBytesPerSec`, label: `${name} rx` },
-          { path: `network.interfaces.${name}.txBytesPerSec`, label: `${name} tx` },
-        ],
-      });
+  const groups = [...OVERVIEW_GROUPS, ...PANEL_GROUPS];
+  const names = chartedNames(snapshot);
+  const loopback = (name: string) =>
+    snapshot?.network.available === true && snapshot.network.interfaces[name]?.loopback === true;
+  const interfaces = (names.interfaces ?? []).filter((name) => !loopback(name));
+  for (const { panel, title, views, details } of panelCharts({ ...names, interfaces })) {
+    const cores = views.find((view) => view.id === 'cores');
+    if (cores !== undefined && cores.lines.length > 0) {
+      groups.push(viewGroup('cpu-cores', `${title} per core`, 'Cores', cores));
     }
-  }
-  if (snapshot?.disk.available) {
-    const names = Object.keys(snapshot.disk.devices).sort((a, b) => a.localeCompare(b));
-    for (const name of names) {
-      groups.push({
-        id: `device:${name}`,
-        label: name,
-        unit: 'byteRate',
-        section: 'Devices',
-        series: [
-          { path: `disk.devices.${name}.readBytesPerSec`, label: `${name} read` },
-          { path: `disk.devices.${name}.writeBytesPerSec`, label: `${name} write` },
-        ],
+    const [prefix, section] =
+      panel === 'network'
+        ? ['interface', 'Interfaces']
+        : panel === 'disk'
+          ? ['device', 'Devices']
+          : [];
+    if (prefix === undefined || section === undefined) continue;
+    for (const detail of details) {
+      detail.views.forEach((view, index) => {
+        // The first chart of each keeps the id the chooser has always used for it.
+        const id = index === 0 ? `${prefix}:${detail.name}` : `${prefix}:${detail.name}:${view.id}`;
+        const label = index === 0 ? detail.name : `${detail.name} ${view.label.toLowerCase()}`;
+        groups.push(viewGroup(id, label, section, view));
       });
     }
   }
