@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,17 @@ import { freePort, runTs, startApi, waitForOutput } from './process.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const SLOW = 60_000;
+
+/** Every file and directory under `root` with its permission bits. */
+async function filesModes(root: string): Promise<Map<string, number>> {
+  const modes = new Map<string, number>();
+  for (const entry of await readdir(root, { recursive: true })) {
+    const path = join(root, entry);
+    modes.set(path, (await stat(path)).mode & 0o777);
+  }
+  modes.set(root, (await stat(root)).mode & 0o777);
+  return modes;
+}
 
 /** The one-line failures: a message, no stack trace. */
 function expectOneLine(stderr: string, ...parts: string[]): void {
@@ -102,6 +113,10 @@ describe('start-up', () => {
         api.child.kill('SIGTERM');
         await api.exited;
       }
+      // PGlite's files hold password hashes and the history: owner-only, every one of them.
+      const modes = await filesModes(join(dir, 'env'));
+      expect(modes.size).toBeGreaterThan(10);
+      for (const [path, mode] of modes) expect([path, mode & 0o077]).toEqual([path, 0]);
     },
     SLOW,
   );

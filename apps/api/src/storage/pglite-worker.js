@@ -5,9 +5,29 @@
 // thread, and the main thread can end a statement that overruns by terminating the worker
 // (./pglite-database.ts). Plain JavaScript, so the same file runs under tsx, vitest and from
 // dist without a loader: worker threads do not inherit tsx's hooks.
-import { mkdirSync } from 'node:fs';
+import fs from 'node:fs';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite } from '@electric-sql/pglite';
+
+// PGlite's file system layer chmods every file it creates to Emscripten's 0666, past the
+// process's umask. This thread touches nothing but the database's own directory, which holds
+// password hashes and the whole history: every mode it sets loses its group and other bits.
+// Patched before PGlite is loaded, since it keeps references to these functions.
+const chmodSync = fs.chmodSync;
+fs.chmodSync = (path, mode) => chmodSync(path, Number(mode) & ~0o077);
+const { PGlite } = await import('@electric-sql/pglite');
+
+/**
+ * Takes group and other access away from an existing directory (made by an older version).
+ * @param {string} dir
+ */
+function ownerOnly(dir) {
+  for (const entry of fs.readdirSync(dir, { recursive: true })) {
+    const path = join(dir, String(entry));
+    const { mode } = fs.lstatSync(path);
+    if (mode & 0o077) chmodSync(path, mode & 0o700);
+  }
+}
 
 /** @typedef {import('./pglite-database.js').WorkerRequest} WorkerRequest */
 /** @typedef {import('./pglite-database.js').WorkerReply} WorkerReply */
@@ -36,11 +56,14 @@ function serializeError(err) {
 /** @param {WorkerReply} reply */
 const reply = (reply) => port.postMessage(reply);
 
-/** @type {PGlite} */
+/** @type {import('@electric-sql/pglite').PGlite} */
 let db;
 try {
   // Owner-only: the directory holds password hashes and the whole history.
-  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (dataDir !== undefined) {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    ownerOnly(dataDir);
+  }
   db = await PGlite.create(dataDir);
 } catch (err) {
   reply({ id: 0, ok: false, error: serializeError(err) });
