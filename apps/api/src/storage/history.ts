@@ -7,6 +7,7 @@ import {
 } from '@livestat/contracts';
 import { QueryCancelledError, QueryTimeoutError, type Database } from './db.js';
 import { coarserPoints, historyCost, planHistory, type HistoryPlan } from './history-plan.js';
+import { withRecent, type RecentSource } from './history-recent.js';
 import { TIERS } from './rollup.js';
 
 /** One history question, validated and in epoch ms. */
@@ -342,6 +343,8 @@ export interface HistoryServiceDeps {
    */
   timeoutMs?: number;
   now?: () => number;
+  /** What the stream sent lately, stored or not: the newest buckets are completed from it. */
+  recent?: RecentSource;
 }
 
 /** The default of {@link HistoryServiceDeps.timeoutMs}. */
@@ -391,7 +394,9 @@ export function createHistoryService(deps: HistoryServiceDeps): HistoryService {
         // Unknown series and requests over the cost cap are refused before any statement.
         const prepared = prepareHistory({ ...request, host }, options);
         await checkHost(host, bounded.signal);
-        return await runHistory(deps.db, { ...request, host }, options, prepared);
+        const answer = await runHistory(deps.db, { ...request, host }, options, prepared);
+        // The batch writer stores in batches: the stream's ring has what it has not yet.
+        return deps.recent ? withRecent(answer, deps.recent(host)) : answer;
       } catch (err) {
         if (timedOut && !signal?.aborted && err instanceof QueryCancelledError) {
           throw new QueryTimeoutError(timeoutMs);
