@@ -25,6 +25,7 @@ import { MigrationError } from '../storage/migrate.js';
 import { databaseStatus } from '../storage/prepare.js';
 import { createRetention, retentionRules } from '../storage/retention.js';
 import { createUserStore } from '../storage/users.js';
+import { createLatestCache } from '../stream/latest-cache.js';
 import { limitResumeSource } from '../stream/resume.js';
 import { createStreamServer } from '../stream/ws-server.js';
 import { VERSION } from '../version.js';
@@ -95,7 +96,11 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
 
   // Each user's history requests and resume pages share one bound: two at once, two waiting.
   const workLimiter = createWorkLimiter();
+  // The stream's ring of recent snapshots: what `resume` sends, and what history adds to the
+  // database's answer until the batch writer has stored it.
+  const recent = createLatestCache();
   const history = createHistoryService({
+    recent: (host) => recent.entries(host),
     db,
     timeoutMs: config.historyQueryTimeoutMs,
     maxRowsScanned: config.historyMaxRows,
@@ -183,6 +188,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
     corsOrigins: config.corsOrigins,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
+    cache: recent,
     resume: limitResumeSource(
       (host, after, limit, read) =>
         readSnapshots(db, host, after, limit, { signal: read?.signal }),
