@@ -4,11 +4,11 @@ import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket as WsWebSocket } from 'ws';
 import { AUTHENTICATION_FAILED, SESSION_EXPIRED } from '../lib/api';
-import { BACKFILL_SERIES } from '../lib/live-series';
+import { backfillSeriesFor } from '../lib/live-series';
 import { createManualClock, startTestApiServer } from '../test/api-server';
 import type { ManualClock, TestApiServer } from '../test/api-server';
 import { defineAuthStore } from './auth';
-import { defineMetricsStore } from './metrics';
+import { RESUME_RETRY_MS, defineMetricsStore } from './metrics';
 import type { SocketConstructor, SocketLike } from '../lib/stream-socket';
 import type { MetricsStoreDeps } from './metrics';
 
@@ -92,7 +92,53 @@ describe('metrics store against a real ws server', () => {
     expect(metrics.lastUpdateAt).toBe(T0 + 1007);
   });
 
-  it('backfills the window from /api/history, with the bearer token, before the live data', async () => {
+  it('fills the window over the socket on load: every snapshot the server holds, not history', async () => {
+    // The API streamed these before the page opened; a spike among them.
+    for (let seq = 1; seq <= 5; seq++) api.broadcast(snap(seq, seq - 1, seq === 3 ? 97 : 10));
+    clock.advanceTo(T0 + 4200);
+    const { metrics } = setup();
+    metrics.start();
+    await until(() => cpuTimes(metrics).length === 5);
+    expect(cpuTimes(metrics)).toEqual([0, 1, 2, 3, 4]);
+    // At full resolution: the spike keeps its peak, and every series is filled, per core too.
+    expect(metrics.series.get('cpu.usagePercent')?.toPoints()[2]).toEqual([T0 + 2000, 97]);
+    expect(metrics.series.get('cpu.cores.1.usagePercent')?.length).toBe(5);
+    expect(metrics.series.get('network.interfaces.eth0.rxPacketsPerSec')?.length).toBe(5);
+    // One resume, from the start of the window the server's latest snapshot ends.
+    expect(api.sockets[0]!.received).toEqual([
+      { type: 'resume', host: HOST, after: new Date(T0 + 4000 - 5 * 60_000).toISOString() },
+    ]);
+    await until(() => !metrics.backfilling);
+    expect(api.requests.filter((r) => r.path === '/api/history')).toEqual([]);
+    // The resumed snapshots are old by design: no latency is measured from them.
+    expect(metrics.latencies).toEqual([]);
+  });
+
+  it('asks again after a busy answer, never two resumes at once', async () => {
+    for (let seq = 1; seq <= 3; seq++) api.broadcast(snap(seq, seq - 1));
+    api.resumeBusy = 1;
+    const { metrics } = setup();
+    metrics.start();
+    await until(() => metrics.lastError !== null);
+    expect(metrics.lastError).toMatch(/too many/);
+    // A longer window picked meanwhile waits for the retry rather than sending a second resume.
+    metrics.setWindow(15);
+    await sleep(20);
+    expect(api.sockets[0]!.received.filter((m) => m.type === 'resume')).toHaveLength(1);
+    clock.advanceTo(T0 + RESUME_RETRY_MS * 2);
+    await until(() => cpuTimes(metrics).length === 3);
+    expect(cpuTimes(metrics)).toEqual([0, 1, 2]);
+    await until(() => api.sockets[0]!.received.length === 3);
+    // The retry, then the longer window once the retry was answered.
+    expect(api.sockets[0]!.received.map((m) => m.type === 'resume' && m.after)).toEqual([
+      new Date(T0 + 2000 - 5 * 60_000).toISOString(),
+      new Date(T0 + 2000 - 5 * 60_000).toISOString(),
+      new Date(T0 + 2000 - 15 * 60_000).toISOString(),
+    ]);
+  });
+
+  it('backfills from /api/history, with the bearer token, while the socket cannot connect', async () => {
+    api.accepting = false;
     api.history = (search) => ({
       host: HOST,
       from: Number(search.get('from')),
@@ -116,12 +162,13 @@ describe('metrics store against a real ws server', () => {
       [T0 - 3000, 37],
       [T0 - 2000, 38],
       [T0 - 1000, 39],
-      [T0, 50], // the live sample, not the bucket's average
+      [T0, 50], // the polled sample, not the bucket's average
     ]);
 
     const asked = api.requests.filter((r) => r.path === '/api/history');
-    expect(asked.length).toBe(Math.ceil(BACKFILL_SERIES.length / 20));
-    expect(asked.flatMap((r) => r.search.getAll('series'))).toEqual([...BACKFILL_SERIES]);
+    const series = backfillSeriesFor(snap(1, 0));
+    expect(asked.length).toBe(Math.ceil(series.length / 20));
+    expect(asked.flatMap((r) => r.search.getAll('series'))).toEqual(series);
     for (const request of asked) {
       expect(request.authorization).toBe(`Bearer ${auth.token}`);
       expect(request.search.get('host')).toBe(HOST);
@@ -132,7 +179,7 @@ describe('metrics store against a real ws server', () => {
   });
 
   it('reconnects with backoff after the connection drops, and resumes where it broke off', async () => {
-    api.setLatest(snap(1, 0));
+    api.broadcast(snap(1, 0));
     const { metrics } = setup();
     metrics.start();
     await until(() => metrics.connectionState === 'connected');
@@ -156,11 +203,9 @@ describe('metrics store against a real ws server', () => {
     expect(metrics.polling).toBe(false);
     await until(() => cpuTimes(metrics).length === 5);
     expect(cpuTimes(metrics)).toEqual([0, 1, 2, 3, 4]);
-    expect(api.sockets[1]!.received).toContainEqual({
-      type: 'resume',
-      host: HOST,
-      after: new Date(T0 + 2000).toISOString(),
-    });
+    expect(api.sockets[1]!.received).toEqual([
+      { type: 'resume', host: HOST, after: new Date(T0 + 2000).toISOString() },
+    ]);
   });
 
   it.each([
@@ -363,8 +408,11 @@ describe('metrics store against a real ws server', () => {
     await until(() => metrics.latest.get(HOST)?.seq === 2);
     await until(() => metrics.latest.get('db-1')?.seq === 2);
     expect(cpuTimes(metrics)).toEqual([0, 1]);
-    await until(() =>
-      api.requests.some((r) => r.path === '/api/history' && r.search.get('host') === 'db-1'),
-    );
+    // Its window is filled over the socket.
+    expect(api.sockets[0]!.received).toContainEqual({
+      type: 'resume',
+      host: 'db-1',
+      after: new Date(T0 - 5 * 60_000).toISOString(),
+    });
   });
 });

@@ -7,11 +7,17 @@ import type { ApiClient } from '../lib/api';
 import { createBackoff, createRetryTimer, systemClock } from '../lib/backoff';
 import type { BackoffOptions, Clock, Random } from '../lib/backoff';
 import { mergeHosts } from '../lib/hosts';
-import { BACKFILL_SERIES, LiveSeries, backfillRequests } from '../lib/live-series';
+import {
+  BACKFILL_SERIES,
+  LiveSeries,
+  backfillRequests,
+  backfillSeriesFor,
+} from '../lib/live-series';
 import type { LiveWindowMinutes } from '../lib/live-series';
 import { createPoller } from '../lib/poller';
 import { StreamSocket } from '../lib/stream-socket';
 import type { SocketConstructor } from '../lib/stream-socket';
+import { WindowFill } from '../lib/window-fill';
 import { useAuthStore } from './auth';
 import type { AuthStore } from './auth';
 
@@ -24,6 +30,10 @@ export const POLL_INTERVAL_MS = 5000;
 export const LATENCY_SAMPLES = 120;
 /** The live window a fresh page shows, in minutes. */
 export const DEFAULT_WINDOW_MINUTES: LiveWindowMinutes = 5;
+/** How long after `busy` a refused `resume` is asked again (plus up to as much jitter). */
+export const RESUME_RETRY_MS = 1000;
+/** A `resume` that has sent nothing for this long is given up, and history fills the rest. */
+export const RESUME_STALL_MS = 15_000;
 
 /** What the metrics store runs on; all optional, the browser's by default. */
 export interface MetricsStoreDeps {
@@ -41,6 +51,7 @@ export interface MetricsStoreDeps {
   pollIntervalMs?: number;
   /** Where `online` is heard: `window` in a browser, none in Node. */
   window?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> | null;
+  /** What a history backfill asks for; by default every series the panels chart. */
   backfillSeries?: readonly string[];
 }
 
@@ -56,7 +67,6 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
     const auth = (deps.useAuth ?? useAuthStore)();
     const clock = deps.clock ?? systemClock;
     const pollIntervalMs = deps.pollIntervalMs ?? POLL_INTERVAL_MS;
-    const backfillSeries = deps.backfillSeries ?? BACKFILL_SERIES;
     const events =
       deps.window !== undefined ? deps.window : typeof window === 'undefined' ? null : window;
     const api =
@@ -104,11 +114,17 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       message: onMessage,
       close: onClose,
     });
-    /** Per host, the newest snapshot the socket delivered: where `resume` continues from. */
-    const streamedUpTo = new Map<string, number>();
+    /** Per host, the newest snapshot the open socket delivered: the end of the window to fill. */
+    const socketNewest = new Map<string, number>();
+    /** What of the selected host's window `resume` still has to fill. */
+    const fill = new WindowFill();
+    const random = deps.random ?? Math.random;
     const backoff = createBackoff(deps.backoff, deps.random);
     const retryTimer = createRetryTimer(clock);
     const staleTimer = createRetryTimer(clock);
+    const resumeTimer = createRetryTimer(clock);
+    /** A `busy` resume waits for its retry: nothing else is asked meanwhile. */
+    let retryWaiting = false;
     let backfillController: AbortController | null = null;
 
     const poller = createPoller(async (signal) => {
@@ -138,15 +154,53 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       connectionState.value = 'connected';
       lastError.value = null;
       setPolling(false);
-      // Continue the selected host's stream where it broke off, reaching back at most one
-      // window: the server then sends what was missed, so the chart has no gap.
+      // The window is filled once this socket has sent the host's latest snapshot: the
+      // window's end is then the server's time, whatever this machine's clock says.
+    }
+
+    /**
+     * Asks the socket to `resume` the part of the selected host's window not yet held: every
+     * snapshot, at the sampling resolution, through the same path as live ones — so every
+     * series a panel can draw is filled. One resume at a time.
+     */
+    function fillWindow(): void {
       const host = selectedHost.value;
-      const upTo = host === null ? undefined : streamedUpTo.get(host);
-      if (host !== null && upTo !== undefined) {
-        const after = Math.max(upTo, clock.now() - live.windowMs);
-        stream.send({ type: 'resume', host, after: new Date(after).toISOString() });
-      }
+      const anchor = host === null ? undefined : socketNewest.get(host);
+      if (host === null || anchor === undefined || !stream.isOpen || retryWaiting) return;
+      const plan = fill.next(anchor, live.windowMs);
+      if (plan === null) return;
+      backfilling.value = true;
+      stream.send({ type: 'resume', host, after: new Date(plan.after).toISOString() });
+      resumeTimer.schedule(RESUME_STALL_MS, onResumeStalled);
+    }
+
+    function resumeEnded(): void {
+      resumeTimer.cancel();
+      backfilling.value = false;
+      // A longer window picked meanwhile is filled now.
+      fillWindow();
+    }
+
+    function onResumeStalled(): void {
+      fill.abandon();
+      resumeEnded();
+      // What never came is drawn from history rather than left as a hole.
       void backfill();
+    }
+
+    function onResumeError(code: string | undefined): void {
+      if (!fill.inFlight) return;
+      if (code === 'busy') {
+        // The server does this user's reads a few at a time: ask again shortly.
+        fill.busy();
+        retryWaiting = true;
+        resumeTimer.schedule(RESUME_RETRY_MS * (1 + random()), () => {
+          retryWaiting = false;
+          fillWindow();
+        });
+        return;
+      }
+      if (code === 'resume_failed') onResumeStalled();
     }
 
     function onMessage(data: unknown): void {
@@ -169,6 +223,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
           return;
         case 'error':
           lastError.value = message.error;
+          onResumeError(message.code);
           return;
         case 'pong':
           return;
@@ -178,6 +233,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
     function onClose(code: number, reason: string, used: string): void {
       if (!started) return;
       lastError.value = reason ? `closed ${code}: ${reason}` : `closed ${code}`;
+      socketClosed();
       const step = backoff.closed(code, reason);
       switch (step.action) {
         case 'auth-failed':
@@ -207,6 +263,14 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       setPolling(true);
     }
 
+    function socketClosed(): void {
+      socketNewest.clear();
+      fill.disconnected();
+      resumeTimer.cancel();
+      retryWaiting = false;
+      backfilling.value = false;
+    }
+
     function markFresh(intervalMs: number): void {
       stale.value = false;
       const feed = connectionState.value === 'connected' ? intervalMs : pollIntervalMs;
@@ -229,14 +293,16 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
           const next = [...latencies.value, receivedAt - time];
           latencies.value = next.length > LATENCY_SAMPLES ? next.slice(-LATENCY_SAMPLES) : next;
         }
-        if (!(time <= (streamedUpTo.get(host) ?? Number.NEGATIVE_INFINITY))) {
-          streamedUpTo.set(host, time);
+        if (!(time <= (socketNewest.get(host) ?? Number.NEGATIVE_INFINITY))) {
+          socketNewest.set(host, time);
         }
       }
       if (!hosts.value.some((h) => h.name === host)) {
         hosts.value = mergeHosts(hosts.value, [{ name: host, lastSeen: snapshot.timestamp }]);
       }
-      if (selectedHost.value === null) selectHost(host);
+      // The first host seen is shown; its window is filled below, once this snapshot is held.
+      const first = selectedHost.value === null;
+      if (first) showHost(host, false);
       if (newest) {
         latest.set(host, snapshot);
         if (host === selectedHost.value) {
@@ -245,14 +311,26 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
         }
       }
       if (host === selectedHost.value && live.addSnapshot(snapshot) > 0) version.value += 1;
+      if (host !== selectedHost.value) return;
+      if (!streamed) {
+        if (first) void backfill();
+      } else {
+        if (fill.received(time)) resumeEnded();
+        else if (fill.inFlight) resumeTimer.schedule(RESUME_STALL_MS, onResumeStalled);
+        else fillWindow();
+      }
     }
 
     /**
-     * Fills the selected host's window from `GET /api/history`: on load, on every (re)connect,
-     * on a host or window change. Buckets only go where live samples are missing.
+     * Fills the selected host's window from `GET /api/history`, in averaged buckets: only while
+     * the socket is down (polling), or when a `resume` could not be answered. Buckets only go
+     * where live samples are missing.
      */
     async function backfill(): Promise<void> {
       const host = selectedHost.value;
+      const backfillSeries =
+        deps.backfillSeries ??
+        (host === null ? BACKFILL_SERIES : backfillSeriesFor(latest.get(host)));
       if (host === null || auth.token === null || backfillSeries.length === 0) return;
       backfillController?.abort();
       const controller = new AbortController();
@@ -279,8 +357,12 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       }
     }
 
-    /** Shows `host`: its live window starts over and is backfilled. */
+    /** Shows `host`: its live window starts over and is filled. */
     function selectHost(host: string): void {
+      showHost(host, true);
+    }
+
+    function showHost(host: string, fillNow: boolean): void {
       if (host === selectedHost.value) return;
       selectedHost.value = host;
       live.clear();
@@ -288,7 +370,17 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       const snapshot = latest.get(host);
       lastUpdateAt.value = null;
       if (snapshot !== undefined) live.addSnapshot(snapshot);
-      void backfill();
+      fill.reset();
+      resumeTimer.cancel();
+      retryWaiting = false;
+      backfilling.value = false;
+      if (fillNow) fillOrBackfill();
+    }
+
+    /** Fills the window over the socket when it is open, else from history. */
+    function fillOrBackfill(): void {
+      if (stream.isOpen) fillWindow();
+      else void backfill();
     }
 
     /** Picks the live window; a longer one is backfilled. */
@@ -298,7 +390,10 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       windowMinutes.value = minutes;
       live.setWindow(minutes * 60_000);
       version.value += 1;
-      if (longer) void backfill();
+      if (longer) {
+        fill.widen();
+        fillOrBackfill();
+      }
     }
 
     async function loadHosts(): Promise<void> {
@@ -332,6 +427,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       events?.removeEventListener('online', onOnline);
       retryTimer.cancel();
       staleTimer.cancel();
+      socketClosed();
       nextRetryAt.value = null;
       setPolling(false);
       backfillController?.abort();

@@ -56,6 +56,8 @@ export interface TestApiServer {
   refresh: (token: string) => LoginResponse | 'drop';
   /** What `/api/history` answers (the default: every requested series empty). */
   history: (search: URLSearchParams) => HistoryResponse;
+  /** How many `resume`s to come are refused with an `error` of code `busy`, as a loaded API does. */
+  resumeBusy: number;
   readonly requests: SeenRequest[];
   readonly sockets: SeenSocket[];
   /** Records `snapshot` as the latest of its host and sends it to every open socket. */
@@ -98,6 +100,7 @@ export async function startTestApiServer(): Promise<TestApiServer> {
     accepting: true,
     socketRefusal: null,
     refresh: () => session(),
+    resumeBusy: 0,
     history: (search) => ({
       host: search.get('host') ?? 'vm-web-01',
       from: Number(search.get('from')),
@@ -208,7 +211,11 @@ export async function startTestApiServer(): Promise<TestApiServer> {
       ws.on('message', (data) => {
         const message = clientMessage.parse(JSON.parse(String(data)));
         seen.received.push(message);
-        if (message.type === 'resume') {
+        if (message.type === 'resume' && server.resumeBusy > 0) {
+          server.resumeBusy -= 1;
+          const error = 'too many history or resume requests at once';
+          ws.send(JSON.stringify({ type: 'error', code: 'busy', error, timestamp: new Date() }));
+        } else if (message.type === 'resume') {
           const after = Date.parse(message.after);
           for (const snapshot of sent) {
             if (snapshot.host === message.host && Date.parse(snapshot.timestamp) > after) {
