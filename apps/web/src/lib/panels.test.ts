@@ -228,8 +228,12 @@ describe('Disk', () => {
         percent: 24.48,
         percentText: '24 %',
         tone: 'ok',
+        // 9.00 used + 27.8 available of 38.7 GiB: the rest is kept back for root.
+        reserved: '1.94 GiB',
       },
     ]);
+    const full = { ...disk.filesystems[0]!, totalBytes: 100, usedBytes: 40, availableBytes: 60 };
+    expect(filesystemRows({ ...disk, filesystems: [full] })[0]!.reserved).toBeNull();
   });
 
   it('warns from 80 % full and alarms from 90 %', () => {
