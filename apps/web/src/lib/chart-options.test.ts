@@ -154,15 +154,19 @@ describe('units', () => {
     expect(formatAxisValue('bytes', 1536)).toBe('1.5 KiB');
     expect(formatAxisValue('bytes', 1.25 * 1024 ** 3)).toBe('1.25 GiB');
     expect(formatAxisValue('bytes', 500 * 1024)).toBe('500 KiB');
-    expect(formatAxisValue('rate', 2000)).toBe('2.00 k/s');
+    expect(formatAxisValue('rate', 2000)).toBe('2 k/s');
+    expect(formatAxisValue('rate', 0.1)).toBe('0.1 /s');
+    expect(formatAxisValue('count', 1500)).toBe('1.5 k');
   });
 
   it('steps byte axes by round binary values', () => {
     const MiB = 1024 ** 2;
     expect(niceByteStep(2.86 * MiB)).toBe(MiB);
-    expect(niceByteStep(500)).toBe(200);
-    expect(niceByteStep(1000 * 1024)).toBe(500 * 1024);
-    expect(niceByteStep(23.5 * 1024 ** 3)).toBe(10 * 1024 ** 3);
+    expect(niceByteStep(5.72 * MiB)).toBe(2 * MiB);
+    expect(niceByteStep(500)).toBe(256);
+    expect(niceByteStep(600 * 1024)).toBe(256 * 1024);
+    expect(niceByteStep(1000 * 1024)).toBe(512 * 1024);
+    expect(niceByteStep(23.5 * 1024 ** 3)).toBe(8 * 1024 ** 3);
     expect(niceByteStep(0.5)).toBe(1);
     expect(niceByteStep(0)).toBeUndefined();
     expect(niceByteStep(Number.NaN)).toBeUndefined();

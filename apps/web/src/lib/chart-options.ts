@@ -9,6 +9,7 @@ import {
   formatDecimal,
   formatPercent,
   formatRate,
+  niceScale,
 } from './format';
 import type { ThemeColors } from './theme';
 
@@ -154,31 +155,21 @@ export function formatAxisValue(unit: Unit, value: number): string {
       return formatPercent(value, 0);
     case 'ratio':
       return String(Number(value.toFixed(2)));
-    case 'bytes':
-    case 'byteRate':
-      // Ticks fall on round binary values (see niceByteStep): `2.00 MiB` reads as `2 MiB`.
-      return trimZeros(formatValue(unit, value));
     default:
-      return formatValue(unit, value);
+      // Ticks fall on round values (see niceScale): `2.00 MiB` reads as `2 MiB`, `2.00 k/s` as `2 k/s`.
+      return trimZeros(formatValue(unit, value));
   }
 }
 
 /**
- * A y-axis step for byte values up to `max`: 1, 2 or 5 × a power of ten of the binary unit
- * the maximum is shown in, about `splits` steps to the top, so ticks read `0 · 1 MiB · 2 MiB ·
- * 3 MiB` rather than ECharts' decimal `977 KiB · 1.91 MiB`. Undefined when there is nothing to
+ * A y-axis step for byte values up to `max`: a power of two of bytes, about `splits` steps to
+ * the top, so ticks read `0 · 256 · 512 · 768 KiB` or `0 · 2 · 4 · 6 MiB` rather than ECharts'
+ * decimal `977 KiB · 1.91 MiB` (see {@link niceScale}). Undefined when there is nothing to
  * scale (no data, all zero).
  */
 export function niceByteStep(max: number, splits = 3): number | undefined {
   if (!(max > 0) || !Number.isFinite(max)) return undefined;
-  let unit = 1;
-  while (max / unit >= 1024 && unit < 1024 ** 5) unit *= 1024;
-  const raw = max / unit / splits;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const normal = raw / magnitude;
-  const nice = normal <= 1 ? 1 : normal <= 2 ? 2 : normal <= 5 ? 5 : 10;
-  // Whole bytes: a sub-byte step would label every tick `0 B`.
-  return Math.max(1, nice * magnitude * unit);
+  return niceScale(max, 'binary', splits).interval;
 }
 
 /** The highest point of a chart's lines, stacked lines summed at each time. */

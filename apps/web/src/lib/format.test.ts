@@ -9,6 +9,7 @@ import {
   formatMaybeBytes,
   formatPercent,
   formatRate,
+  niceScale,
 } from './format';
 
 const KiB = 1024;
@@ -152,5 +153,53 @@ describe('formatByteRate, formatPercent, formatDecimal, formatMaybeBytes', () =>
     expect(formatMaybeBytes(1536)).toBe('1.50 KiB');
     expect(formatMaybeBytes(null)).toBe(NO_VALUE);
     expect(formatMaybeBytes(undefined)).toBe(NO_VALUE);
+  });
+});
+
+describe('niceScale', () => {
+  /** The ticks an axis of this scale shows, written as the axis writes bytes. */
+  const ticks = ({ max, interval }: { max: number; interval: number }) =>
+    Array.from({ length: Math.round(max / interval) + 1 }, (_, i) => i * interval);
+
+  it('steps bytes in their binary unit: 0, 2, 4, 6 MiB, never 2.86 / 5.72', () => {
+    const scale = niceScale(5.72 * MiB, 'binary');
+    expect(ticks(scale).map((v) => formatBytes(v))).toEqual([
+      '0 B',
+      '2.00 MiB',
+      '4.00 MiB',
+      '6.00 MiB',
+    ]);
+  });
+
+  it('steps small byte ranges by powers of two of the unit: 0, 256, 512 KiB', () => {
+    expect(ticks(niceScale(500 * KiB, 'binary'))).toEqual([0, 256 * KiB, 512 * KiB]);
+    expect(ticks(niceScale(600 * KiB, 'binary'))).toEqual([0, 256 * KiB, 512 * KiB, 768 * KiB]);
+    expect(niceScale(3, 'binary')).toEqual({ max: 3, interval: 1 });
+    expect(niceScale(0.4, 'binary')).toEqual({ max: 1, interval: 1 });
+  });
+
+  it('steps counts and rates by 1, 2 or 5 × a power of ten', () => {
+    expect(niceScale(2.86, 'decimal')).toEqual({ max: 3, interval: 1 });
+    expect(niceScale(1840, 'decimal')).toEqual({ max: 2000, interval: 1000 });
+    expect(niceScale(250, 'decimal')).toEqual({ max: 300, interval: 100 });
+    expect(niceScale(0.3, 'decimal')).toEqual({ max: 0.3, interval: 0.1 });
+    expect(niceScale(1.2, 'decimal').interval).toBe(0.5);
+  });
+
+  it('uses between half and all of the steps asked for', () => {
+    for (const max of [7, 99, 1000, 12345, 3.3 * MiB, 17 * 1024 * MiB]) {
+      for (const steps of ['binary', 'decimal'] as const) {
+        const { max: top, interval } = niceScale(max, steps, 4);
+        const count = Math.round(top / interval);
+        expect(top).toBeGreaterThanOrEqual(max);
+        expect(count, `${steps} ${max}`).toBeGreaterThanOrEqual(2);
+        expect(count, `${steps} ${max}`).toBeLessThanOrEqual(4);
+      }
+    }
+  });
+
+  it('gives 0 to 1 when there is nothing to scale', () => {
+    expect(niceScale(0, 'binary')).toEqual({ max: 1, interval: 1 });
+    expect(niceScale(Number.NaN, 'decimal')).toEqual({ max: 1, interval: 1 });
   });
 });

@@ -131,3 +131,41 @@ export function formatDecimal(value: MaybeNumber, digits = 2): string {
 export function formatMaybeBytes(value: MaybeNumber): string {
   return missing(value) ? NO_VALUE : formatBytes(value);
 }
+
+/** A value axis from 0: its top and the step between ticks, for ECharts' `max` and `interval`. */
+export interface AxisScale {
+  max: number;
+  interval: number;
+}
+
+/**
+ * How an axis steps: `binary` for bytes (a power of two of bytes, so every tick is a whole
+ * number of KiB, MiB… with its unit's own halves: `0 · 256 · 512 · 768 KiB`, `0 · 2 · 4 · 6 MiB`),
+ * `decimal` for counts, rates and ratios (1, 2 or 5 × a power of ten).
+ */
+export type AxisSteps = 'binary' | 'decimal';
+
+/**
+ * The axis from 0 that holds `max` in about `splits` steps, each a round number in the unit's
+ * own steps (see {@link AxisSteps}), the top a whole number of steps — never ECharts' own
+ * decimal split of a byte range (`2.86 MiB · 5.72 MiB`). Between `splits / 2` and `splits`
+ * steps are used. With nothing to scale (no data, all zero, NaN) the axis is 0 to 1.
+ */
+export function niceScale(max: number, steps: AxisSteps, splits = 3): AxisScale {
+  if (!(max > 0) || !Number.isFinite(max)) return { max: 1, interval: 1 };
+  const raw = max / Math.max(1, splits);
+  let interval: number;
+  if (steps === 'binary') {
+    // Whole bytes: a sub-byte step would label every tick `0 B`.
+    interval = Math.max(1, 2 ** Math.ceil(Math.log2(raw)));
+  } else {
+    const magnitude = 10 ** Math.floor(Math.log10(raw));
+    const normal = raw / magnitude;
+    // A hair over a nice number (floating point) still takes it.
+    const nice = [1, 2, 5, 10].find((n) => normal <= n * (1 + 1e-9)) ?? 10;
+    interval = nice * magnitude;
+  }
+  const count = Math.max(1, Math.ceil(max / interval - 1e-9));
+  // 3 × 0.1 is 0.30000000000000004 in floating point: the top is written as it reads.
+  return { max: Number((count * interval).toPrecision(12)), interval };
+}

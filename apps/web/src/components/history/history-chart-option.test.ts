@@ -69,11 +69,13 @@ describe('historyChartOption', () => {
 
   it('plots avg, min and max − min per bucket, empty buckets as gaps', () => {
     const ids = seriesIds('network.rxBytesPerSec');
+    // Both values stand alone between gaps: each is a dot, as a line of one point has no length.
     expect(byId(ids.avg).data).toEqual([
-      [t0, 2048, 1024, 4096],
+      { value: [t0, 2048, 1024, 4096], symbol: 'circle', symbolSize: 6 },
       [t0 + 60_000, null, null, null],
-      [t0 + 120_000, 512, 256, 1024],
+      { value: [t0 + 120_000, 512, 256, 1024], symbol: 'circle', symbolSize: 6 },
     ]);
+    expect(byId(ids.avg).showSymbol).toBe(true);
     expect(byId(ids.avg).encode).toEqual({ x: 0, y: 1 });
     expect(byId(ids.min).data).toEqual([
       [t0, 1024],
@@ -110,9 +112,11 @@ describe('historyChartOption', () => {
     expect(inside(true)).toMatchObject({ type: 'inside', moveOnMouseMove: false });
   });
 
-  it('stops a percentage axis at 100 and lets others follow the data', () => {
-    expect(option.yAxis).toMatchObject({ type: 'value', min: 0 });
-    expect((option.yAxis as { max?: number }).max).toBeUndefined();
+  it('stops a percentage axis at 100 and steps others in round units of theirs', () => {
+    // rx peaks at 4 KiB: 0, 2, 4 KiB, not ECharts' decimal split.
+    expect(option.yAxis).toEqual([
+      expect.objectContaining({ type: 'value', min: 0, max: 4096, interval: 2048 }),
+    ]);
     const cpu = historyChartOption({
       group: {
         id: 'cpu',
@@ -124,7 +128,76 @@ describe('historyChartOption', () => {
       base,
       visible: base,
     });
-    expect(cpu.yAxis).toMatchObject({ min: 0, max: 100, interval: 25 });
+    expect(cpu.yAxis).toEqual([expect.objectContaining({ min: 0, max: 100, interval: 25 })]);
+  });
+
+  it('gives series of very different magnitude an axis each, named by its series', () => {
+    const software: SeriesGroup = {
+      id: 'software',
+      label: 'Software events',
+      unit: 'rate',
+      series: [
+        { path: 'perf.pageFaultsPerSec', label: 'page faults' },
+        { path: 'perf.cpuMigrationsPerSec', label: 'migrations' },
+      ],
+    };
+    const answer = {
+      ...response,
+      series: {
+        'perf.pageFaultsPerSec': [[t0, 30_000, 100, 45_000]],
+        'perf.cpuMigrationsPerSec': [[t0, 8, 2, 12]],
+      },
+    } as HistoryResponse;
+    const chart = historyChartOption({ group: software, response: answer, base, visible: base });
+    expect(chart.yAxis).toEqual([
+      expect.objectContaining({
+        position: 'left',
+        max: 60_000,
+        interval: 20_000,
+        name: 'page faults',
+      }),
+      expect.objectContaining({ position: 'right', max: 15, interval: 5, name: 'migrations' }),
+    ]);
+    const axisOf = (chart.series as LineSeriesOption[]).map((s) => [s.id, s.yAxisIndex]);
+    expect(axisOf).toEqual([
+      ['perf.pageFaultsPerSec:avg', 0],
+      ['perf.pageFaultsPerSec:min', 0],
+      ['perf.pageFaultsPerSec:band', 0],
+      ['perf.cpuMigrationsPerSec:avg', 1],
+      ['perf.cpuMigrationsPerSec:min', 1],
+      ['perf.cpuMigrationsPerSec:band', 1],
+    ]);
+    // Like magnitudes share one.
+    expect(option.yAxis).toHaveLength(1);
+  });
+
+  it('draws a line without dots where buckets join up', () => {
+    const answer = {
+      ...response,
+      series: {
+        'cpu.usagePercent': [
+          [t0, 5, 1, 9],
+          [t0 + 60_000, 6, 2, 8],
+        ],
+      },
+    } as HistoryResponse;
+    const cpu = historyChartOption({
+      group: {
+        id: 'cpu',
+        label: 'CPU',
+        unit: 'percent',
+        series: [{ path: 'cpu.usagePercent', label: 'usage' }],
+      },
+      response: answer,
+      base,
+      visible: base,
+    });
+    const avg = (cpu.series as LineSeriesOption[])[0]!;
+    expect(avg.showSymbol).toBe(false);
+    expect(avg.data).toEqual([
+      [t0, 5, 1, 9],
+      [t0 + 60_000, 6, 2, 8],
+    ]);
   });
 
   it('shows a legend of the series names only when there are several', () => {
@@ -171,9 +244,16 @@ describe('historyTooltip', () => {
       param('network.txBytesPerSec', [t0, null, null, null]),
     ]);
     expect(html).toContain(new Date(t0).toLocaleString());
-    expect(html).toContain(`${marker}rx: <b>2.00 KiB/s</b> (1.00 KiB/s – 4.00 KiB/s)`);
+    expect(html).toContain(`${marker}rx: <b>2.00 KiB/s</b> (1.00 KiB/s – 4.00 KiB/s)</div>`);
     expect(html).toContain(`${marker}tx: no data`);
     expect(html).not.toContain('3.00 KiB/s');
+  });
+
+  it('never wraps a row inside a label', () => {
+    const html = historyTooltip(network, [param('network.rxBytesPerSec', [t0, 2048, 1024, 4096])]);
+    expect(html).toMatch(
+      /<div style="[^"]*white-space:nowrap[^"]*">[^<]*<span class="m"><\/span>rx:/,
+    );
   });
 
   it('says so when no series has a value at that time', () => {

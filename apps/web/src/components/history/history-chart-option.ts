@@ -8,8 +8,12 @@ import type {
 } from 'echarts/components';
 import type { ComposeOption } from 'echarts/core';
 import { escapeHtml, formatAxisValue, formatValue } from '../../lib/chart-options';
+import type { Unit } from '../../lib/chart-options';
+import { niceScale } from '../../lib/format';
 import { MIN_ZOOM_SPAN_MS, zoomPercent } from '../../lib/history-view';
 import type { SeriesGroup, TimeRange } from '../../lib/history-view';
+import { seriesPeak, splitAxes } from './axis-split';
+import { isolatedPoints } from './first-data';
 
 /** The ECharts option type of a history chart: only what lib/echarts registers. */
 export type HistoryChartOption = ComposeOption<
@@ -49,7 +53,10 @@ export function historyTooltip(group: SeriesGroup, params: unknown): string {
       avg === null || avg === undefined
         ? 'no data'
         : `<b>${formatValue(group.unit, avg)}</b> (${formatValue(group.unit, min)} – ${formatValue(group.unit, max)})`;
-    rows.push(`<div>${marker}${escapeHtml(def.label)}: ${values}</div>`);
+    // A label breaks between words at most, never inside one (`page fa|ults`).
+    rows.push(
+      `<div style="white-space:nowrap;word-break:keep-all">${marker}${escapeHtml(def.label)}: ${values}</div>`,
+    );
   }
   if (time === undefined && typeof list[0]?.axisValue === 'number') time = list[0].axisValue;
   if (rows.length === 0) rows.push('<div>no data</div>');
@@ -75,6 +82,50 @@ const spread = (point: HistoryPoint): number | null =>
   point[2] === null || point[3] === null ? null : point[3] - point[2];
 
 /**
+ * The y axes of a chart: one, or a second on the right for series far smaller than the rest
+ * (see {@link splitAxes}), each named by its series then. Each runs from 0 to a round top in
+ * round steps of its unit (see {@link niceScale}); a percentage axis stops at 100.
+ */
+function yAxes(
+  group: SeriesGroup,
+  peaks: readonly number[],
+  axisOf: readonly (0 | 1)[],
+): YAxisOption[] {
+  const count = axisOf.includes(1) ? 2 : 1;
+  return Array.from({ length: count }, (_, axis) => {
+    const peak = Math.max(0, ...peaks.filter((_, i) => axisOf[i] === axis));
+    const scale =
+      group.unit === 'percent'
+        ? { max: 100, interval: 25 }
+        : niceScale(peak, axisSteps(group.unit));
+    const names = group.series.filter((_, i) => axisOf[i] === axis).map((def) => def.label);
+    return {
+      type: 'value',
+      min: 0,
+      ...scale,
+      position: axis === 0 ? 'left' : 'right',
+      ...(count === 2
+        ? {
+            name: names.join(' · '),
+            nameLocation: 'end',
+            nameGap: 8,
+            nameTextStyle: { fontSize: 10, align: axis === 0 ? 'left' : 'right' },
+          }
+        : {}),
+      // One set of grid lines: the second axis's would not line up with the first's.
+      splitLine: { show: axis === 0 },
+      axisLabel: { fontSize: 11, formatter: (v: number) => formatAxisValue(group.unit, v) },
+    };
+  });
+}
+
+/** One y axis of a history chart. */
+type YAxisOption = Exclude<HistoryChartOption['yAxis'], unknown[] | undefined>;
+
+/** Bytes step in binary units, everything else in decimal ones. */
+const axisSteps = (unit: Unit) => (unit === 'bytes' || unit === 'byteRate' ? 'binary' : 'decimal');
+
+/**
  * The ECharts option of one history chart. Each history series is three line series sharing
  * its name, so the legend toggles all three and ECharts gives them one palette colour (it picks
  * colours by series name): the average line, and a min–max band drawn the standard way, `min`
@@ -87,13 +138,19 @@ export function historyChartOption(input: HistoryChartInput): HistoryChartOption
   const zoom = zoomPercent(base, visible);
   const minValueSpan = Math.min(MIN_ZOOM_SPAN_MS, base.to - base.from);
   const legend = group.series.length > 1;
+  const peaks = group.series.map((def) => seriesPeak(response.series[def.path] ?? []));
+  // A share of a whole has one scale, 0–100, whatever the magnitudes.
+  const axisOf = group.unit === 'percent' ? peaks.map(() => 0 as const) : splitAxes(peaks);
+  const split = axisOf.includes(1);
   const series: LineSeriesOption[] = [];
-  for (const def of group.series) {
+  group.series.forEach((def, index) => {
     const points = response.series[def.path] ?? [];
     const ids = seriesIds(def.path);
+    const lone = isolatedPoints(points);
     const common = {
       type: 'line' as const,
       name: def.label,
+      yAxisIndex: axisOf[index],
       showSymbol: false,
       symbol: 'none',
       connectNulls: false,
@@ -116,8 +173,14 @@ export function historyChartOption(input: HistoryChartInput): HistoryChartOption
         z: 3,
         lineStyle: { width: 1.5 },
         emphasis: { disabled: true },
+        // Symbols only where a bucket stands alone: a line of one point has no length.
+        showSymbol: lone.includes(true),
         // Min and max ride along for the tooltip; the line plots [time, avg].
-        data: points.map((p) => [p[0], p[1], p[2], p[3]]),
+        data: points.map((p, i) =>
+          lone[i]
+            ? { value: [p[0], p[1], p[2], p[3]], symbol: 'circle', symbolSize: 6 }
+            : [p[0], p[1], p[2], p[3]],
+        ),
         encode: { x: 0, y: 1 },
       },
       { ...helper, id: ids.min, data: points.map((p) => [p[0], p[2]]) },
@@ -128,15 +191,15 @@ export function historyChartOption(input: HistoryChartInput): HistoryChartOption
         data: points.map((p) => [p[0], spread(p)]),
       },
     );
-  }
+  });
 
   return {
     animation: false,
     grid: {
       left: 4,
       // Room for half the last time label, which centres on the axis end.
-      right: 20,
-      top: legend ? 32 : 10,
+      right: split ? 4 : 20,
+      top: legend || split ? 32 : 10,
       bottom: 40,
       outerBoundsMode: 'same',
       outerBoundsContain: 'axisLabel',
@@ -166,13 +229,7 @@ export function historyChartOption(input: HistoryChartInput): HistoryChartOption
       axisLabel: { hideOverlap: true, fontSize: 11 },
       splitLine: { show: false },
     },
-    yAxis: {
-      type: 'value',
-      min: 0,
-      // A share of a whole: the axis stops at the whole, as the live panels' do.
-      ...(group.unit === 'percent' ? { max: 100, interval: 25 } : { splitNumber: 3 }),
-      axisLabel: { fontSize: 11, formatter: (v: number) => formatAxisValue(group.unit, v) },
-    },
+    yAxis: yAxes(group, peaks, axisOf),
     dataZoom: [
       // 'none': the data is already the visible range's; filtering would cut lines at the edges.
       {
