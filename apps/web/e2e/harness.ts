@@ -67,6 +67,8 @@ export interface ApiOptions {
   webDistDir: string;
   jwtSecret: string;
   adminPassword: string;
+  /** More environment for the API (`JWT_TTL`, …), over the defaults here. */
+  env?: Record<string, string>;
 }
 
 export interface ApiProcess {
@@ -100,6 +102,7 @@ export async function startApi(options: ApiOptions): Promise<ApiProcess> {
       ADMIN_PASSWORD: options.adminPassword,
       SAMPLING_INTERVAL_SECONDS: '1',
       FLUSH_INTERVAL_SECONDS: '1',
+      ...options.env,
     },
   });
   let out = '';
