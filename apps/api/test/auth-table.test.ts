@@ -48,6 +48,7 @@ const ROUTES = routesOf(
     auth: {} as never,
     history: {} as never,
     hosts: {} as never,
+    wsTicket: {} as never,
   }),
 );
 const GUARDED = ROUTES.filter((route) => !PUBLIC_ROUTES.includes(route));
@@ -127,6 +128,7 @@ describe('the running API refuses every data route without a credential it honou
         'GET /api/hosts',
         'GET /api/snapshots/latest',
         'POST /api/auth/refresh',
+        'POST /api/ws/ticket',
       ]),
     );
     expect(ROUTES).toEqual(expect.arrayContaining(PUBLIC_ROUTES));

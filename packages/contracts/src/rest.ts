@@ -35,6 +35,16 @@ export const loginResponse = z.object({
 });
 export type LoginResponse = z.infer<typeof loginResponse>;
 
+/**
+ * `POST /api/ws/ticket` answer: a single-use ticket that opens one socket as
+ * `/api/ws/metrics?ticket=…` before `expiresAt` (30 s at most), so no JWT goes in a URL.
+ */
+export const wsTicketResponse = z.object({
+  ticket: z.string().min(16).max(256),
+  expiresAt: isoTimestamp,
+});
+export type WsTicketResponse = z.infer<typeof wsTicketResponse>;
+
 /** `GET /api/auth/me` answer. */
 export const meResponse = z.object({ user: publicUser });
 export type MeResponse = z.infer<typeof meResponse>;

@@ -1,11 +1,17 @@
 import { once } from 'node:events';
 import type { RequestHandler, Router } from 'express';
+import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { ensureAdmin } from '../auth/bootstrap.js';
 import { createRequireAuth } from '../auth/require-auth.js';
 import { loadJwtSecret } from '../auth/secret.js';
 import { createTokenService } from '../auth/tokens.js';
+import {
+  createMemoryTicketStore,
+  createRedisTicketStore,
+  createTicketRedeemer,
+} from '../auth/ws-tickets.js';
 import type { Config } from '../config.js';
 import { createApp } from '../http/app.js';
 import { createMetricsRoute } from '../http/metrics-route.js';
@@ -16,6 +22,7 @@ import { createAuthRouter, type AuthRouterDeps } from '../http/auth-routes.js';
 import { createHistoryRouter, type HistoryRouterDeps } from '../http/history-route.js';
 import { createHostsRouter, type HostsRouterDeps } from '../http/hosts-routes.js';
 import { createSpaRouter } from '../http/spa.js';
+import { createWsTicketRouter, type WsTicketRouterDeps } from '../http/ws-ticket-route.js';
 import type { Logger } from '../logger.js';
 import { createShutdown } from '../shutdown.js';
 import { createHistoryService } from '../storage/history.js';
@@ -27,6 +34,7 @@ import { createRetention, retentionRules } from '../storage/retention.js';
 import { createUserStore } from '../storage/users.js';
 import { createLatestCache } from '../stream/latest-cache.js';
 import { limitResumeSource } from '../stream/resume.js';
+import { REDIS_PUBLISHER_OPTIONS } from '../stream/redis-bus.js';
 import { createStreamServer } from '../stream/ws-server.js';
 import { VERSION } from '../version.js';
 import { createBus } from './bus.js';
@@ -44,12 +52,14 @@ export function createApiRouters(deps: {
   auth: Omit<AuthRouterDeps, 'requireAuth'>;
   history: Omit<HistoryRouterDeps, 'guards'>;
   hosts: Omit<HostsRouterDeps, 'guards'>;
+  wsTicket: Omit<WsTicketRouterDeps, 'guards'>;
 }): Router[] {
   const guards = [deps.requireAuth];
   return [
     createAuthRouter({ ...deps.auth, requireAuth: deps.requireAuth }),
     createHistoryRouter({ ...deps.history, guards }),
     createHostsRouter({ ...deps.hosts, guards }),
+    createWsTicketRouter({ ...deps.wsTicket, guards }),
   ];
 }
 
@@ -88,6 +98,14 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
   const tokens = createTokenService({ secret: jwtSecret, ttlSeconds: config.jwtTtlSeconds });
   const authenticate = createAuthenticator({ tokens, users });
   const requireAuth = createRequireAuth({ secret: jwtSecret, users });
+  // Socket tickets: in Redis when there is one, so a ticket bought from one replica opens a
+  // socket on whichever replica the proxy picks next; else in this process's memory.
+  const tickets = config.redisUrl
+    ? createRedisTicketStore({
+        redis: new Redis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
+        logger,
+      })
+    : createMemoryTicketStore();
 
   // The bus: in-process, or Redis so every replica streams every host.
   const bus = createBus(config, logger);
@@ -169,6 +187,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
       auth: { users, tokens },
       history: { history, limiter: workLimiter },
       hosts: { bus, db },
+      wsTicket: { tickets, tokens },
     }),
     rootRouters: [createMetricsRoute({ metrics, token: config.metricsToken })],
     spa,
@@ -183,6 +202,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
     server,
     bus,
     authenticate,
+    redeemTicket: createTicketRedeemer({ tickets, users }),
     // A user deleted here closes its sockets at once; by the users CLI, within 30 s.
     users,
     corsOrigins: config.corsOrigins,
@@ -231,6 +251,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
     storage.flushStep,
     storage.closeStep,
     ['close bus', () => bus.close()],
+    ['close ticket store', () => tickets.close()],
   ]);
   storage.prepared.then(
     async () => {

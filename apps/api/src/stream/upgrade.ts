@@ -2,13 +2,15 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CLOSE_CODES, type PublicUser } from '@livestat/contracts';
 import type { Authenticate } from '../auth/authenticator.js';
+import type { RedeemTicket } from '../auth/ws-tickets.js';
 
 /** The one path the stream answers on; any other upgrade is 404. */
 export const STREAM_PATH = '/api/ws/metrics';
 
 /** What to do with an upgrade request, decided before any WebSocket exists. */
 export type UpgradeCheck =
-  { ok: true; token: string | null } | { ok: false; status: 403 | 404 | 503; error: string };
+  | { ok: true; token: string | null; ticket: string | null }
+  | { ok: false; status: 403 | 404 | 503; error: string };
 
 /**
  * Exact matching of the browser's `Origin` against the allow-list. Entries are normalised
@@ -43,8 +45,9 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
 }
 
 /**
- * Checks path, shutdown and Origin, and takes the token out of the query string. The URL
- * is never returned or logged whole: it carries the token.
+ * Checks path, shutdown and Origin, and takes the credential out of the query string: a
+ * single-use `ticket` (what the dashboard sends) or a `token` (wscat, scripts). The URL is
+ * never returned or logged whole: it carries the credential.
  */
 export function checkUpgrade(
   req: IncomingMessage,
@@ -62,7 +65,12 @@ export function checkUpgrade(
     return { ok: false, status: 403, error: 'origin not allowed' };
   }
   const token = url.searchParams.get('token');
-  return { ok: true, token: token === null || token === '' ? null : token };
+  const ticket = url.searchParams.get('ticket');
+  return {
+    ok: true,
+    token: token === null || token === '' ? null : token,
+    ticket: ticket === null || ticket === '' ? null : ticket,
+  };
 }
 
 /** Answers a refused upgrade with a plain HTTP response (`{error}` JSON) and drops the socket. */
@@ -103,15 +111,38 @@ export async function authenticateToken(
     const { user, expiresAtMs } = await authenticate(token);
     return { ok: true, user, expiresAtMs };
   } catch (err) {
-    const reason = (err as { reason?: unknown } | null)?.reason;
-    if (reason === 'invalid token' || reason === 'token expired') {
-      return { ok: false, code: CLOSE_CODES.policyViolation, reason };
-    }
-    return {
-      ok: false,
-      code: CLOSE_CODES.tryAgainLater,
-      reason: 'authentication unavailable',
-      cause: err,
-    };
+    return failureOf(err);
   }
+}
+
+/**
+ * {@link authenticateToken} for a `?ticket=`: used up here whatever the outcome. An unknown,
+ * used or expired ticket (or none, with no `redeem`) is 1008 `invalid ticket`.
+ */
+export async function authenticateTicket(
+  redeem: RedeemTicket | undefined,
+  ticket: string,
+): Promise<AuthOutcome> {
+  try {
+    const found = redeem === undefined ? null : await redeem(ticket);
+    if (found === null) {
+      return { ok: false, code: CLOSE_CODES.policyViolation, reason: 'invalid ticket' };
+    }
+    return { ok: true, user: found.user, expiresAtMs: found.expiresAtMs };
+  } catch (err) {
+    return failureOf(err);
+  }
+}
+
+function failureOf(err: unknown): AuthOutcome & { ok: false } {
+  const reason = (err as { reason?: unknown } | null)?.reason;
+  if (reason === 'invalid token' || reason === 'token expired') {
+    return { ok: false, code: CLOSE_CODES.policyViolation, reason };
+  }
+  return {
+    ok: false,
+    code: CLOSE_CODES.tryAgainLater,
+    reason: 'authentication unavailable',
+    cause: err,
+  };
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { CLOSE_CODES, MAX_CLIENT_FRAME_BYTES } from '@livestat/contracts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticate } from '../auth/authenticator.js';
+import type { RedeemTicket } from '../auth/ws-tickets.js';
 import { JWT_CLOCK_TOLERANCE_SECONDS } from '../auth/tokens.js';
 import { causeOf, createLogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
@@ -15,6 +16,7 @@ import { createLatestCache, type LatestCache } from './latest-cache.js';
 import { DEFAULT_RESUME_LIMIT, type ResumeSource } from './resume.js';
 import { watchUserRemovals } from './user-removals.js';
 import {
+  authenticateTicket,
   authenticateToken,
   checkUpgrade,
   createOriginCheck,
@@ -27,6 +29,8 @@ export interface StreamServerOptions {
   server: http.Server;
   bus: Bus;
   authenticate: Authenticate;
+  /** Honours `?ticket=` (POST /api/ws/ticket); without it a ticket is refused 1008 `invalid ticket`. */
+  redeemTicket?: RedeemTicket;
   /** Removals through this store close that user's sockets at once; others are found by re-checking. */
   users: Pick<UserStore, 'existing' | 'onRemoved'>;
   /** How often the users of open sockets are looked up again (default 30 s). */
@@ -160,7 +164,11 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
       refuseUpgrade(socket, check.status, check.error);
       return;
     }
-    const outcome = await authenticateToken(options.authenticate, check.token);
+    // A ticket, when there is one, is the credential: it is used up whatever else came along.
+    const outcome =
+      check.ticket !== null
+        ? await authenticateTicket(options.redeemTicket, check.ticket)
+        : await authenticateToken(options.authenticate, check.token);
     if (closing) {
       refuseUpgrade(socket, 503, 'server shutting down');
       return;
