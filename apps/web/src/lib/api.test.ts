@@ -225,9 +225,27 @@ describe('createApiClient over real HTTP', () => {
   });
 
   it('reports an error status without a JSON body by its status', async () => {
-    handler = (_req, res) => res.writeHead(502).end('Bad Gateway');
+    handler = (_req, res) => res.writeHead(500).end('Internal Server Error');
     const error = await failure(client().hosts());
-    expect(error).toMatchObject({ kind: 'http', status: 502, message: 'HTTP 502' });
+    expect(error).toMatchObject({ kind: 'http', status: 500, message: 'HTTP 500' });
+  });
+
+  it("reads a proxy's 502/503/504 without the API's JSON as the API being unreachable", async () => {
+    for (const status of [502, 503, 504]) {
+      // Vite's dev proxy answers an empty text/plain 502; nginx an HTML page.
+      handler = (_req, res) =>
+        res.writeHead(status, { 'content-type': 'text/html' }).end('<h1>Bad Gateway</h1>');
+      const error = await failure(client().login('alice', 'pw'));
+      expect(error).toMatchObject({
+        kind: 'network',
+        status,
+        message: `cannot reach the livestat API (HTTP ${status})`,
+      });
+    }
+    // The API's own 503 says why, and is passed through as such.
+    handler = (_req, res) => json(res, 503, { error: 'server shutting down' });
+    const own = await failure(client().hosts());
+    expect(own).toMatchObject({ kind: 'http', status: 503, message: 'server shutting down' });
   });
 
   it('gives up on a server that never answers', async () => {

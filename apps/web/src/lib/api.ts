@@ -33,7 +33,8 @@ export function sessionEndReason(serverReason: string | undefined): SessionEndRe
 }
 
 /**
- * Why a request failed: `network` (no answer), `timeout`, `aborted` (by the caller), `http`
+ * Why a request failed: `network` (no answer, or a proxy's 502/503/504 saying the API behind
+ * it did not answer), `timeout`, `aborted` (by the caller), `http`
  * (an error status other than a session's 401), `invalid` (a 2xx that is not the contract's
  * body), `unauthorized` (an {@link AuthError}).
  */
@@ -121,6 +122,9 @@ interface Schema<T> {
   ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[] }[] } };
 }
 
+// What a proxy answers when the API behind it is down (Vite's dev proxy: 502) or slow.
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
+
 /** Creates an {@link ApiClient}. Only `login` works without a token. */
 export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   const baseUrl = options.baseUrl ?? '';
@@ -178,6 +182,15 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
 
       if (!response.ok) {
         const parsed = errorResponse.safeParse(body);
+        // The API answers every error as JSON `{error}`: a gateway error without one comes from
+        // the proxy in front (Vite, nginx) saying the API is down or not answering.
+        if (!parsed.success && GATEWAY_STATUSES.has(response.status)) {
+          throw new ApiError(
+            'network',
+            `cannot reach the livestat API (HTTP ${response.status})`,
+            response.status,
+          );
+        }
         const message = parsed.success ? parsed.data.error : `HTTP ${response.status}`;
         if (response.status === 401 && token !== null) {
           const error = new AuthError(sessionEndReason(message), message);

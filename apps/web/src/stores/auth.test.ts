@@ -1,7 +1,7 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket as WsWebSocket } from 'ws';
-import { AUTHENTICATION_FAILED, SESSION_EXPIRED } from '../lib/api';
+import { AUTHENTICATION_FAILED, ApiError, SESSION_EXPIRED } from '../lib/api';
 import type { SocketConstructor } from '../lib/stream-socket';
 import {
   TEST_PASSWORD,
@@ -11,7 +11,12 @@ import {
 } from '../test/api-server';
 import type { ManualClock, TestApiServer } from '../test/api-server';
 import {
+  API_UNREACHABLE,
   EXPIRY_MARGIN_MS,
+  SAVED_SESSION_INVALID,
+  expiryMarginMs,
+  issuedLifetimeMs,
+  loginFailureMessage,
   REFRESH_AT_FRACTION,
   SESSION_STORAGE_KEY,
   defineAuthStore,
@@ -79,7 +84,7 @@ describe('auth store against a real HTTP server', () => {
     setActivePinia(createPinia());
     const unreachable = offline();
     expect(await unreachable.login('alice', TEST_PASSWORD)).toBe(false);
-    expect(unreachable.reason).toBe('Cannot reach the server; try again');
+    expect(unreachable.reason).toBe(API_UNREACHABLE);
   });
 
   it('restores a stored session on load, and drops a stored one that has expired', () => {
@@ -91,7 +96,8 @@ describe('auth store against a real HTTP server', () => {
     auth.logout();
 
     setActivePinia(createPinia());
-    const old = api.session(Date.now() + EXPIRY_MARGIN_MS - 1000);
+    // A 10-minute token with 59 s left: inside its 60 s margin.
+    const old = api.session(Date.now() + EXPIRY_MARGIN_MS - 1000, Date.now() - 10 * MINUTE);
     const stale = memoryStorage({ [SESSION_STORAGE_KEY]: JSON.stringify(old) });
     const restored = defineAuthStore({ baseUrl: api.baseUrl, storage: stale })();
     expect(restored.isAuthenticated).toBe(false);
@@ -100,7 +106,9 @@ describe('auth store against a real HTTP server', () => {
 
     setActivePinia(createPinia());
     const garbage = memoryStorage({ [SESSION_STORAGE_KEY]: '{"token":' });
-    expect(defineAuthStore({ storage: garbage })().isAuthenticated).toBe(false);
+    const corrupted = defineAuthStore({ storage: garbage })();
+    expect(corrupted.isAuthenticated).toBe(false);
+    expect(corrupted.reason).toBe(SAVED_SESSION_INVALID);
     expect(garbage.data.size).toBe(0);
   });
 
@@ -310,9 +318,42 @@ describe('auth store sliding session on a manual clock', () => {
 
   it('refuses a session that is already within the margin', () => {
     const auth = setup();
-    expect(auth.setSession(api.session(T0 + EXPIRY_MARGIN_MS))).toBe(false);
+    expect(auth.setSession(api.session(T0 + EXPIRY_MARGIN_MS, T0 - 10 * MINUTE))).toBe(false);
     expect(auth.reason).toBe(SESSION_EXPIRED);
     expect(clock.pending).toBe(0);
+  });
+
+  it('keeps a one-minute session (JWT_TTL=1m) through two lifetimes and more', async () => {
+    const auth = setup();
+    const oneMinute = () => api.session(clock.now() + MINUTE, clock.now());
+    api.refresh = oneMinute;
+    // A fixed 60 s margin would refuse this token outright: its margin is a quarter, 15 s.
+    expect(auth.setSession(oneMinute())).toBe(true);
+    expect(auth.nextRefreshAt).toBe(T0 + REFRESH_AT_FRACTION * 45_000);
+    const tokens = [auth.token];
+    while (clock.now() < T0 + 2.5 * MINUTE) {
+      await runRefresh(auth);
+      expect(auth.isAuthenticated).toBe(true);
+      expect(auth.reason).toBeNull();
+      tokens.push(auth.token);
+    }
+    // Each token renewed 33.75 s into its minute, with 26 s still to run.
+    expect(new Set(tokens).size).toBe(tokens.length);
+    expect(tokens.length).toBeGreaterThanOrEqual(5);
+    expect(auth.expiresAt! - clock.now()).toBeGreaterThan(45_000);
+    auth.logout();
+  });
+
+  it('ends a one-minute session 15 s before exp when no refresh gets through', async () => {
+    const auth = setup();
+    api.refresh = () => 'drop';
+    auth.setSession(api.session(T0 + MINUTE, T0));
+    while (auth.nextRefreshAt !== null) await runRefresh(auth);
+    clock.advanceTo(T0 + 45_000 - 1);
+    expect(auth.isAuthenticated).toBe(true);
+    clock.advanceTo(T0 + 45_000);
+    expect(auth.isAuthenticated).toBe(false);
+    expect(auth.reason).toBe(SESSION_EXPIRED);
   });
 
   it('sends the refreshed token over the open socket before the old one runs out', async () => {
@@ -345,6 +386,70 @@ describe('auth store sliding session on a manual clock', () => {
       metrics.stop();
       auth.logout();
     }
+  });
+});
+
+describe('a saved session the server will not honour', () => {
+  it('says the saved session was invalid, not that authentication failed', async () => {
+    const saved = api.session();
+    const storage = memoryStorage({ [SESSION_STORAGE_KEY]: JSON.stringify(saved) });
+    const auth = defineAuthStore({ baseUrl: api.baseUrl, storage })();
+    expect(auth.isAuthenticated).toBe(true);
+    // Edited in storage, or signed with a secret the server no longer has.
+    api.tokens.valid.delete(saved.token);
+    expect(await auth.checkSession()).toBe(false);
+    expect(auth.reason).toBe(SAVED_SESSION_INVALID);
+    expect(storage.data.size).toBe(0);
+  });
+
+  it('still says "Session expired" for a saved token that ran out', async () => {
+    const saved = api.session();
+    const storage = memoryStorage({ [SESSION_STORAGE_KEY]: JSON.stringify(saved) });
+    const auth = defineAuthStore({ baseUrl: api.baseUrl, storage })();
+    api.tokens.valid.delete(saved.token);
+    api.tokens.expired.add(saved.token);
+    expect(await auth.checkSession()).toBe(false);
+    expect(auth.reason).toBe(SESSION_EXPIRED);
+  });
+
+  it('says "Authentication failed" for a token of this visit', async () => {
+    const auth = defineAuthStore({ baseUrl: api.baseUrl, storage: memoryStorage() })();
+    expect(await auth.login('alice', TEST_PASSWORD)).toBe(true);
+    api.tokens.valid.delete(auth.token!);
+    expect(await auth.checkSession()).toBe(false);
+    expect(auth.reason).toBe(AUTHENTICATION_FAILED);
+  });
+});
+
+describe('the expiry margin', () => {
+  it('is a quarter of the lifetime, at most 60 s', () => {
+    expect(expiryMarginMs(12 * 60 * MINUTE)).toBe(60_000);
+    expect(expiryMarginMs(5 * MINUTE)).toBe(60_000);
+    expect(expiryMarginMs(2 * MINUTE)).toBe(30_000);
+    expect(expiryMarginMs(MINUTE)).toBe(15_000);
+    expect(expiryMarginMs(-1)).toBe(0);
+  });
+
+  it("reads a token's lifetime from its iat and exp, and nothing from what is no JWT", () => {
+    expect(issuedLifetimeMs(api.session(T0 + MINUTE, T0).token)).toBe(MINUTE);
+    expect(issuedLifetimeMs(api.session(T0 + DAY, T0 - DAY).token)).toBe(2 * DAY);
+    for (const token of ['opaque', 'a.b.c', 'a.e30.c', `a.${btoa('{"iat":5,"exp":5}')}.c`]) {
+      expect(issuedLifetimeMs(token), token).toBeNull();
+    }
+  });
+});
+
+describe('what a failed login says', () => {
+  it('names the API when it cannot be reached, directly or through a proxy', () => {
+    expect(loginFailureMessage(new ApiError('network', 'cannot reach the server'))).toBe(
+      API_UNREACHABLE,
+    );
+    expect(loginFailureMessage(new ApiError('network', 'HTTP 502', 502))).toBe(API_UNREACHABLE);
+    expect(loginFailureMessage(new ApiError('timeout', 'no answer'))).toBe(API_UNREACHABLE);
+    expect(API_UNREACHABLE).toMatch(/^Cannot reach the livestat API/);
+    expect(loginFailureMessage(new ApiError('http', 'internal error', 500))).toBe(
+      'Login failed: internal error',
+    );
   });
 });
 

@@ -2,7 +2,13 @@ import { loginResponse } from '@livestat/contracts';
 import type { LoginResponse, PublicUser } from '@livestat/contracts';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import { ApiError, AuthError, SESSION_EXPIRED, createApiClient } from '../lib/api';
+import {
+  AUTHENTICATION_FAILED,
+  ApiError,
+  AuthError,
+  SESSION_EXPIRED,
+  createApiClient,
+} from '../lib/api';
 import type { ApiClient } from '../lib/api';
 import { backoffCeiling, createRetryTimer, systemClock } from '../lib/backoff';
 import type { BackoffOptions, Clock, RetryTimer } from '../lib/backoff';
@@ -11,21 +17,54 @@ import type { BackoffOptions, Clock, RetryTimer } from '../lib/backoff';
 export const SESSION_STORAGE_KEY = 'livestat.session';
 
 /**
- * How long before its `exp` a token counts as expired here: the last resort when no refresh got
- * through (the server unreachable since the refresh fell due). The session ends this long before
- * the token would, so the user lands on the login page with "Session expired" rather than
- * meeting a 1008 close or a 401 in the middle of the dashboard.
+ * The most a session ends before its token's `exp`: the last resort when no refresh got through
+ * (the server unreachable since the refresh fell due). The session ends that much early so the
+ * user lands on the login page with "Session expired" rather than meeting a 1008 close or a 401
+ * in the middle of the dashboard. A short-lived token gets a quarter of its lifetime instead
+ * ({@link expiryMarginMs}), so a `JWT_TTL` of a minute still leaves a session to use.
  */
 export const EXPIRY_MARGIN_MS = 60_000;
 
+/** The share of a token's lifetime that is its margin when that is under {@link EXPIRY_MARGIN_MS}. */
+export const EXPIRY_MARGIN_FRACTION = 0.25;
+
 /**
- * How far into a token's usable life (from taking it to {@link EXPIRY_MARGIN_MS} before its
- * `exp`) the store asks `POST /api/auth/refresh` for a new one. With the default 12 h JWT_TTL
- * that is about 9 h in, leaving some 3 h for retries; with a 5-minute token, 3 min in and one
- * minute to spare. Measured from when the store took the token (a login, a refresh, or the page
- * load that restored it), never from the token's own `iat`, which the client does not read.
+ * How long before its `exp` a token of `lifetimeMs` counts as expired here: a quarter of its
+ * lifetime, at most {@link EXPIRY_MARGIN_MS} — 60 s for the default 12 h, 15 s for one minute.
+ */
+export function expiryMarginMs(lifetimeMs: number): number {
+  return Math.min(EXPIRY_MARGIN_MS, Math.max(lifetimeMs, 0) * EXPIRY_MARGIN_FRACTION);
+}
+
+/**
+ * A token's lifetime as issued, from the `iat` and `exp` in its payload (both the server's
+ * clock, so a client clock that is off changes nothing); null for a token that is not a JWT
+ * carrying both.
+ */
+export function issuedLifetimeMs(token: string): number | null {
+  const payload = token.split('.')[1];
+  if (payload === undefined) return null;
+  try {
+    const base64 = payload.replaceAll('-', '+').replaceAll('_', '/');
+    const claims = JSON.parse(atob(base64)) as { iat?: unknown; exp?: unknown };
+    const { iat, exp } = claims;
+    if (typeof iat !== 'number' || typeof exp !== 'number' || !(exp > iat)) return null;
+    return (exp - iat) * 1000;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How far into a token's usable life (from taking it to its margin before `exp`) the store asks
+ * `POST /api/auth/refresh` for a new one. With the default 12 h JWT_TTL that is about 9 h in,
+ * leaving some 3 h for retries; with a one-minute token, 34 s in and 11 s to spare. Measured from
+ * when the store took the token (a login, a refresh, or the page load that restored it).
  */
 export const REFRESH_AT_FRACTION = 0.75;
+
+/** What the login page says when the session kept from a previous visit cannot be used. */
+export const SAVED_SESSION_INVALID = 'Your saved session was invalid; please log in again';
 
 /**
  * The retry delays after a refresh failed for want of a usable answer (no network, a timeout, a
@@ -63,11 +102,13 @@ function browserStorage(): SessionStorage | null {
   }
 }
 
+/** What the login page says when the API does not answer (down, or the proxy cannot reach it). */
+export const API_UNREACHABLE =
+  'Cannot reach the livestat API; check that it is running and try again';
+
 /** What the login page says when a login fails. */
 export function loginFailureMessage(error: ApiError): string {
-  if (error.kind === 'network' || error.kind === 'timeout') {
-    return 'Cannot reach the server; try again';
-  }
+  if (error.kind === 'network' || error.kind === 'timeout') return API_UNREACHABLE;
   if (error.status === 401) return 'Invalid username or password';
   if (error.status === 429) return 'Too many login attempts; try again later';
   if (error.kind === 'invalid') return 'Unexpected answer from the server';
@@ -96,6 +137,8 @@ export function defineAuthStore(deps: AuthStoreDeps = {}) {
     const nextRefreshAt = ref<number | null>(null);
     /** A refresh is in flight. */
     const refreshing = ref(false);
+    /** The token read from storage on load, until another replaces it. */
+    let restoredToken: string | null = null;
     const isAuthenticated = computed(() => token.value !== null);
 
     const expiryTimer = createRetryTimer(clock);
@@ -128,8 +171,10 @@ export function defineAuthStore(deps: AuthStoreDeps = {}) {
       else timer.schedule(delay, callback);
     }
 
-    /** The end of the current session: {@link EXPIRY_MARGIN_MS} before the token's `exp`. */
-    const deadline = () => (expiresAt.value ?? 0) - EXPIRY_MARGIN_MS;
+    /** The current token's margin: see {@link expiryMarginMs}. */
+    let marginMs = EXPIRY_MARGIN_MS;
+    /** The end of the current session: its margin before the token's `exp`. */
+    const deadline = () => (expiresAt.value ?? 0) - marginMs;
 
     function scheduleRefresh(at: number): void {
       nextRefreshAt.value = at;
@@ -148,18 +193,22 @@ export function defineAuthStore(deps: AuthStoreDeps = {}) {
 
     /**
      * Takes a session (a login or refresh answer, or one restored from storage). A session
-     * already within {@link EXPIRY_MARGIN_MS} of its end is refused as expired. Returns whether
-     * it was taken. The token is refreshed {@link REFRESH_AT_FRACTION} of the way to that end;
-     * a socket that is open sends each new token to the server (`{type:'auth'}`, metrics store).
+     * already within its margin ({@link expiryMarginMs} of the token's lifetime as issued, or
+     * else of what is left of it) of its end is refused as expired. Returns whether it was
+     * taken. The token is refreshed {@link REFRESH_AT_FRACTION} of the way to that end; a socket
+     * that is open sends each new token to the server (`{type:'auth'}`, metrics store).
      */
     function setSession(session: LoginResponse): boolean {
       const expires = Date.parse(session.expiresAt);
       const now = clock.now();
-      if (!(expires - EXPIRY_MARGIN_MS > now)) {
+      const margin = expiryMarginMs(issuedLifetimeMs(session.token) ?? expires - now);
+      if (!(expires - margin > now)) {
         logout(SESSION_EXPIRED);
         return false;
       }
       cancelRefresh();
+      if (session.token !== restoredToken) restoredToken = null;
+      marginMs = margin;
       token.value = session.token;
       expiresAt.value = expires;
       user.value = session.user;
@@ -222,6 +271,7 @@ export function defineAuthStore(deps: AuthStoreDeps = {}) {
     function logout(why?: string): void {
       const wasIn = token.value !== null;
       token.value = null;
+      restoredToken = null;
       expiresAt.value = null;
       user.value = null;
       expiryTimer.cancel();
@@ -231,9 +281,13 @@ export function defineAuthStore(deps: AuthStoreDeps = {}) {
       else if (wasIn || reason.value === null) reason.value = why;
     }
 
-    /** Ends the session because the server refused `used` — unless a newer token replaced it. */
+    /**
+     * Ends the session because the server refused `used` — unless a newer token replaced it. A
+     * refused token kept from a previous visit (edited, or the server's secret changed) says so.
+     */
     function rejectToken(used: string, why: string): void {
-      if (token.value === used) logout(why);
+      if (token.value !== used) return;
+      logout(used === restoredToken && why === AUTHENTICATION_FAILED ? SAVED_SESSION_INVALID : why);
     }
 
     /** Logs in; on failure `reason` says why and the answer is false. */
@@ -281,8 +335,13 @@ export function defineAuthStore(deps: AuthStoreDeps = {}) {
         value = undefined;
       }
       const parsed = loginResponse.safeParse(value);
-      if (parsed.success) setSession(parsed.data);
-      else persist(null);
+      if (!parsed.success) {
+        persist(null);
+        reason.value = SAVED_SESSION_INVALID;
+        return;
+      }
+      restoredToken = parsed.data.token;
+      setSession(parsed.data);
     }
 
     restore();

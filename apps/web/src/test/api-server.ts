@@ -64,8 +64,11 @@ export interface TestApiServer {
   broadcast(snapshot: Snapshot): void;
   /** Sets the latest snapshot of a host without sending it (what polling and connect see). */
   setLatest(snapshot: Snapshot): void;
-  /** Issues a session for a fresh valid token. */
-  session(expiresAtMs?: number): LoginResponse;
+  /**
+   * Issues a session for a fresh valid token, JWT-shaped as the API's are (`iat` and `exp` in its
+   * payload, a signature nobody checks): by default issued now for an hour.
+   */
+  session(expiresAtMs?: number, issuedAtMs?: number): LoginResponse;
   close(): Promise<void>;
 }
 
@@ -78,9 +81,16 @@ export async function startTestApiServer(): Promise<TestApiServer> {
   const sent: Snapshot[] = [];
   let counter = 0;
 
-  function session(expiresAtMs = Date.now() + 3_600_000): LoginResponse {
+  function session(expiresAtMs = Date.now() + 3_600_000, issuedAtMs = Date.now()): LoginResponse {
     counter += 1;
-    const token = `test-token-${counter}`;
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = {
+      sub: String(TEST_USER.id),
+      iat: Math.floor(issuedAtMs / 1000),
+      exp: Math.floor(expiresAtMs / 1000),
+      n: counter,
+    };
+    const token = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}.test-signature-${counter}`;
     tokens.valid.add(token);
     return { token, expiresAt: new Date(expiresAtMs).toISOString(), user: { ...TEST_USER } };
   }
