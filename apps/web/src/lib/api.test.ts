@@ -14,7 +14,9 @@ import {
   historySearch,
   sessionEndReason,
   streamUrl,
+  ticketedStream,
 } from './api';
+import { SocketOpenError } from './stream-socket';
 
 const TOKEN = 'header.payload.signature';
 const USER = { id: 1, username: 'alice', role: 'admin' } as const;
@@ -248,6 +250,17 @@ describe('createApiClient over real HTTP', () => {
     expect(own).toMatchObject({ kind: 'http', status: 503, message: 'server shutting down' });
   });
 
+  it('buys a socket ticket with a bodiless POST carrying the bearer token', async () => {
+    const answer = { ticket: 'T'.repeat(43), expiresAt: '2030-01-01T00:00:30.000Z' };
+    handler = (_req, res) => json(res, 200, answer);
+    expect(await client().wsTicket()).toEqual(answer);
+    expect(seen.at(-1)).toMatchObject({
+      method: 'POST',
+      url: '/api/ws/ticket',
+      authorization: `Bearer ${TOKEN}`,
+    });
+  });
+
   it('gives up on a server that never answers', async () => {
     handler = () => undefined; // holds the request open
     const error = await failure(client({ timeoutMs: 50 }).hosts());
@@ -291,18 +304,42 @@ describe('historySearch', () => {
 });
 
 describe('streamUrl', () => {
-  it("uses the page's origin, ws: or wss: by its scheme, and escapes the token", () => {
+  it("uses the page's origin, ws: or wss: by its scheme, and escapes the ticket", () => {
     expect(streamUrl('', 'a+b/c', { href: 'http://127.0.0.1:5173/login?x=1' })).toBe(
-      'ws://127.0.0.1:5173/api/ws/metrics?token=a%2Bb%2Fc',
+      'ws://127.0.0.1:5173/api/ws/metrics?ticket=a%2Bb%2Fc',
     );
     expect(streamUrl('', 't', { href: 'https://stats.example.com/' })).toBe(
-      'wss://stats.example.com/api/ws/metrics?token=t',
+      'wss://stats.example.com/api/ws/metrics?ticket=t',
     );
   });
 
   it('uses a given base URL', () => {
     expect(streamUrl('http://127.0.0.1:8000', 't', undefined)).toBe(
-      'ws://127.0.0.1:8000/api/ws/metrics?token=t',
+      'ws://127.0.0.1:8000/api/ws/metrics?ticket=t',
     );
+  });
+});
+
+describe('ticketedStream', () => {
+  const TICKET = 'k'.repeat(43);
+  const target = () => ticketedStream(client(), base, undefined)(new AbortController().signal);
+
+  it('answers the stream URL with a fresh ticket, and never the token', async () => {
+    handler = (_req, res) =>
+      json(res, 200, { ticket: TICKET, expiresAt: '2030-01-01T00:00:30.000Z' });
+    const url = await target();
+    expect(url).toBe(`${base.replace('http:', 'ws:')}/api/ws/metrics?ticket=${TICKET}`);
+    expect(url).not.toContain(TOKEN);
+  });
+
+  it('fails as the socket would: 1008 with the reason for a refused token, else 1006', async () => {
+    handler = (_req, res) => json(res, 401, { error: 'token expired' });
+    await expect(target()).rejects.toMatchObject({ code: 1008, reason: 'token expired' });
+    handler = (_req, res) => res.writeHead(502).end();
+    await expect(target()).rejects.toMatchObject({
+      code: 1006,
+      reason: 'ticket: cannot reach the livestat API (HTTP 502)',
+    });
+    await expect(target()).rejects.toBeInstanceOf(SocketOpenError);
   });
 });

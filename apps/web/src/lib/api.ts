@@ -5,6 +5,7 @@ import {
   latestSnapshotsResponse,
   loginResponse,
   meResponse,
+  wsTicketResponse,
 } from '@livestat/contracts';
 import type {
   HistoryResponse,
@@ -12,9 +13,11 @@ import type {
   LoginResponse,
   MeResponse,
   Snapshot,
+  WsTicketResponse,
 } from '@livestat/contracts';
+import { SocketOpenError } from './stream-socket';
 
-/** Where the live stream answers the upgrade (SPEC §3). */
+/** Where the live stream answers the upgrade (the README's "Log in and watch the stream"). */
 export const STREAM_PATH = '/api/ws/metrics';
 
 /** What the login page says after the server refused a token that had expired. */
@@ -97,6 +100,11 @@ export interface ApiClient {
   /** `GET /api/snapshots/latest`: the latest snapshot per host. */
   latestSnapshots(options?: RequestOptions): Promise<Snapshot[]>;
   hosts(options?: RequestOptions): Promise<HostInfo[]>;
+  /**
+   * `POST /api/ws/ticket`: a single-use ticket, valid for seconds, that opens one socket as the
+   * session's user (see {@link ticketedStream}).
+   */
+  wsTicket(options?: RequestOptions): Promise<WsTicketResponse>;
 }
 
 export interface ApiClientOptions {
@@ -241,6 +249,12 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       ).snapshots,
     hosts: async (opts = {}) =>
       (await request('/api/hosts', hostsResponse, { auth: true, signal: opts.signal })).hosts,
+    wsTicket: (opts = {}) =>
+      request('/api/ws/ticket', wsTicketResponse, {
+        method: 'POST',
+        auth: true,
+        signal: opts.signal,
+      }),
   };
 }
 
@@ -257,18 +271,42 @@ export function historySearch(params: HistoryParams): string {
 }
 
 /**
- * The stream's `ws:`/`wss:` URL with the token in the query (what browsers can send). With an
- * empty `baseUrl` it is the page's own origin, which Vite (dev) or the API (built) serves.
+ * The stream's `ws:`/`wss:` URL with a single-use `ticket` in the query — never the JWT, which
+ * proxies would log and history keep. With an empty `baseUrl` it is the page's own origin, which
+ * Vite (dev) or the API (built) serves.
  */
 export function streamUrl(
   baseUrl: string,
-  token: string,
+  ticket: string,
   location: Pick<Location, 'href'> | undefined = globalThis.location,
 ): string {
   const base = baseUrl || location?.href;
   if (!base) throw new Error('streamUrl: no base URL and no page location');
   const url = new URL(STREAM_PATH, base);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.searchParams.set('token', token);
+  url.searchParams.set('ticket', ticket);
   return url.toString();
+}
+
+/**
+ * The target of every (re)connect of the dashboard's socket: buys a fresh ticket with `api`
+ * (`POST /api/ws/ticket`, the bearer token in a header) and answers the stream's URL with it. A
+ * refused token fails as the socket would have, 1008 with the server's reason; any other failure
+ * (the API unreachable, a 5xx) as a lost connection, 1006, which the reconnect policy retries.
+ */
+export function ticketedStream(
+  api: Pick<ApiClient, 'wsTicket'>,
+  baseUrl: string,
+  location: Pick<Location, 'href'> | undefined = globalThis.location,
+): (signal: AbortSignal) => Promise<string> {
+  return async (signal) => {
+    try {
+      const { ticket } = await api.wsTicket({ signal });
+      return streamUrl(baseUrl, ticket, location);
+    } catch (error) {
+      if (error instanceof AuthError) throw new SocketOpenError(1008, error.message);
+      if (error instanceof ApiError) throw new SocketOpenError(1006, `ticket: ${error.message}`);
+      throw error;
+    }
+  };
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket as WsWebSocket, WebSocketServer } from 'ws';
 import type { WebSocket as ServerSocket } from 'ws';
-import { StreamSocket } from './stream-socket';
+import { SocketOpenError, StreamSocket } from './stream-socket';
 import type { SocketConstructor, SocketLike, StreamSocketEvents } from './stream-socket';
 
 const until = (check: () => boolean) => vi.waitUntil(check, { timeout: 5000, interval: 2 });
@@ -154,5 +154,72 @@ describe('StreamSocket over a real ws server', () => {
     stream.open('not a url', 'token-a');
     expect(seen).toEqual([['close', 1006, expect.any(String), 'token-a']]);
     expect([stream.isOpen, stream.isConnecting, stream.token]).toEqual([false, false, null]);
+  });
+});
+
+describe('StreamSocket to a target it must make first (a ticket to buy)', () => {
+  /** A target the test settles by hand, recording the signal each call got. */
+  function manualTarget() {
+    const calls: {
+      signal: AbortSignal;
+      resolve: (url: string) => void;
+      reject: (error: unknown) => void;
+    }[] = [];
+    const target = (signal: AbortSignal) =>
+      new Promise<string>((resolve, reject) => calls.push({ signal, resolve, reject }));
+    return { calls, target };
+  }
+
+  it('connects once the URL is made, connecting all the while', async () => {
+    const { seen, events } = recorder();
+    const { made, Socket } = recordingSocket();
+    const stream = new StreamSocket(Socket, events);
+    const { calls, target } = manualTarget();
+    stream.open(target, 'token-a');
+    expect([stream.isConnecting, made.length]).toEqual([true, 0]);
+    calls[0]!.resolve(`${url}?ticket=t1`);
+    await until(() => stream.isOpen);
+    expect(seen).toEqual([['open']]);
+    expect(stream.token).toBe('token-a');
+    stream.close();
+  });
+
+  it('reports a target that fails as a close: its code, or 1006', async () => {
+    const { seen, events } = recorder();
+    const stream = new StreamSocket(WsWebSocket as unknown as SocketConstructor, events);
+    const { calls, target } = manualTarget();
+    stream.open(target, 'token-a');
+    calls[0]!.reject(new SocketOpenError(1008, 'token expired'));
+    await until(() => seen.length === 1);
+    stream.open(target, 'token-b');
+    calls[1]!.reject(new Error('offline'));
+    await until(() => seen.length === 2);
+    expect(seen).toEqual([
+      ['close', 1008, 'token expired', 'token-a'],
+      ['close', 1006, 'offline', 'token-b'],
+    ]);
+    expect([stream.isOpen, stream.isConnecting, stream.token]).toEqual([false, false, null]);
+  });
+
+  it('abandons a target still being made on close() or another open(), reporting nothing', async () => {
+    const { seen, events } = recorder();
+    const { made, Socket } = recordingSocket();
+    const stream = new StreamSocket(Socket, events);
+    const { calls, target } = manualTarget();
+    stream.open(target, 'token-a');
+    stream.close(1000, 'leaving the dashboard');
+    expect([calls[0]!.signal.aborted, stream.isConnecting]).toEqual([true, false]);
+    calls[0]!.resolve(url);
+
+    stream.open(target, 'token-b');
+    stream.open(target, 'token-c');
+    expect(calls[1]!.signal.aborted).toBe(true);
+    calls[1]!.reject(new SocketOpenError(1008, 'invalid token'));
+    calls[2]!.resolve(url);
+    await until(() => stream.isOpen);
+    expect(made).toHaveLength(1);
+    expect(seen).toEqual([['open']]);
+    expect(stream.token).toBe('token-c');
+    stream.close();
   });
 });

@@ -14,6 +14,27 @@ export interface SocketLike {
 /** What `new WebSocket(url)` is: the browser's class by default, `ws`'s in Node tests. */
 export type SocketConstructor = new (url: string) => SocketLike;
 
+/**
+ * Where a socket goes: its URL, or a function that makes the URL first — buying the single-use
+ * ticket the dashboard opens every socket with (`POST /api/ws/ticket`), so its JWT never travels
+ * in a URL. The function is aborted (its signal) when the attempt is abandoned.
+ */
+export type SocketTarget = string | ((signal: AbortSignal) => Promise<string>);
+
+/**
+ * Why a socket could not even be asked for (its ticket refused, the API unreachable): the
+ * {@link StreamSocket} reports it as a close with this code and reason, as the server would have.
+ */
+export class SocketOpenError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+  ) {
+    super(reason);
+    this.name = 'SocketOpenError';
+  }
+}
+
 // The WebSocket readyState values, the same in browsers and `ws`.
 const CONNECTING = 0;
 const OPEN = 1;
@@ -39,6 +60,8 @@ export class StreamSocket {
   readonly #Socket: SocketConstructor;
   readonly #events: StreamSocketEvents;
   #socket: SocketLike | null = null;
+  /** The URL being made (a ticket being bought) for the next socket; null when none is. */
+  #pending: AbortController | null = null;
   #token: string | null = null;
   #explicitlyClosed = false;
 
@@ -52,23 +75,54 @@ export class StreamSocket {
     return this.#socket?.readyState === OPEN;
   }
 
-  /** A socket is being opened. */
+  /** A socket is being opened (or its URL made). */
   get isConnecting(): boolean {
-    return this.#socket?.readyState === CONNECTING;
+    return this.#pending !== null || this.#socket?.readyState === CONNECTING;
   }
 
-  /** The credential the current socket holds (its URL's, or the last one renewed). */
+  /** The token the current socket stands for (the one it opened on, or the last renewed). */
   get token(): string | null {
     return this.#token;
   }
 
-  /** Opens a socket to `url`, which carries `token`; one still opening is abandoned. */
-  open(url: string, token: string): void {
+  /**
+   * Opens a socket to `target` on behalf of `token`; one still opening is abandoned. A target
+   * that fails is reported as a close: its {@link SocketOpenError}'s code, else 1006.
+   */
+  open(target: SocketTarget, token: string): void {
     const previous = this.#socket;
     this.#socket = null;
     if (previous?.readyState === CONNECTING) previous.close(1000, 'replaced');
+    this.#pending?.abort();
+    this.#pending = null;
     this.#explicitlyClosed = false;
     this.#token = token;
+    if (typeof target === 'string') {
+      this.#connect(target, token);
+      return;
+    }
+    const pending = new AbortController();
+    this.#pending = pending;
+    target(pending.signal).then(
+      (url) => {
+        if (this.#pending !== pending) return;
+        this.#pending = null;
+        this.#connect(url, token);
+      },
+      (error: unknown) => {
+        if (this.#pending !== pending) return;
+        this.#pending = null;
+        this.#token = null;
+        const { code, reason } =
+          error instanceof SocketOpenError
+            ? error
+            : { code: 1006, reason: error instanceof Error ? error.message : 'cannot connect' };
+        this.#events.close(code, reason, token);
+      },
+    );
+  }
+
+  #connect(url: string, token: string): void {
     let ws: SocketLike;
     try {
       ws = new this.#Socket(url);
@@ -99,6 +153,8 @@ export class StreamSocket {
   /** Closes the socket on purpose (1000 when leaving the dashboard); nothing is reported. */
   close(code = 1000, reason = ''): void {
     this.#explicitlyClosed = true;
+    this.#pending?.abort();
+    this.#pending = null;
     this.#socket?.close(code, reason);
   }
 

@@ -2,7 +2,7 @@ import { serverMessage } from '@livestat/contracts';
 import type { HostInfo, Snapshot } from '@livestat/contracts';
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowReactive, shallowRef, watch } from 'vue';
-import { AuthError, createApiClient, sessionEndReason, streamUrl } from '../lib/api';
+import { AuthError, createApiClient, sessionEndReason, ticketedStream } from '../lib/api';
 import type { ApiClient } from '../lib/api';
 import { createBackoff, createRetryTimer, systemClock } from '../lib/backoff';
 import type { BackoffOptions, Clock, Random } from '../lib/backoff';
@@ -145,7 +145,8 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       retryTimer.cancel();
       nextRetryAt.value = null;
       connectionState.value = 'connecting';
-      stream.open(streamUrl(deps.baseUrl ?? '', token), token);
+      // A fresh single-use ticket for every attempt: the token itself never goes in a URL.
+      stream.open(ticketedStream(api, deps.baseUrl ?? ''), token);
     }
 
     function onOpen(): void {

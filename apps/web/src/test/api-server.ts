@@ -28,17 +28,21 @@ export interface SeenRequest {
 /** One socket the server accepted, with what its client sent and how it closed. */
 export interface SeenSocket {
   ws: WebSocket;
+  /** The token the socket stands for: its ticket's, or a `?token=`'s. */
   token: string | null;
+  /** The upgrade's path and query, as a proxy would log it. */
+  url: string;
   received: ClientMessage[];
   /** The close code and reason as the server saw them, once closed. */
   closed: Promise<{ code: number; reason: string }>;
 }
 
 /**
- * A small stand-in for the API on an ephemeral port, speaking the real protocol (SPEC §3, §5):
- * login, `me`, refresh, hosts, latest snapshots, history, and the socket — 1008 for a bad or expired
- * token, the latest snapshots and a `hosts` message on connect, `resume` answered from the
- * snapshots it broadcast. `accepting = false` refuses upgrades, as a stopped API would.
+ * A small stand-in for the API on an ephemeral port, speaking the real protocol (see the README):
+ * login, `me`, refresh, hosts, latest snapshots, history, socket tickets, and the socket (by
+ * `?ticket=`, single use, or `?token=`) — 1008 for a bad or expired token or ticket, the latest
+ * snapshots and a `hosts` message on connect, `resume` answered from the snapshots it broadcast.
+ * `accepting = false` refuses upgrades, as a stopped API would.
  */
 export interface TestApiServer {
   readonly baseUrl: string;
@@ -64,6 +68,8 @@ export interface TestApiServer {
   broadcast(snapshot: Snapshot): void;
   /** Sets the latest snapshot of a host without sending it (what polling and connect see). */
   setLatest(snapshot: Snapshot): void;
+  /** When set, `POST /api/ws/ticket` answers this status (`{error}`) instead of a ticket. */
+  ticketFailure: number | null;
   /**
    * Issues a session for a fresh valid token, JWT-shaped as the API's are (`iat` and `exp` in its
    * payload, a signature nobody checks): by default issued now for an hour.
@@ -79,6 +85,8 @@ export async function startTestApiServer(): Promise<TestApiServer> {
   const sockets: SeenSocket[] = [];
   const latest = new Map<string, Snapshot>();
   const sent: Snapshot[] = [];
+  /** Unused tickets, and the token each was bought with. */
+  const tickets = new Map<string, string>();
   let counter = 0;
 
   function session(expiresAtMs = Date.now() + 3_600_000, issuedAtMs = Date.now()): LoginResponse {
@@ -109,6 +117,7 @@ export async function startTestApiServer(): Promise<TestApiServer> {
     tokens,
     accepting: true,
     socketRefusal: null,
+    ticketFailure: null,
     refresh: () => session(),
     resumeBusy: 0,
     history: (search) => ({
@@ -163,6 +172,17 @@ export async function startTestApiServer(): Promise<TestApiServer> {
       else json(res, 200, answer);
       return;
     }
+    if (req.method === 'POST' && url.pathname === '/api/ws/ticket' && token !== null) {
+      if (server.ticketFailure !== null) {
+        json(res, server.ticketFailure, { error: 'socket tickets are unavailable' });
+        return;
+      }
+      counter += 1;
+      const ticket = `test-ticket-${String(counter).padStart(8, '0')}`;
+      tickets.set(ticket, token);
+      json(res, 200, { ticket, expiresAt: new Date(Date.now() + 30_000).toISOString() });
+      return;
+    }
     switch (url.pathname) {
       case '/api/auth/me':
         json(res, 200, { user: TEST_USER });
@@ -202,10 +222,13 @@ export async function startTestApiServer(): Promise<TestApiServer> {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const token = url.searchParams.get('token');
+      const ticket = url.searchParams.get('ticket');
+      const token = ticket === null ? url.searchParams.get('token') : (tickets.get(ticket) ?? null);
+      if (ticket !== null) tickets.delete(ticket);
       const seen: SeenSocket = {
         ws,
         token,
+        url: `${url.pathname}${url.search}`,
         received: [],
         closed: new Promise((resolve) =>
           ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
@@ -213,7 +236,9 @@ export async function startTestApiServer(): Promise<TestApiServer> {
       };
       sockets.push(seen);
       ws.on('error', () => undefined);
-      const refused = server.socketRefusal ?? refusal(token);
+      const refused =
+        server.socketRefusal ??
+        (ticket !== null && token === null ? 'invalid ticket' : refusal(token));
       if (refused !== null) {
         ws.close(1008, refused);
         return;
