@@ -106,6 +106,8 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
         logger,
       })
     : createMemoryTicketStore();
+  // Serves a login from the moment migrations ran and the first admin exists; health says so.
+  let ready = false;
 
   // The bus: in-process, or Redis so every replica streams every host.
   const bus = createBus(config, logger);
@@ -155,6 +157,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
       const buffered = writer.queued + writer.inFlight;
       const lag = eventLoop.lag();
       const reasons = [
+        ...(ready ? [] : ['starting: migrations/admin not ready']),
         ...(database === 'up' ? [] : [`database ${database}`]),
         ...(redis === 'down' ? ['Redis down'] : []),
         ...(writer.storage === 'disk full'
@@ -271,6 +274,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
         void shutdown('admin bootstrap failed', true);
         return;
       }
+      ready = true;
       logger.info(
         { username: outcome === 'exists' ? undefined : config.adminUsername },
         `log in at ${url} (or the Vite dev server at http://127.0.0.1:5173)` +
