@@ -19,12 +19,18 @@ import { createManualClock } from '../../test/api-server';
 import type { ManualClock } from '../../test/api-server';
 import HistoryView from '../../views/HistoryView.vue';
 import HistoryChart from './HistoryChart.vue';
-import { DEFAULT_GROUP_IDS, OVERVIEW_GROUPS, seriesPaths } from './series-groups';
+import { defaultSelection } from './availability';
+import { DEFAULT_GROUP_IDS, OVERVIEW_GROUPS, groupsForHost, seriesPaths } from './series-groups';
 
 const HOUR = 3_600_000;
 const T0 = Math.floor(Date.now() / 60_000) * 60_000;
 
 const TOKEN = 'history-test-token';
+
+// The example host is a VM with no PMU: IPC is offered but not drawn by default.
+const EXAMPLE = makeExampleSnapshot() as Snapshot;
+const SHOWN = defaultSelection(DEFAULT_GROUP_IDS, groupsForHost(EXAMPLE), EXAMPLE);
+const SHOWN_GROUPS = OVERVIEW_GROUPS.filter((group) => SHOWN.includes(group.id));
 
 /**
  * The REST routes the view calls, on a real HTTP server. (`src/test/api-server.ts` cannot load
@@ -180,18 +186,72 @@ describe('HistoryView', () => {
     const [request] = historyRequests();
     // The host the dashboard had selected, not merely the first.
     expect(request!.get('host')).toBe('vm-db-02');
-    expect(request!.getAll('series')).toEqual(seriesPaths(OVERVIEW_GROUPS));
+    expect(request!.getAll('series')).toEqual(seriesPaths(SHOWN_GROUPS));
     expect(Number(request!.get('from'))).toBe(T0 - HOUR);
     expect(Number(request!.get('to'))).toBe(T0);
     expect(Number(request!.get('points'))).toBeGreaterThan(0);
     // Each chart says so too, over axes that show the range asked for.
-    expect(view.findAll('.chart .history-chart .no-data')).toHaveLength(6);
+    expect(view.findAll('.chart .history-chart .no-data')).toHaveLength(SHOWN.length);
     expect(view.get('[data-action="csv"]').attributes('disabled')).toBeUndefined();
     // Two hosts: the picker offers both.
     expect(view.findAll('select[name="host"] option').map((o) => o.text())).toEqual([
       'vm-web-01',
       'vm-db-02',
     ]);
+  });
+
+  it('leaves IPC unchecked on a host without a PMU, says why, and draws it when asked', async () => {
+    server.answer = answerWithData;
+    const view = mountView();
+    await vi.waitFor(() => expect(view.findAllComponents(HistoryChart)).toHaveLength(SHOWN.length));
+    expect(SHOWN).not.toContain('ipc');
+    const ipc = view.get<HTMLInputElement>('input[data-group="ipc"]');
+    expect(ipc.element.checked).toBe(false);
+    const reason = EXAMPLE.perf.available ? EXAMPLE.perf.hardwareUnavailableReason : null;
+    const why = view.get('[data-unavailable~="ipc"]').text();
+    expect(why).toMatch(/^Not on this host: (.+, )?Perf IPC(, .+)? — /);
+    expect(why.endsWith(`— ${reason}`)).toBe(true);
+    expect(historyRequests()[0]!.getAll('series')).not.toContain('perf.ipc');
+
+    await ipc.setValue(true);
+    await vi.waitFor(() => expect(historyRequests()).toHaveLength(2));
+    expect(historyRequests()[1]!.getAll('series')).toContain('perf.ipc');
+  });
+
+  it('says since when it collects when the range reaches back before the first data', async () => {
+    const firstAt = T0 - 2 * 60_000;
+    server.answer = (search) => {
+      const body = emptyAnswer(search);
+      for (const path of Object.keys(body.series)) {
+        body.series[path] = [
+          [firstAt - 60_000, null, null, null],
+          [firstAt, 12, 10, 14],
+        ];
+      }
+      return { status: 200, body };
+    };
+    const view = mountView();
+    await vi.waitFor(() =>
+      expect(view.find('[data-testid="collecting-since"]').exists()).toBe(true),
+    );
+    const at = new Date(firstAt);
+    const hhmm = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
+    expect(view.get('[data-testid="collecting-since"]').text()).toContain(
+      `Collecting since ${hhmm}`,
+    );
+    expect(view.text()).not.toContain('No data in this range');
+
+    // It opens on what exists, in finer buckets; the notice stays, and Reset zoom shows the hour.
+    await vi.waitFor(() => expect(historyRequests()).toHaveLength(2));
+    expect(Number(historyRequests()[1]!.get('from'))).toBe(firstAt - 60_000);
+    expect(Number(historyRequests()[1]!.get('to'))).toBe(T0);
+    await vi.waitFor(() => expect(view.find('[data-action="reset-zoom"]').exists()).toBe(true));
+    expect(view.find('[data-testid="collecting-since"]').exists()).toBe(true);
+    await view.get('[data-action="reset-zoom"]').trigger('click');
+    await vi.waitFor(() => expect(view.find('[data-action="reset-zoom"]').exists()).toBe(false));
+    await flushPromises();
+    expect(historyRequests()).toHaveLength(2);
+    expect(chartRanges(view)[0]!.visible).toEqual({ from: T0 - HOUR, to: T0 });
   });
 
   it('shows the error of a failed request', async () => {
@@ -207,17 +267,17 @@ describe('HistoryView', () => {
   it('draws one chart per chosen group and refetches a preset', async () => {
     server.answer = answerWithData;
     const view = mountView();
-    await vi.waitFor(() => expect(view.findAllComponents(HistoryChart)).toHaveLength(6));
-    expect(view.findAllComponents(HistoryChart).map((c) => c.props('group').id)).toEqual(
-      DEFAULT_GROUP_IDS,
-    );
+    await vi.waitFor(() => expect(view.findAllComponents(HistoryChart)).toHaveLength(SHOWN.length));
+    expect(view.findAllComponents(HistoryChart).map((c) => c.props('group').id)).toEqual(SHOWN);
     expect(view.find('.chart .history-chart').exists()).toBe(true);
 
     // Unticking a group asks again without its series.
-    await view.get('input[data-group="ipc"]').setValue(false);
+    await view.get('input[data-group="paging"]').setValue(false);
     await vi.waitFor(() => expect(historyRequests()).toHaveLength(2));
-    expect(historyRequests()[1]!.getAll('series')).not.toContain('perf.ipc');
-    await vi.waitFor(() => expect(view.findAllComponents(HistoryChart)).toHaveLength(5));
+    expect(historyRequests()[1]!.getAll('series')).not.toContain('bandwidth.pageInBytesPerSec');
+    await vi.waitFor(() =>
+      expect(view.findAllComponents(HistoryChart)).toHaveLength(SHOWN.length - 1),
+    );
 
     await view.get('[data-preset="6h"]').trigger('click');
     await vi.waitFor(() => expect(historyRequests()).toHaveLength(3));
@@ -249,7 +309,7 @@ describe('HistoryView', () => {
   it('refetches a zoomed window once zooming pauses, and resets to the preset', async () => {
     server.answer = answerWithData;
     const view = mountView();
-    await vi.waitFor(() => expect(view.findAllComponents(HistoryChart)).toHaveLength(6));
+    await vi.waitFor(() => expect(view.findAllComponents(HistoryChart)).toHaveLength(SHOWN.length));
     const chart = view.findAllComponents(HistoryChart)[0]!;
 
     chart.vm.$emit('zoom', { start: 10, end: 30 });
@@ -288,12 +348,12 @@ describe('HistoryView', () => {
         ? answerWithData(search)
         : { status: 200, body: emptyAnswer(search) };
     const view = mountView();
-    await vi.waitFor(() => expect(view.findAllComponents(HistoryChart)).toHaveLength(6));
+    await vi.waitFor(() => expect(view.findAllComponents(HistoryChart)).toHaveLength(SHOWN.length));
     view.findAllComponents(HistoryChart)[0]!.vm.$emit('zoom', { start: 50, end: 60 });
     clock.advanceTo(T0 + ZOOM_REFETCH_DELAY_MS);
     await vi.waitFor(() => expect(view.get('.notice.empty').text()).toBe('No data in this range'));
-    expect(view.findAllComponents(HistoryChart)).toHaveLength(6);
-    expect(view.findAll('.history-chart .no-data')).toHaveLength(6);
+    expect(view.findAllComponents(HistoryChart)).toHaveLength(SHOWN.length);
+    expect(view.findAll('.history-chart .no-data')).toHaveLength(SHOWN.length);
     expect(view.find('[data-action="reset-zoom"]').exists()).toBe(true);
   });
 
@@ -313,7 +373,7 @@ describe('HistoryView', () => {
     });
 
     const view = mountView();
-    await vi.waitFor(() => expect(view.findAllComponents(HistoryChart)).toHaveLength(6));
+    await vi.waitFor(() => expect(view.findAllComponents(HistoryChart)).toHaveLength(SHOWN.length));
     await view.get('[data-action="csv"]').trigger('click');
 
     expect(downloads).toHaveLength(1);
@@ -323,12 +383,15 @@ describe('HistoryView', () => {
     expect(header).toBe(
       [
         'time',
-        ...seriesPaths(OVERVIEW_GROUPS).flatMap((p) => [`${p} avg`, `${p} min`, `${p} max`]),
+        ...seriesPaths(SHOWN_GROUPS).flatMap((p) => [`${p} avg`, `${p} min`, `${p} max`]),
       ].join(','),
     );
-    expect(first).toBe([new Date(T0 - HOUR).toISOString(), ...Array(9).fill('10,5,20')].join(','));
+    const count = seriesPaths(SHOWN_GROUPS).length;
+    expect(first).toBe(
+      [new Date(T0 - HOUR).toISOString(), ...Array(count).fill('10,5,20')].join(','),
+    );
     expect(second).toBe(
-      [new Date(T0 - HOUR + 60_000).toISOString(), ...Array(27).fill('')].join(','),
+      [new Date(T0 - HOUR + 60_000).toISOString(), ...Array(3 * count).fill('')].join(','),
     );
   });
 });

@@ -1,6 +1,12 @@
 import type { HistoryResponse } from '@livestat/contracts';
 import { describe, expect, it } from 'vitest';
-import { collectingSince, collectingSinceText, firstDataTime, isolatedPoints } from './first-data';
+import {
+  collectedWindow,
+  collectingSince,
+  collectingSinceText,
+  firstDataTime,
+  isolatedPoints,
+} from './first-data';
 
 const MINUTE = 60_000;
 const NOW = new Date(2025, 5, 1, 14, 30).getTime();
@@ -48,6 +54,22 @@ describe('collecting since', () => {
   it('names the day when collection began on another one', () => {
     const since = new Date(2025, 4, 30, 9, 5).getTime();
     expect(collectingSinceText(since, NOW)).toBe('Collecting since 2025-05-30 09:05');
+  });
+});
+
+describe('collectedWindow', () => {
+  const base = { from: FROM, to: NOW };
+
+  it('opens on what was collected, a bucket before it to the end', () => {
+    expect(collectedWindow(base, NOW - 2 * MINUTE, 5_000)).toEqual({
+      from: NOW - 2 * MINUTE - 5_000,
+      to: NOW,
+    });
+  });
+
+  it('keeps the whole range when the data covers most of it, or there is none', () => {
+    expect(collectedWindow(base, FROM + 5 * MINUTE, MINUTE)).toBeNull();
+    expect(collectedWindow(base, null, MINUTE)).toBeNull();
   });
 });
 

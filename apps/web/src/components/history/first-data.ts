@@ -56,3 +56,20 @@ export function isolatedPoints(points: readonly HistoryPoint[]): boolean[] {
       (points[i + 1]?.[1] ?? null) === null,
   );
 }
+
+/**
+ * The part of `base` worth opening on when its data begins at `since`: from a bucket before
+ * the first data to the end, so the first minutes after a start fill the chart instead of a
+ * sliver at the edge of an empty hour. Null when the data covers most of the range (the gap
+ * is under a tenth of it) or there is no data. The zoom slider still shows the whole range.
+ */
+export function collectedWindow(
+  base: TimeRange,
+  since: number | null,
+  bucketMs: number,
+): TimeRange | null {
+  if (since === null) return null;
+  const span = base.to - base.from;
+  if (since - base.from < 0.1 * span) return null;
+  return { from: Math.max(base.from, since - bucketMs), to: base.to };
+}
