@@ -299,7 +299,8 @@ run('the dashboard in Chromium, against the real API', () => {
           { sub: '1', username: 'admin', role: 'admin', iat: now, exp: now + 3600 },
           'x'.repeat(40),
         ),
-        reason: 'Authentication failed',
+        // A kept session the server no longer honours says so, not a bare "failed".
+        reason: 'Your saved session was invalid; please log in again',
       },
       {
         token: signToken(
