@@ -38,6 +38,7 @@ import { REDIS_PUBLISHER_OPTIONS } from '../stream/redis-bus.js';
 import { createStreamServer } from '../stream/ws-server.js';
 import { VERSION } from '../version.js';
 import { createBus } from './bus.js';
+import { checkPort, listenProblem } from './listen.js';
 import { createPublishingPipeline } from './pipeline.js';
 import { openDatabase, startStorage, type OpenedDatabase } from './storage.js';
 
@@ -67,8 +68,18 @@ export function createApiRouters(deps: {
  * `ROLE=api`: storage → auth → bus → sampler → HTTP + WebSocket → graceful shutdown, read top
  * to bottom. Samples its own host like an agent, and serves every host on the bus.
  */
-export async function startApi(config: Config, logger: Logger): Promise<void> {
+export async function startApi(
+  config: Config,
+  logger: Logger,
+  mode: { dev?: boolean } = {},
+): Promise<void> {
   const startedAt = Date.now();
+  // A taken port ends start-up before anything is opened, with one line and no stack.
+  const portProblem = await checkPort(config.host, config.port);
+  if (portProblem !== null) {
+    process.stderr.write(`livestat: ${portProblem}\n`);
+    process.exit(1);
+  }
 
   // Storage: PostgreSQL when DATABASE_URL is set, else PGlite embedded under DATA_DIR.
   let opened: OpenedDatabase | undefined;
@@ -94,7 +105,8 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
   });
 
   // Auth: HS256 tokens checked against the users table on every request and upgrade.
-  const users = createUserStore(db);
+  // Logins, upgrades and the per-request user lookup run on a lane history never fills.
+  const users = createUserStore(db.lane('auth'));
   const tokens = createTokenService({ secret: jwtSecret, ttlSeconds: config.jwtTtlSeconds });
   const authenticate = createAuthenticator({ tokens, users });
   const requireAuth = createRequireAuth({ secret: jwtSecret, users });
@@ -121,7 +133,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
   const recent = createLatestCache();
   const history = createHistoryService({
     recent: (host) => recent.entries(host),
-    db,
+    db: db.lane('read'),
     timeoutMs: config.historyQueryTimeoutMs,
     maxRowsScanned: config.historyMaxRows,
     localHost: config.hostName,
@@ -132,7 +144,9 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
   if (spa === null) {
     logger.info(
       { webDistDir: config.webDistDir },
-      'no dashboard build found; serving the API only (npm run build, or the dev server on :5173)',
+      mode.dev
+        ? 'the dashboard is served by the Vite dev server (npm run dev), not by the API'
+        : 'no dashboard build found; serving the API only (npm run build first to serve it here)',
     );
   }
   let connections = () => 0;
@@ -151,7 +165,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
     logger,
     health: async () => {
       const { seq, lastSnapshot, skippedTicks, skippedTicksLastMinute } = sampler.stats();
-      const database = storage.ready() ? await databaseStatus(db) : 'down';
+      const database = storage.ready() ? await databaseStatus(db.lane('auth')) : 'down';
       const redis = bus.status();
       const writer = storage.writer.stats();
       const buffered = writer.queued + writer.inFlight;
@@ -163,6 +177,8 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
         ...(writer.storage === 'disk full'
           ? [`disk full: history paused, ${buffered} snapshots buffered`]
           : []),
+        // History alone waiting for connections: logins and writes have lanes of their own.
+        ...(db.stats().read.waiting > 0 ? ['history queries queued: their pool is saturated'] : []),
         ...runtimeHealthReasons({ sampler: { skippedTicksLastMinute }, eventLoop: lag }),
       ];
       return {
@@ -189,7 +205,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
       requireAuth,
       auth: { users, tokens },
       history: { history, limiter: workLimiter },
-      hosts: { bus, db },
+      hosts: { bus, db: db.lane('read') },
       wsTicket: { tickets, tokens },
     }),
     rootRouters: [createMetricsRoute({ metrics, token: config.metricsToken })],
@@ -200,7 +216,14 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
   // SAMPLING=off: a replica that only serves; what it streams comes over Redis.
   if (config.sampling) await sampler.start();
   const server = app.listen(config.port, config.host);
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (err) {
+    // Taken between the check and now: the same one line.
+    const problem = listenProblem(err as NodeJS.ErrnoException, config.host, config.port, 'PORT');
+    process.stderr.write(`livestat: ${problem}\n`);
+    process.exit(1);
+  }
   const stream = createStreamServer({
     server,
     bus,
@@ -214,7 +237,7 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
     cache: recent,
     resume: limitResumeSource(
       (host, after, limit, read) =>
-        readSnapshots(db, host, after, limit, { signal: read?.signal }),
+        readSnapshots(db.lane('read'), host, after, limit, { signal: read?.signal }),
       workLimiter,
     ),
     logger,
@@ -223,6 +246,12 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
   connections = () => stream.connections();
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
+  // Where a person opens the dashboard in this mode: never a server that is not running.
+  const dashboardUrl = mode.dev
+    ? `http://127.0.0.1:${config.webPort} (the Vite dev server)`
+    : spa !== null
+      ? url
+      : null;
   logger.info(
     {
       url,
@@ -277,7 +306,9 @@ export async function startApi(config: Config, logger: Logger): Promise<void> {
       ready = true;
       logger.info(
         { username: outcome === 'exists' ? undefined : config.adminUsername },
-        `log in at ${url} (or the Vite dev server at http://127.0.0.1:5173)` +
+        (dashboardUrl === null
+          ? `log in at ${url}/api/auth/login (the API only: no dashboard build here)`
+          : `log in at ${dashboardUrl}`) +
           (outcome === 'exists' ? '' : ` as ${config.adminUsername}`),
       );
     },
