@@ -4,6 +4,7 @@ import pino from 'pino';
 import { describe } from 'vitest';
 import { createPgliteDatabase, createPostgresDatabase, type Database } from '../src/storage/db.js';
 import { migrate } from '../src/storage/migrate.js';
+import { recordSkip } from './skips.js';
 
 // Storage tests run on PGlite always and on the real PostgreSQL at TEST_DATABASE_URL when it
 // answers. When it does not, they are skipped by name, loudly; REQUIRE_SERVICES=1 (CI) turns
@@ -106,6 +107,7 @@ export function describePostgres(title: string, suite: () => void): void {
   process.stderr.write(
     `\n!!! SKIPPED "${title}": PostgreSQL at TEST_DATABASE_URL is unreachable (${postgresProblem})\n`,
   );
+  recordSkip(title, `PostgreSQL at TEST_DATABASE_URL is unreachable (${postgresProblem})`);
   describe.skip(`${title} — SKIPPED: PostgreSQL unreachable (${postgresProblem})`, suite);
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { describe } from 'vitest';
 import { REDIS_PUBLISHER_OPTIONS, REDIS_SUBSCRIBER_OPTIONS } from '../src/stream/redis-bus.js';
+import { recordSkip } from './skips.js';
 
 // Tests of the Redis bus run against the real Redis at TEST_REDIS_URL. When it does not
 // answer they are skipped by name, loudly; REQUIRE_SERVICES=1 (CI) turns the skip into a
@@ -53,6 +54,7 @@ export function describeRedis(title: string, suite: () => void): void {
   process.stderr.write(
     `\n!!! SKIPPED "${title}": Redis at TEST_REDIS_URL is unreachable (${redisProblem})\n`,
   );
+  recordSkip(title, `Redis at TEST_REDIS_URL is unreachable (${redisProblem})`);
   describe.skip(`${title} — SKIPPED: Redis unreachable (${redisProblem})`, suite);
 }
 

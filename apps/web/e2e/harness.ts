@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +30,9 @@ export function browserAvailable(): boolean {
   const message = `Chromium not found at ${CHROME_PATH} (set CHROME_PATH, or apt-get install chromium)`;
   if (process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1: ${message}`);
   console.warn(`SKIPPING the browser tests: ${message}`);
+  // Listed by `npm test` after turbo's summary (scripts/test.mjs), so "successful" cannot hide it.
+  const log = process.env.LIVESTAT_SKIP_LOG;
+  if (log) appendFileSync(log, `@livestat/web: the browser tests — ${message}\n`);
   return false;
 }
 
