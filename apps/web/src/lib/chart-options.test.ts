@@ -3,26 +3,15 @@ import type { LineSeriesOption } from 'echarts/charts';
 import { describe, expect, it } from 'vitest';
 import {
   GAP_FACTOR,
-  TOOLTIP_MAX_ROWS,
   baseChartOption,
   chartData,
-  chartTheme,
-  escapeHtml,
-  formatAxisValue,
-  formatValue,
   chartMax,
   hasChartData,
-  niceByteStep,
-  lineColor,
   liveChartOption,
-  nearestIndex,
-  tooltipAt,
 } from './chart-options';
 import type { ChartSpec } from './chart-options';
-import { NO_VALUE } from './format';
 import { LiveSeries } from './live-series';
 import { SeriesRing } from './series-ring';
-import { THEME_COLORS } from './theme';
 
 const T0 = Date.UTC(2025, 2, 14, 9, 0, 0);
 const PALETTE = ['#111111', '#222222', '#333333'];
@@ -135,43 +124,7 @@ describe('chartData: gaps', () => {
   });
 });
 
-describe('units', () => {
-  it('writes tooltip values in the unit of the chart', () => {
-    expect(formatValue('percent', 12.345)).toBe('12.3 %');
-    expect(formatValue('bytes', 1536)).toBe('1.50 KiB');
-    expect(formatValue('byteRate', 15234.5)).toBe('14.9 KiB/s');
-    expect(formatValue('rate', 1843.6)).toBe('1.84 k/s');
-    expect(formatValue('count', 2.4e9)).toBe('2.40 G');
-    expect(formatValue('ratio', 1.234)).toBe('1.23');
-    expect(formatValue('bytes', null)).toBe(NO_VALUE);
-  });
-
-  it('writes axis ticks shorter where it can', () => {
-    expect(formatAxisValue('percent', 50)).toBe('50 %');
-    expect(formatAxisValue('ratio', 1.5)).toBe('1.5');
-    expect(formatAxisValue('ratio', 2)).toBe('2');
-    expect(formatAxisValue('byteRate', 2 * 1024 * 1024)).toBe('2 MiB/s');
-    expect(formatAxisValue('bytes', 1536)).toBe('1.5 KiB');
-    expect(formatAxisValue('bytes', 1.25 * 1024 ** 3)).toBe('1.25 GiB');
-    expect(formatAxisValue('bytes', 500 * 1024)).toBe('500 KiB');
-    expect(formatAxisValue('rate', 2000)).toBe('2 k/s');
-    expect(formatAxisValue('rate', 0.1)).toBe('0.1 /s');
-    expect(formatAxisValue('count', 1500)).toBe('1.5 k');
-  });
-
-  it('steps byte axes by round binary values', () => {
-    const MiB = 1024 ** 2;
-    expect(niceByteStep(2.86 * MiB)).toBe(MiB);
-    expect(niceByteStep(5.72 * MiB)).toBe(2 * MiB);
-    expect(niceByteStep(500)).toBe(256);
-    expect(niceByteStep(600 * 1024)).toBe(256 * 1024);
-    expect(niceByteStep(1000 * 1024)).toBe(512 * 1024);
-    expect(niceByteStep(23.5 * 1024 ** 3)).toBe(8 * 1024 ** 3);
-    expect(niceByteStep(0.5)).toBe(1);
-    expect(niceByteStep(0)).toBeUndefined();
-    expect(niceByteStep(Number.NaN)).toBeUndefined();
-  });
-
+describe('baseChartOption', () => {
   it('puts the unit formatter on the y axis', () => {
     const option = baseChartOption(
       { unit: 'byteRate', lines: [{ path: 'network.rxBytesPerSec', label: 'Receive' }] },
@@ -180,88 +133,7 @@ describe('units', () => {
     const yAxis = option.yAxis as { axisLabel: { formatter: (v: number) => string } };
     expect(yAxis.axisLabel.formatter(1024)).toBe('1 KiB/s');
   });
-});
 
-describe('tooltip', () => {
-  const spec: ChartSpec = {
-    unit: 'byteRate',
-    lines: [
-      { path: 'network.rxBytesPerSec', label: 'Receive' },
-      { path: 'network.txBytesPerSec', label: 'Send' },
-    ],
-  };
-  /** An option whose Receive line has points at `rx` seconds and Send at `tx` (value = 1 KiB × s). */
-  const optionWith = (rx: number[], tx: number[]) => ({
-    series: [
-      { id: 'network.rxBytesPerSec', data: rx.map((s) => [T0 + s * 1000, s * 1024]) },
-      { id: 'network.txBytesPerSec', data: tx.map((s) => [T0 + s * 1000, s === 3 ? null : 0]) },
-    ],
-  });
-
-  it('finds the nearest point in time order', () => {
-    const points: [number, number][] = [0, 10, 20, 30].map((t) => [t, t]);
-    expect(nearestIndex(points, -5)).toBe(0);
-    expect(nearestIndex(points, 14)).toBe(1);
-    expect(nearestIndex(points, 15)).toBe(1);
-    expect(nearestIndex(points, 16)).toBe(2);
-    expect(nearestIndex(points, 99)).toBe(3);
-    expect(nearestIndex([], 5)).toBe(-1);
-  });
-
-  it('snaps to the nearest sample and lists each line in the unit, in its colour', () => {
-    const tip = tooltipAt(spec, optionWith([0, 1, 2], [0, 1, 2]), T0 + 1300, PALETTE);
-    expect(tip).toEqual({
-      time: T0 + 1000,
-      more: 0,
-      rows: [
-        {
-          path: 'network.rxBytesPerSec',
-          label: 'Receive',
-          color: '#111111',
-          text: '1.00 KiB/s',
-          value: 1024,
-        },
-        { path: 'network.txBytesPerSec', label: 'Send', color: '#222222', text: '0 B/s', value: 0 },
-      ],
-    });
-  });
-
-  it('shows the placeholder for a line with no sample then, or a gap', () => {
-    const tip = tooltipAt(spec, optionWith([0, 1, 2, 3], [0, 1, 3]), T0 + 2900, PALETTE)!;
-    expect(tip.time).toBe(T0 + 3000);
-    expect(tip.rows.map((r) => r.text)).toEqual(['3.00 KiB/s', NO_VALUE]);
-    const missing = tooltipAt(spec, optionWith([0, 1, 2], [0]), T0 + 2000, PALETTE)!;
-    expect(missing.rows.map((r) => r.text)).toEqual(['2.00 KiB/s', NO_VALUE]);
-    expect(tooltipAt(spec, optionWith([], []), T0, PALETTE)).toBeNull();
-  });
-
-  it('keeps the colour of a line when another is hidden', () => {
-    const option = { series: [{ id: 'network.txBytesPerSec', data: [[T0, 0]] }] };
-    const tip = tooltipAt(spec, option, T0, PALETTE)!;
-    expect(tip.rows).toEqual([
-      expect.objectContaining({ label: 'Send', color: '#222222', text: '0 B/s' }),
-    ]);
-    expect(lineColor(PALETTE, 4)).toBe('#222222');
-  });
-
-  it('lists the highest values of a long list and counts the rest', () => {
-    const cores = Array.from({ length: 20 }, (_, id) => ({
-      path: `cpu.cores.${id}.usagePercent`,
-      label: `CPU ${id}`,
-    }));
-    const option = { series: cores.map((c, id) => ({ id: c.path, data: [[T0, id * 5]] })) };
-    const tip = tooltipAt({ unit: 'percent', lines: cores }, option, T0, PALETTE)!;
-    expect(tip.rows).toHaveLength(TOOLTIP_MAX_ROWS);
-    expect(tip.rows[0]).toMatchObject({ label: 'CPU 19', text: '95.0 %' });
-    expect(tip.more).toBe(20 - TOOLTIP_MAX_ROWS);
-  });
-
-  it('escapes names for HTML, for the history view', () => {
-    expect(escapeHtml(`<veth&1 a"b'c>`)).toBe('&lt;veth&amp;1 a&quot;b&#39;c&gt;');
-  });
-});
-
-describe('baseChartOption', () => {
   const spec: ChartSpec = {
     unit: 'percent',
     yMax: 100,
@@ -386,38 +258,5 @@ describe('liveChartOption', () => {
     expect(option.xAxis).toBe(base.xAxis);
     expect(hasChartData(spec, live)).toBe(false);
     expect(hasChartData(spec, liveWindow(1))).toBe(true);
-  });
-});
-
-/** The parts of a theme the test reads. */
-interface ThemeShape {
-  darkMode: boolean;
-  backgroundColor: string;
-  color: string[];
-  textStyle: { color: string };
-  legend: { textStyle: { color: string } };
-  valueAxis: { axisLabel: { color: string } };
-  timeAxis: { splitLine: { lineStyle: { color: string } } };
-  tooltip: unknown;
-}
-
-describe('chartTheme', () => {
-  it('takes text, axis and tooltip colours and the palette from the page theme', () => {
-    const dark = THEME_COLORS.dark;
-    const theme = chartTheme(dark, true) as unknown as ThemeShape;
-    expect(theme.darkMode).toBe(true);
-    expect(theme.backgroundColor).toBe('transparent');
-    expect(theme.color).toEqual(dark.palette);
-    expect(theme.textStyle.color).toBe(dark.fg);
-    expect(theme.legend.textStyle.color).toBe(dark.fg);
-    expect(theme.valueAxis.axisLabel.color).toBe(dark.muted);
-    expect(theme.timeAxis.splitLine.lineStyle.color).toBe(dark.border);
-    expect(theme.tooltip).toMatchObject({
-      backgroundColor: dark.surface,
-      textStyle: { color: dark.fg },
-    });
-    expect((chartTheme(THEME_COLORS.light, false) as unknown as ThemeShape).textStyle.color).toBe(
-      THEME_COLORS.light.fg,
-    );
   });
 });

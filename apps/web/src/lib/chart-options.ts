@@ -1,20 +1,8 @@
 import type { LineSeriesOption } from 'echarts/charts';
 import type { GridComponentOption } from 'echarts/components';
 import type { ComposeOption } from 'echarts/core';
-import {
-  NO_VALUE,
-  formatByteRate,
-  formatBytes,
-  formatCount,
-  formatDecimal,
-  formatPercent,
-  formatRate,
-  niceScale,
-} from './format';
-import type { ThemeColors } from './theme';
-
-/** What a chart's numbers measure, which decides how its axis and tooltip write them. */
-export type Unit = 'percent' | 'bytes' | 'byteRate' | 'rate' | 'count' | 'ratio';
+import type { Unit } from './chart-units';
+import { formatAxisValue, niceByteStep } from './chart-units';
 
 /** One line of a chart: a series path of the live window and its legend label. */
 export interface ChartLine {
@@ -127,51 +115,6 @@ export function chartData(
  */
 export const LIVE_MAX_POINTS = 300;
 
-/** A value in full, as a tooltip or a headline figure shows it. */
-export function formatValue(unit: Unit, value: number | null | undefined): string {
-  switch (unit) {
-    case 'percent':
-      return formatPercent(value);
-    case 'bytes':
-      return value === null || value === undefined ? NO_VALUE : formatBytes(value);
-    case 'byteRate':
-      return formatByteRate(value);
-    case 'rate':
-      return formatRate(value);
-    case 'count':
-      return formatCount(value);
-    case 'ratio':
-      return formatDecimal(value);
-  }
-}
-
-/** `1.50 KiB` → `1.5 KiB`, `2.00 MiB` → `2 MiB`: trailing zeros of the number dropped. */
-const trimZeros = (text: string) => text.replace(/(\.\d*?[1-9])0+ /, '$1 ').replace(/\.0+ /, ' ');
-
-/** A y-axis tick: as {@link formatValue}, shorter where the axis allows (`50 %`, `1.5`, `2 MiB/s`). */
-export function formatAxisValue(unit: Unit, value: number): string {
-  switch (unit) {
-    case 'percent':
-      return formatPercent(value, 0);
-    case 'ratio':
-      return String(Number(value.toFixed(2)));
-    default:
-      // Ticks fall on round values (see niceScale): `2.00 MiB` reads as `2 MiB`, `2.00 k/s` as `2 k/s`.
-      return trimZeros(formatValue(unit, value));
-  }
-}
-
-/**
- * A y-axis step for byte values up to `max`: a power of two of bytes, about `splits` steps to
- * the top, so ticks read `0 · 256 · 512 · 768 KiB` or `0 · 2 · 4 · 6 MiB` rather than ECharts'
- * decimal `977 KiB · 1.91 MiB` (see {@link niceScale}). Undefined when there is nothing to
- * scale (no data, all zero).
- */
-export function niceByteStep(max: number, splits = 3): number | undefined {
-  if (!(max > 0) || !Number.isFinite(max)) return undefined;
-  return niceScale(max, 'binary', splits).interval;
-}
-
 /** The highest point of a chart's lines, stacked lines summed at each time. */
 export function chartMax(spec: ChartSpec, series: readonly LineSeriesOption[]): number {
   let max = 0;
@@ -188,102 +131,6 @@ export function chartMax(spec: ChartSpec, series: readonly LineSeriesOption[]): 
   }
   for (const sums of stacks.values()) for (const sum of sums.values()) max = Math.max(max, sum);
   return max;
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Text made safe for the tooltip's HTML (interface and mount names come from the host). */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
-
-/** The index of the point of `points` (in time order) nearest to `time`; -1 when empty. */
-export function nearestIndex(points: readonly ChartPoint[], time: number): number {
-  if (points.length === 0) return -1;
-  let lo = 0;
-  let hi = points.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (points[mid]![0] < time) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo > 0 && time - points[lo - 1]![0] <= points[lo]![0] - time) return lo - 1;
-  return lo;
-}
-
-/** One line's row in the tooltip. */
-export interface TooltipRow {
-  path: string;
-  label: string;
-  color: string;
-  /** The value formatted in the chart's unit, or {@link NO_VALUE} where the line has none. */
-  text: string;
-  value: number | null;
-}
-
-/** What the tooltip shows at one sample time. */
-export interface TooltipContent {
-  /** The sample time the pointer snapped to (epoch ms). */
-  time: number;
-  rows: TooltipRow[];
-  /** Lines left out of a long list (per-core charts of big machines). */
-  more: number;
-}
-
-/** A tooltip lists at most this many lines; past it, the highest values. */
-export const TOOLTIP_MAX_ROWS = 12;
-
-/**
- * The tooltip at `time`: snapped to the nearest sample of any shown line, then each shown line's
- * value at that sample in the chart's unit ({@link NO_VALUE} at a gap or where it has no sample
- * then). Beyond {@link TOOLTIP_MAX_ROWS} lines, the highest values are listed and the rest
- * counted. Null when no line has a point.
- */
-export function tooltipAt(
-  spec: ChartSpec,
-  option: LiveChartOption,
-  time: number,
-  palette: readonly string[],
-): TooltipContent | null {
-  const shown = (option.series as LineSeriesOption[]).map((series) => ({
-    id: String(series.id),
-    points: (series.data ?? []) as ChartPoint[],
-  }));
-  let snapped: number | undefined;
-  for (const { points } of shown) {
-    const index = nearestIndex(points, time);
-    if (index === -1) continue;
-    const t = points[index]![0];
-    if (snapped === undefined || Math.abs(t - time) < Math.abs(snapped - time)) snapped = t;
-  }
-  if (snapped === undefined) return null;
-  const at = snapped;
-  const rows: TooltipRow[] = [];
-  for (const { id, points } of shown) {
-    const lineIndex = spec.lines.findIndex((line) => line.path === id);
-    if (lineIndex === -1) continue;
-    const index = nearestIndex(points, at);
-    const point = index === -1 ? undefined : points[index];
-    const value = point !== undefined && point[0] === at ? point[1] : null;
-    rows.push({
-      path: id,
-      label: spec.lines[lineIndex]!.label,
-      color: lineColor(palette, lineIndex),
-      text: value === null ? NO_VALUE : formatValue(spec.unit, value),
-      value,
-    });
-  }
-  if (rows.length <= TOOLTIP_MAX_ROWS) return { time: at, rows, more: 0 };
-  const top = [...rows]
-    .sort((a, b) => (b.value ?? Number.NEGATIVE_INFINITY) - (a.value ?? Number.NEGATIVE_INFINITY))
-    .slice(0, TOOLTIP_MAX_ROWS);
-  return { time: at, rows: top, more: rows.length - TOOLTIP_MAX_ROWS };
 }
 
 /** The colour of the `index`-th line of a chart: the theme's palette, in order, repeating. */
@@ -423,46 +270,4 @@ function sameIds(a: readonly LineSeriesOption[], b: readonly LineSeriesOption[])
 /** Whether any line of `spec` has a point in the live window. */
 export function hasChartData(spec: ChartSpec, source: LiveSource): boolean {
   return spec.lines.some((line) => (source.get(line.path)?.length ?? 0) > 0);
-}
-
-/**
- * An ECharts theme from the page's colours: text and axes in the theme's foreground, muted and
- * border colours, a transparent background (the panel's surface shows through), the tooltip
- * on the surface colour, and the theme's series palette.
- */
-export function chartTheme(colors: ThemeColors, dark: boolean): Record<string, unknown> {
-  const axis = {
-    axisLine: { lineStyle: { color: colors.border } },
-    axisTick: { lineStyle: { color: colors.border } },
-    axisLabel: { color: colors.muted },
-    splitLine: { lineStyle: { color: colors.border } },
-    nameTextStyle: { color: colors.muted },
-  };
-  return {
-    darkMode: dark,
-    color: [...colors.palette],
-    backgroundColor: 'transparent',
-    textStyle: { color: colors.fg },
-    legend: {
-      textStyle: { color: colors.fg },
-      pageTextStyle: { color: colors.muted },
-      pageIconColor: colors.fg,
-      pageIconInactiveColor: colors.border,
-    },
-    tooltip: {
-      backgroundColor: colors.surface,
-      borderColor: colors.border,
-      textStyle: { color: colors.fg },
-    },
-    axisPointer: { lineStyle: { color: colors.muted }, label: { color: colors.fg } },
-    timeAxis: axis,
-    valueAxis: axis,
-    categoryAxis: axis,
-    dataZoom: {
-      borderColor: colors.border,
-      textStyle: { color: colors.muted },
-      dataBackground: { lineStyle: { color: colors.muted }, areaStyle: { color: colors.border } },
-    },
-    line: { symbol: 'none' },
-  };
 }

@@ -2,7 +2,7 @@ import { LineChart } from 'echarts/charts';
 import { GridSimpleComponent } from 'echarts/components';
 import { registerTheme, use } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
-import { chartTheme } from './chart-options';
+import { chartTheme } from './chart-theme';
 import { CHART_THEMES, THEME_COLORS } from './theme';
 
 // The one place ECharts is assembled, and only from what is drawn: the bundle is benchmarked

@@ -7,8 +7,8 @@ import type {
   TooltipComponentOption,
 } from 'echarts/components';
 import type { ComposeOption } from 'echarts/core';
-import { escapeHtml, formatAxisValue, formatValue } from '../../lib/chart-options';
-import type { Unit } from '../../lib/chart-options';
+import { escapeHtml, formatAxisValue, formatValue } from '../../lib/chart-units';
+import type { Unit } from '../../lib/chart-units';
 import { niceScale } from '../../lib/format';
 import { MIN_ZOOM_SPAN_MS, zoomPercent } from '../../lib/history-view';
 import type { SeriesGroup, TimeRange } from '../../lib/history-view';
