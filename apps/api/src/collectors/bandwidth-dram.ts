@@ -1,5 +1,4 @@
-import type { Dirent } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import type { DramBandwidth } from '@livestat/contracts';
 import { readOptionalProcFile } from './procfs.js';
@@ -45,10 +44,10 @@ export function parseMbmBytes(text: string): number | null {
 
 // Entry names of a directory, sorted; null when it does not exist. `dirsOnly` drops files
 // (resctrl's tasks, schemata); PMU devices are symlinks, so those are listed without it.
-async function listEntries(dir: string, dirsOnly: boolean): Promise<string[] | null> {
+function listEntries(dir: string, dirsOnly: boolean): string[] | null {
   let entries: Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -67,23 +66,20 @@ async function listEntries(dir: string, dirsOnly: boolean): Promise<string[] | n
  * machine with nothing counted twice. `null` when resctrl is not mounted (no `info/`); an
  * empty map when it is mounted without MBM.
  */
-export async function readResctrl(sysRoot: string): Promise<ResctrlReading | null> {
+export function readResctrl(sysRoot: string): ResctrlReading | null {
   const root = path.join(sysRoot, RESCTRL_DIR);
-  const top = await listEntries(root, true);
+  const top = listEntries(root, true);
   // An unmounted /sys/fs/resctrl is an empty mount point; a mounted one always has info/.
   if (top === null || !top.includes('info')) return null;
   const groups = ['', ...top.filter((name) => !RESCTRL_RESERVED.has(name))];
   const reading: ResctrlReading = new Map();
   for (const group of groups) {
     const monData = path.join(RESCTRL_DIR, group, 'mon_data');
-    const domains = (await listEntries(path.join(sysRoot, monData), true)) ?? [];
+    const domains = listEntries(path.join(sysRoot, monData), true) ?? [];
     for (const domain of domains.filter((name) => L3_DOMAIN.test(name))) {
       // mbm_local_bytes beside it counts only traffic to the domain's own NUMA node; the
       // total also counts remote traffic, which is what the memory bus carries.
-      const text = await readOptionalProcFile(
-        sysRoot,
-        path.join(monData, domain, 'mbm_total_bytes'),
-      );
+      const text = readOptionalProcFile(sysRoot, path.join(monData, domain, 'mbm_total_bytes'));
       if (text === null) continue;
       reading.set(group === '' ? domain : `${group}/${domain}`, parseMbmBytes(text));
     }
@@ -184,15 +180,15 @@ function isInstanceOf(device: string, pmu: string): boolean {
 }
 
 // The sysfs unit and scale of one event; null when either is one this module cannot use.
-async function eventUnit(
+function eventUnit(
   sysRoot: string,
   instance: string,
   event: string,
-): Promise<{ unit: string; scale: number } | null> {
-  const file = (suffix: string): Promise<string | null> =>
+): { unit: string; scale: number } | null {
+  const file = (suffix: string): string | null =>
     readOptionalProcFile(sysRoot, path.join(PMU_DIR, instance, 'events', `${event}.${suffix}`));
-  const unit = (await file('unit'))?.trim() ?? '';
-  const scaleText = (await file('scale'))?.trim();
+  const unit = file('unit')?.trim() ?? '';
+  const scaleText = file('scale')?.trim();
   const scale = scaleText === undefined ? 1 : Number(scaleText);
   if (unit !== '' && UNIT_BYTES[unit] === undefined) return null;
   if (scaleText === '' || !Number.isFinite(scale) || scale <= 0) return null;
@@ -214,16 +210,15 @@ function rawCountBytes(unit: string, scale: number): number {
  * on desktops and laptops), with their sysfs unit and scale. A candidate whose unit is
  * unknown or whose scale is not a positive number is passed over.
  */
-export async function detectUncoreImc(sysRoot: string): Promise<UncoreImcDetection> {
-  const devices = (await listEntries(path.join(sysRoot, PMU_DIR), false)) ?? [];
+export function detectUncoreImc(sysRoot: string): UncoreImcDetection {
+  const devices = listEntries(path.join(sysRoot, PMU_DIR), false) ?? [];
   const pmus = devices.filter((device) => UNCORE_PMU.test(device));
   for (const candidate of UNCORE_CANDIDATES) {
     for (const instance of pmus.filter((device) => isInstanceOf(device, candidate.pmu))) {
-      const events =
-        (await listEntries(path.join(sysRoot, PMU_DIR, instance, 'events'), false)) ?? [];
+      const events = listEntries(path.join(sysRoot, PMU_DIR, instance, 'events'), false) ?? [];
       if (!events.includes(candidate.read) || !events.includes(candidate.write)) continue;
-      const read = await eventUnit(sysRoot, instance, candidate.read);
-      const write = await eventUnit(sysRoot, instance, candidate.write);
+      const read = eventUnit(sysRoot, instance, candidate.read);
+      const write = eventUnit(sysRoot, instance, candidate.write);
       if (read === null || write === null) continue;
       return {
         pmus,
@@ -315,7 +310,7 @@ export interface DramMonitorOptions {
 }
 
 type Source =
-  | { kind: 'none'; reason: string }
+  | { kind: 'none'; reason: string; sysRoot: string; resctrlMounted: boolean; age: number }
   | { kind: 'resctrl'; counters: Map<string, MbmCounter> }
   | {
       kind: 'uncore';
@@ -324,10 +319,20 @@ type Source =
       blocked: string | null;
     };
 
+// With no source, the full search (resctrl's tree, every PMU's events) runs again only this
+// often, in readings (a minute at 1 Hz); each tick in between just checks whether resctrl was
+// mounted or unmounted, which is what an operator following the reason does.
+const NONE_RECHECK_READINGS = 60;
+
+function resctrlMounted(sysRoot: string): boolean {
+  // statSync without throwing costs less than existsSync, which fails through an exception.
+  return statSync(`${sysRoot}/${RESCTRL_DIR}/info`, { throwIfNoEntry: false }) !== undefined;
+}
+
 /**
  * Chooses resctrl when it has MBM counters, else perf `uncore_imc`, else none, and looks
- * again every tick while it has none (resctrl can be mounted at run time, as the reason
- * suggests) or when resctrl disappears. The perf child is started once and restarted by
+ * again while it has none — at once when resctrl is mounted at run time, as the reason
+ * suggests, and every minute or so for the rest — or when resctrl disappears. The perf child is started once and restarted by
  * `createPerfStatProcess` with capped backoff when it dies.
  */
 export function createDramMonitor(deps: CollectorDeps, options: DramMonitorOptions): DramMonitor {
@@ -384,13 +389,14 @@ export function createDramMonitor(deps: CollectorDeps, options: DramMonitorOptio
 
   async function detect(): Promise<DramResult> {
     const at = deps.now();
-    const resctrl = await readResctrl(deps.sysRoot);
+    const mounted = resctrlMounted(deps.sysRoot);
+    const resctrl = readResctrl(deps.sysRoot);
     if (resctrl !== null && resctrl.size > 0) {
       const state = { kind: 'resctrl' as const, counters: new Map<string, MbmCounter>() };
       source = state;
       return sampleResctrl(state, resctrl, at);
     }
-    const uncore = await detectUncoreImc(deps.sysRoot);
+    const uncore = detectUncoreImc(deps.sysRoot);
     if (uncore.events !== null && !stopped) {
       const state: Source = { kind: 'uncore', events: uncore.events, child: null, blocked: null };
       source = state;
@@ -405,20 +411,28 @@ export function createDramMonitor(deps: CollectorDeps, options: DramMonitorOptio
       uncore.pmus.length === 0
         ? 'no uncore_imc PMU'
         : `uncore_imc PMU (${uncore.pmus.join(', ')}) publishes no known DRAM read/write events`;
-    source = { kind: 'none', reason: `${noResctrl} and ${noUncore}` };
-    return { dram: null, reason: source.reason };
+    const reason = `${noResctrl} and ${noUncore}`;
+    source = { kind: 'none', reason, sysRoot: deps.sysRoot, resctrlMounted: mounted, age: 0 };
+    return { dram: null, reason };
   }
 
   async function tick(): Promise<DramResult> {
     if (stopped) return { dram: null, reason: 'bandwidth collector stopped' };
-    if (source === null || source.kind === 'none') return detect();
+    if (source === null) return detect();
+    if (source.kind === 'none') {
+      const unchanged =
+        source.sysRoot === deps.sysRoot &&
+        source.resctrlMounted === resctrlMounted(deps.sysRoot) &&
+        ++source.age < NONE_RECHECK_READINGS;
+      return unchanged ? { dram: null, reason: source.reason } : detect();
+    }
     if (source.kind === 'uncore') {
       // perf_event_paranoid can be lowered at run time: look again rather than stay blocked.
       if (source.blocked !== null) await startUncore(source);
       return uncoreResult(source);
     }
     const at = deps.now();
-    const reading = await readResctrl(deps.sysRoot);
+    const reading = readResctrl(deps.sysRoot);
     if (reading === null || reading.size === 0) return detect(); // unmounted since
     return sampleResctrl(source, reading, at);
   }

@@ -1,6 +1,6 @@
 import type { BandwidthMetrics } from '@livestat/contracts';
 import { createDramMonitor, type DramResult } from './bandwidth-dram.js';
-import { createCounterPair } from './counter-pair.js';
+import { createSyncCounterPair } from './counter-pair.js';
 import { parseKeyValueLines, readProcFile } from './procfs.js';
 import { counterRate, round } from './rates.js';
 import { CollectorError } from './types.js';
@@ -38,6 +38,7 @@ const VMSTAT_KEYS = {
   pageFaults: 'pgfault',
   majorFaults: 'pgmajfault',
 } as const satisfies Record<keyof Vmstat, string>;
+const VMSTAT_ENTRIES = Object.entries(VMSTAT_KEYS) as [keyof Vmstat, string][];
 
 /**
  * Parses `/proc/vmstat`. The six paging counters are required: a missing or negative one is
@@ -47,7 +48,7 @@ const VMSTAT_KEYS = {
 export function parseVmstat(text: string): Vmstat {
   const fields = parseKeyValueLines(text);
   const reading = {} as Vmstat;
-  for (const [field, key] of Object.entries(VMSTAT_KEYS) as [keyof Vmstat, string][]) {
+  for (const [field, key] of VMSTAT_ENTRIES) {
     const value = fields.get(key);
     if (value === undefined) {
       throw new CollectorError('missing_field', `/proc/vmstat: no numeric "${key}" line`);
@@ -92,8 +93,8 @@ export function computeBandwidthMetrics(
 }
 
 /** Reads and parses `<procRoot>/vmstat`. */
-export async function readVmstat(procRoot: string): Promise<Vmstat> {
-  return parseVmstat(await readProcFile(procRoot, 'vmstat'));
+export function readVmstat(procRoot: string): Vmstat {
+  return parseVmstat(readProcFile(procRoot, 'vmstat'));
 }
 
 export interface BandwidthCollectorOptions {
@@ -125,19 +126,20 @@ export function createBandwidthCollector(
     throw new RangeError(`bandwidth: intervalMs must be an integer ≥ 10, got ${intervalMs}`);
   }
   const dram = createDramMonitor(deps, { intervalMs, perfPath: options.perfPath });
-  const vmstat = createCounterPair(() => readVmstat(deps.procRoot), deps.now);
+  const vmstat = createSyncCounterPair(() => readVmstat(deps.procRoot), deps.now);
 
   return {
     name: 'bandwidth',
     async prime() {
-      await Promise.all([vmstat.prime(), dram.prime()]);
+      const priming = dram.prime();
+      vmstat.prime();
+      await priming;
     },
     async collect() {
-      const [{ previous, current, elapsedMs }, dramResult] = await Promise.all([
-        vmstat.next(),
-        dram.read(),
-      ]);
-      return computeBandwidthMetrics(previous, current, elapsedMs, dramResult, pageSize);
+      // The DRAM source is read whether or not vmstat is, so its deltas keep their pace.
+      const reading = dram.read();
+      const { previous, current, elapsedMs } = vmstat.next();
+      return computeBandwidthMetrics(previous, current, elapsedMs, await reading, pageSize);
     },
     async stop() {
       await dram.stop();

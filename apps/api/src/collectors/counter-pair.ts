@@ -28,3 +28,28 @@ export function createCounterPair<T>(read: () => Promise<T>, now: () => number) 
 }
 
 export type CounterPair<T> = ReturnType<typeof createCounterPair<T>>;
+
+/**
+ * `createCounterPair` for a source read synchronously (procfs files): the same promises,
+ * without a promise per reading.
+ */
+export function createSyncCounterPair<T>(read: () => T, now: () => number) {
+  let previous: { value: T; at: number } | null = null;
+
+  function take(): { value: T; at: number } {
+    const value = read();
+    return { value, at: now() };
+  }
+
+  return {
+    prime(): void {
+      previous = take();
+    },
+    next(): { previous: T; current: T; elapsedMs: number } {
+      const current = take();
+      const base = previous ?? current;
+      previous = current;
+      return { previous: base.value, current: current.value, elapsedMs: current.at - base.at };
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import type { CpuCore, CpuMetrics } from '@livestat/contracts';
-import { createCounterPair } from './counter-pair.js';
+import { createSyncCounterPair } from './counter-pair.js';
 import { readProcFile } from './procfs.js';
 import { counterRate, percentOf, round } from './rates.js';
 import { CollectorError } from './types.js';
@@ -254,13 +254,13 @@ export function computeCpuMetrics(
 }
 
 /** Reads and parses `<procRoot>/stat`. */
-export async function readProcStat(procRoot: string): Promise<ProcStat> {
-  return parseProcStat(await readProcFile(procRoot, 'stat'));
+export function readProcStat(procRoot: string): ProcStat {
+  return parseProcStat(readProcFile(procRoot, 'stat'));
 }
 
 /** Reads and parses `<procRoot>/loadavg`. */
-export async function readLoadavg(procRoot: string): Promise<Loadavg> {
-  return parseLoadavg(await readProcFile(procRoot, 'loadavg'));
+export function readLoadavg(procRoot: string): Loadavg {
+  return parseLoadavg(readProcFile(procRoot, 'loadavg'));
 }
 
 /**
@@ -269,17 +269,16 @@ export async function readLoadavg(procRoot: string): Promise<Loadavg> {
  * with zero rates instead of throwing.
  */
 export function createCpuCollector(deps: CollectorDeps): Collector<'cpu'> {
-  const stats = createCounterPair(() => readProcStat(deps.procRoot), deps.now);
+  const stats = createSyncCounterPair(() => readProcStat(deps.procRoot), deps.now);
 
   return {
     name: 'cpu',
-    prime: stats.prime,
+    async prime() {
+      stats.prime();
+    },
     async collect() {
-      const [{ previous, current, elapsedMs }, load] = await Promise.all([
-        stats.next(),
-        readLoadavg(deps.procRoot),
-      ]);
-      return computeCpuMetrics(previous, current, load, elapsedMs);
+      const { previous, current, elapsedMs } = stats.next();
+      return computeCpuMetrics(previous, current, readLoadavg(deps.procRoot), elapsedMs);
     },
   };
 }

@@ -1,6 +1,7 @@
+import { statfsSync } from 'node:fs';
 import { statfs as fsStatfs } from 'node:fs/promises';
 import type { DiskDevice, DiskMetrics, FilesystemUsage } from '@livestat/contracts';
-import { createCounterPair } from './counter-pair.js';
+import { createSyncCounterPair } from './counter-pair.js';
 import { readProcFile } from './procfs.js';
 import { counterRate, percentOf, round } from './rates.js';
 import { CollectorError, type Collector, type CollectorDeps } from './types.js';
@@ -40,7 +41,10 @@ export interface StatfsResult {
 export type Statfs = (mountPoint: string) => Promise<StatfsResult>;
 
 export interface DiskCollectorOptions {
-  /** Defaults to `fs.promises.statfs`. */
+  /**
+   * Defaults to `fs.statfsSync` for filesystems the kernel answers from memory, and
+   * `fs.promises.statfs` with the timeout for FUSE ones, whose daemon can hang.
+   */
   statfs?: Statfs;
   /** How long one filesystem's statfs may take before it is skipped this tick; default 1000. */
   statfsTimeoutMs?: number;
@@ -291,17 +295,23 @@ export function filesystemUsage(mount: MountEntry, stats: StatfsResult): Filesys
 }
 
 /** Reads and parses `<procRoot>/diskstats`; throws `CollectorError` if missing or bad. */
-export async function readDiskstats(procRoot: string): Promise<DiskstatsReading> {
-  return parseDiskstats(await readProcFile(procRoot, 'diskstats'));
+export function readDiskstats(procRoot: string): DiskstatsReading {
+  return parseDiskstats(readProcFile(procRoot, 'diskstats'));
 }
 
 /** Reads `<procRoot>/self/mounts` and `<procRoot>/filesystems`; returns the real mounts. */
-export async function readRealMounts(procRoot: string): Promise<MountEntry[]> {
-  const [mounts, types] = await Promise.all([
-    readProcFile(procRoot, 'self/mounts'),
-    readProcFile(procRoot, 'filesystems'),
-  ]);
-  return realFilesystemMounts(parseMounts(mounts), parseFilesystems(types));
+export function readRealMounts(procRoot: string): MountEntry[] {
+  return realMountsOf(readProcFile(procRoot, 'self/mounts'), procRoot);
+}
+
+function realMountsOf(mountsText: string, procRoot: string): MountEntry[] {
+  const types = parseFilesystems(readProcFile(procRoot, 'filesystems'));
+  return realFilesystemMounts(parseMounts(mountsText), types);
+}
+
+// A FUSE daemon that stops answering hangs statfs; other filesystems answer from memory.
+function mayHang(mount: MountEntry): boolean {
+  return mount.fsType.startsWith('fuse');
 }
 
 /**
@@ -314,13 +324,32 @@ export function createDiskCollector(
   deps: CollectorDeps,
   options: DiskCollectorOptions = {},
 ): Collector<'disk'> {
-  const statfs: Statfs = options.statfs ?? ((mountPoint) => fsStatfs(mountPoint));
+  const injected = options.statfs;
+  const statfs: Statfs = injected ?? ((mountPoint) => fsStatfs(mountPoint));
   const timeoutMs = options.statfsTimeoutMs ?? 1000;
   // A statfs on a hung mount (dead NFS server, stuck FUSE daemon) never returns and pins a
   // libuv threadpool thread. Issuing another each tick would exhaust the pool and stall all
   // file I/O, /proc reads included, so a mount point stays skipped while its call is out.
   const inFlight = new Set<string>();
-  const diskstats = createCounterPair(() => readDiskstats(deps.procRoot), deps.now);
+  const diskstats = createSyncCounterPair(() => readDiskstats(deps.procRoot), deps.now);
+  // The mount table rarely changes: parse it, and read /proc/filesystems, only when it does.
+  let mountsSeen: { procRoot: string; text: string; real: MountEntry[] } | null = null;
+
+  function realMounts(): MountEntry[] {
+    const text = readProcFile(deps.procRoot, 'self/mounts');
+    if (mountsSeen?.procRoot !== deps.procRoot || mountsSeen.text !== text) {
+      mountsSeen = { procRoot: deps.procRoot, text, real: realMountsOf(text, deps.procRoot) };
+    }
+    return mountsSeen.real;
+  }
+
+  function usageNow(mount: MountEntry): FilesystemUsage | null {
+    try {
+      return filesystemUsage(mount, statfsSync(mount.mountPoint));
+    } catch {
+      return null; // EACCES, ENOENT, ESTALE: skipped this tick, as in usageOf
+    }
+  }
 
   async function usageOf(mount: MountEntry): Promise<FilesystemUsage | null> {
     const { mountPoint } = mount;
@@ -349,12 +378,20 @@ export function createDiskCollector(
 
   return {
     name: 'disk',
-    prime: diskstats.prime,
+    async prime() {
+      diskstats.prime();
+    },
     async collect() {
       // Diskstats first and timed on its own, so slow statfs calls never skew the rates.
-      const { previous, current, elapsedMs } = await diskstats.next();
-      const mounts = await readRealMounts(deps.procRoot);
-      const usages = await Promise.all(mounts.map(usageOf));
+      const { previous, current, elapsedMs } = diskstats.next();
+      const mounts = realMounts();
+      const usages: (FilesystemUsage | null)[] = [];
+      const pending: Promise<void>[] = [];
+      mounts.forEach((mount, i) => {
+        if (injected === undefined && !mayHang(mount)) usages[i] = usageNow(mount);
+        else pending.push(usageOf(mount).then((usage) => void (usages[i] = usage)));
+      });
+      if (pending.length > 0) await Promise.all(pending);
       const filesystems = usages.filter((usage): usage is FilesystemUsage => usage !== null);
       return computeDiskMetrics(previous, current, elapsedMs, filesystems);
     },

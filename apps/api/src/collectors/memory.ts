@@ -95,8 +95,8 @@ export function computeMemoryMetrics(info: Meminfo): MemorySample {
 }
 
 /** Reads and parses `<procRoot>/meminfo`. */
-export async function readMeminfo(procRoot: string): Promise<Meminfo> {
-  return parseMeminfo(await readProcFile(procRoot, 'meminfo'));
+export function readMeminfo(procRoot: string): Meminfo {
+  return parseMeminfo(readProcFile(procRoot, 'meminfo'));
 }
 
 /**
@@ -107,7 +107,7 @@ export function createMemoryCollector(deps: CollectorDeps): Collector<'memory'> 
   return {
     name: 'memory',
     async collect() {
-      return computeMemoryMetrics(await readMeminfo(deps.procRoot));
+      return computeMemoryMetrics(readMeminfo(deps.procRoot));
     },
   };
 }

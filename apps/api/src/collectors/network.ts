@@ -1,7 +1,7 @@
-import { readdir, readlink } from 'node:fs/promises';
+import { readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { InterfaceRates, NetworkInterface, NetworkMetrics } from '@livestat/contracts';
-import { createCounterPair } from './counter-pair.js';
+import { createSyncCounterPair } from './counter-pair.js';
 import { readProcFile } from './procfs.js';
 import { counterRate, round } from './rates.js';
 import { CollectorError, type Collector, type CollectorDeps } from './types.js';
@@ -167,8 +167,8 @@ export function computeNetworkMetrics(
 }
 
 /** Reads and parses `<procRoot>/net/dev`; throws `CollectorError` if it is missing or bad. */
-export async function readNetDev(procRoot: string): Promise<NetDevReading> {
-  return parseNetDev(await readProcFile(procRoot, 'net/dev'));
+export function readNetDev(procRoot: string): NetDevReading {
+  return parseNetDev(readProcFile(procRoot, 'net/dev'));
 }
 
 /**
@@ -176,51 +176,75 @@ export async function readNetDev(procRoot: string): Promise<NetDevReading> {
  * virtual (`isVirtualLink`). Never throws: an empty set means every non-loopback interface
  * counts in the totals.
  */
-export async function readVirtualInterfaces(sysRoot: string): Promise<Set<string>> {
+export function readVirtualInterfaces(sysRoot: string): Set<string> {
   const dir = path.join(sysRoot, 'class/net');
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = readdirSync(dir);
   } catch {
     // No /sys (a container without it, a fixture tree without class/net): we cannot tell a
     // bond from a NIC, so fall back to the old rule — every non-loopback interface counts.
     // Over-counting stacked traffic beats reporting no network at all.
     return new Set();
   }
-  const links = await Promise.all(
-    names.map(async (name) => {
-      try {
-        return { name, target: await readlink(path.join(dir, name)) };
-      } catch {
-        // Removed between readdir and readlink, or not a symlink (old CONFIG_SYSFS_DEPRECATED
-        // layouts): not known to be virtual, so it counts as physical.
-        return { name, target: '' };
-      }
-    }),
-  );
-  return new Set(links.filter((link) => isVirtualLink(link.target)).map((link) => link.name));
+  const virtual = new Set<string>();
+  for (const name of names) {
+    try {
+      if (isVirtualLink(readlinkSync(path.join(dir, name)))) virtual.add(name);
+    } catch {
+      // Removed between readdir and readlink, or not a symlink (old CONFIG_SYSFS_DEPRECATED
+      // layouts): not known to be virtual, so it counts as physical.
+    }
+  }
+  return virtual;
+}
+
+// An interface's kind cannot change while its name stays, so /sys/class/net is listed again
+// only when the names in /proc/net/dev change, and every this many readings in case one was
+// swapped for another of the same name between two ticks (a minute at 1 Hz).
+const VIRTUAL_RECHECK_READINGS = 60;
+
+function sameNames(reading: NetDevReading, names: readonly string[]): boolean {
+  if (reading.size !== names.length) return false;
+  let i = 0;
+  for (const name of reading.keys()) if (name !== names[i++]) return false;
+  return true;
 }
 
 /**
  * The network collector: per-interface and total rates from `/proc/net/dev` over the real
  * time between two reads; totals count physical interfaces only (`/sys/class/net` tells
- * which are virtual, re-read each tick since containers come and go). A `collect()` without
- * `prime()` primes and reports 0 rates.
+ * which are virtual, re-read whenever the interfaces change, as containers come and go). A
+ * `collect()` without `prime()` primes and reports 0 rates.
  */
 export function createNetworkCollector(deps: CollectorDeps): Collector<'network'> {
-  const devices = createCounterPair(async () => {
-    const [reading, virtualNames] = await Promise.all([
-      readNetDev(deps.procRoot),
-      readVirtualInterfaces(deps.sysRoot),
-    ]);
-    return { reading, virtualNames };
+  let known: { sysRoot: string; names: string[]; virtual: Set<string>; age: number } | null = null;
+
+  function virtualNamesOf(reading: NetDevReading): Set<string> {
+    if (
+      known === null ||
+      known.sysRoot !== deps.sysRoot ||
+      !sameNames(reading, known.names) ||
+      ++known.age >= VIRTUAL_RECHECK_READINGS
+    ) {
+      const virtual = readVirtualInterfaces(deps.sysRoot);
+      known = { sysRoot: deps.sysRoot, names: [...reading.keys()], virtual, age: 0 };
+    }
+    return known.virtual;
+  }
+
+  const devices = createSyncCounterPair(() => {
+    const reading = readNetDev(deps.procRoot);
+    return { reading, virtualNames: virtualNamesOf(reading) };
   }, deps.now);
 
   return {
     name: 'network',
-    prime: devices.prime,
+    async prime() {
+      devices.prime();
+    },
     async collect() {
-      const { previous, current, elapsedMs } = await devices.next();
+      const { previous, current, elapsedMs } = devices.next();
       return computeNetworkMetrics(
         previous.reading,
         current.reading,
