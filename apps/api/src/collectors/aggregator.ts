@@ -54,22 +54,41 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     }
   }
 
-  async function runOne(collector: Collector): Promise<[CollectorName, unknown, CollectorTiming]> {
+  interface Call {
+    collector: Collector;
+    collecting: Promise<CollectorPayloads[CollectorName]>;
+    /** Time spent inside `collect()` before it returned its promise. */
+    syncMs: number;
+  }
+
+  function call(collector: Collector): Call {
     const started = now();
-    let timer: NodeJS.Timeout | undefined;
+    let collecting: Call['collecting'];
     try {
-      const payload = await Promise.race([
-        collector.collect(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new CollectorTimeout()), timeoutMs);
-        }),
-      ]);
-      const durationMs = now() - started;
+      collecting = collector.collect();
+    } catch (err) {
+      collecting = Promise.reject(err);
+    }
+    return { collector, collecting, syncMs: now() - started };
+  }
+
+  // Collectors that read procfs do all their work before returning, one after another; each
+  // one's duration is its own work plus whatever it still awaits once all have started, so
+  // none is charged for the others' work.
+  async function settle(
+    { collector, collecting, syncMs }: Call,
+    deadline: Promise<never>,
+    allStarted: number,
+  ): Promise<[CollectorName, unknown, CollectorTiming]> {
+    const durationSoFar = (): number => syncMs + (now() - allStarted);
+    try {
+      const payload = await Promise.race([collecting, deadline]);
+      const durationMs = durationSoFar();
       const error = payload.available ? null : payload.error;
       noteOutcome(collector.name, error);
       return [collector.name, payload, { durationMs, ok: payload.available }];
     } catch (err) {
-      const durationMs = now() - started;
+      const durationMs = durationSoFar();
       const error =
         err instanceof CollectorTimeout
           ? `timed out after ${timeoutMs} ms`
@@ -78,8 +97,6 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
             : String(err);
       noteOutcome(collector.name, error);
       return [collector.name, { available: false, error }, { durationMs, ok: false }];
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -99,7 +116,15 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
 
     async collect() {
       const started = now();
-      const results = await Promise.all(collectors.map(runOne));
+      // One deadline for the tick: every collector starts within it.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new CollectorTimeout()), timeoutMs);
+      });
+      const calls = collectors.map(call);
+      const allStarted = now();
+      const results = await Promise.all(calls.map((c) => settle(c, deadline, allStarted)));
+      clearTimeout(timer);
       const collectDurationMs = now() - started;
       const payloads: Record<string, unknown> = {};
       const timings: Partial<Record<CollectorName, CollectorTiming>> = {};

@@ -1,7 +1,7 @@
 import type { BandwidthMetrics } from '@livestat/contracts';
 import { createDramMonitor, type DramResult } from './bandwidth-dram.js';
 import { createSyncCounterPair } from './counter-pair.js';
-import { parseKeyValueLines, readProcFile } from './procfs.js';
+import { keyValueParser, readProcFile } from './procfs.js';
 import { counterRate, round } from './rates.js';
 import { CollectorError } from './types.js';
 import type { Collector, CollectorDeps } from './types.js';
@@ -39,6 +39,7 @@ const VMSTAT_KEYS = {
   majorFaults: 'pgmajfault',
 } as const satisfies Record<keyof Vmstat, string>;
 const VMSTAT_ENTRIES = Object.entries(VMSTAT_KEYS) as [keyof Vmstat, string][];
+const parseFields = keyValueParser(Object.values(VMSTAT_KEYS));
 
 /**
  * Parses `/proc/vmstat`. The six paging counters are required: a missing or negative one is
@@ -46,7 +47,7 @@ const VMSTAT_ENTRIES = Object.entries(VMSTAT_KEYS) as [keyof Vmstat, string][];
  * ignored.
  */
 export function parseVmstat(text: string): Vmstat {
-  const fields = parseKeyValueLines(text);
+  const fields = parseFields(text);
   const reading = {} as Vmstat;
   for (const [field, key] of VMSTAT_ENTRIES) {
     const value = fields.get(key);

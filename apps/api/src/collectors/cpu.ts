@@ -103,6 +103,8 @@ function parseCpuLine(label: string, tokens: string[]): CpuTimes {
   return times;
 }
 
+const SCALAR_KEYS = new Set(['ctxt', 'intr', 'procs_running', 'procs_blocked']);
+
 /**
  * Parses `/proc/stat`. Needs the aggregate `cpu` line, at least one `cpuN` line, `ctxt`,
  * `intr`, `procs_running` and `procs_blocked`; throws a `CollectorError` naming what is missing
@@ -114,8 +116,14 @@ export function parseProcStat(text: string): ProcStat {
   const scalars = new Map<string, number>();
 
   for (const line of text.split('\n')) {
-    const [key, ...tokens] = line.trim().split(/\s+/);
-    if (key === undefined || key === '') continue;
+    // Only the key decides whether a line matters: splitting every line would cut the intr
+    // and softirq lines, hundreds of numbers on a big machine, into strings each tick.
+    const key = /^\s*(\S*)/.exec(line)?.[1] ?? '';
+    if (key === '' || !(key.startsWith('cpu') || SCALAR_KEYS.has(key))) continue;
+    const tokens =
+      key === 'intr'
+        ? (/^\s*\S+\s+(\S+)/.exec(line)?.slice(1) ?? [])
+        : line.trim().split(/\s+/).slice(1);
     if (key === 'cpu') {
       total = parseCpuLine(key, tokens);
     } else if (/^cpu\d+$/.test(key)) {

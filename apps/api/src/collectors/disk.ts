@@ -57,6 +57,10 @@ const SECTOR_BYTES = 512;
 // major minor name + 11 fields (kernels before 4.18); 4.18 adds 4 discard, 5.5 adds 2 flush fields.
 const MIN_DISKSTATS_COLUMNS = 14;
 const NUMBER = /^\d+$/;
+// A well-formed line: major, minor, name and 11 counters (more may follow), capturing the ones
+// used. Lines it does not match take the field-by-field path, which names what is wrong.
+const DISKSTATS_LINE =
+  /^\s*\d+\s+\d+\s+(\S+)\s+(\d+)\s+\d+\s+(\d+)\s+\d+\s+(\d+)\s+\d+\s+(\d+)\s+\d+\s+\d+\s+(\d+)\s+\d+(?:\s|$)/;
 
 /**
  * Parses `/proc/diskstats` (14, 18 or 20 columns; more are ignored). Keeps every device,
@@ -66,6 +70,17 @@ const NUMBER = /^\d+$/;
 export function parseDiskstats(text: string): DiskstatsReading {
   const reading: DiskstatsReading = new Map();
   for (const [index, raw] of text.split('\n').entries()) {
+    const line = DISKSTATS_LINE.exec(raw);
+    if (line !== null) {
+      reading.set(line[1] ?? '', {
+        readsCompleted: Number(line[2]),
+        sectorsRead: Number(line[3]),
+        writesCompleted: Number(line[4]),
+        sectorsWritten: Number(line[5]),
+        ioTicksMs: Number(line[6]),
+      });
+      continue;
+    }
     if (raw.trim() === '') continue;
     const fields = raw.trim().split(/\s+/);
     const where = `/proc/diskstats line ${index + 1}`;

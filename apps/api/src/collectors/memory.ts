@@ -1,5 +1,5 @@
 import type { MemoryMetrics } from '@livestat/contracts';
-import { parseKeyValueLines, readProcFile } from './procfs.js';
+import { keyValueParser, readProcFile } from './procfs.js';
 import { percentOf, round } from './rates.js';
 import { CollectorError } from './types.js';
 import type { Collector, CollectorDeps } from './types.js';
@@ -25,13 +25,25 @@ export interface Meminfo {
 
 const KIB = 1024;
 
+const parseFields = keyValueParser([
+  'MemTotal',
+  'MemFree',
+  'MemAvailable',
+  'Buffers',
+  'Cached',
+  'SReclaimable',
+  'Shmem',
+  'SwapTotal',
+  'SwapFree',
+]);
+
 /**
  * Parses `/proc/meminfo` into bytes. `MemTotal` (positive) and `MemFree` are required and a
  * `CollectorError` names the one missing; every other field is optional and reads as 0
  * (`MemAvailable` as null) when an older or stripped-down kernel does not print it.
  */
 export function parseMeminfo(text: string): Meminfo {
-  const fields = parseKeyValueLines(text);
+  const fields = parseFields(text);
   const required = (key: string): number => {
     const value = fields.get(key);
     if (value === undefined) {

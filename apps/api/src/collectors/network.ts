@@ -27,6 +27,10 @@ type NetworkPayload = Extract<NetworkMetrics, { available: true }>;
 // fifo colls carrier compressed. Newer kernels may append columns; we only need these 16.
 const NET_DEV_COLUMNS = 16;
 const COUNTER = /^\d+$/;
+// A well-formed line, capturing the name and the eight counters used. Lines it does not match
+// take the field-by-field path, which names what is wrong.
+const NET_DEV_LINE =
+  /^([^:]*):\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+\d+\s+\d+\s+\d+\s+\d+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+\d+\s+\d+\s+\d+\s+\d+(?:\s|$)/;
 
 /**
  * Parses `/proc/net/dev`. Skips the two header lines and blank lines; every other line must
@@ -41,7 +45,23 @@ export function parseNetDev(text: string): NetDevReading {
   }
   const reading: NetDevReading = new Map();
   for (const [index, raw] of lines.entries()) {
-    if (index < 2 || raw.trim() === '') continue;
+    if (index < 2) continue;
+    const line = NET_DEV_LINE.exec(raw);
+    const lineName = line?.[1]?.trim();
+    if (line !== null && lineName !== undefined && lineName !== '') {
+      reading.set(lineName, {
+        rxBytes: Number(line[2]),
+        rxPackets: Number(line[3]),
+        rxErrors: Number(line[4]),
+        rxDrops: Number(line[5]),
+        txBytes: Number(line[6]),
+        txPackets: Number(line[7]),
+        txErrors: Number(line[8]),
+        txDrops: Number(line[9]),
+      });
+      continue;
+    }
+    if (raw.trim() === '') continue;
     const colon = raw.indexOf(':');
     const name = colon > 0 ? raw.slice(0, colon).trim() : '';
     const fields = raw
@@ -118,23 +138,49 @@ function interfaceRates(
 ): InterfaceRates {
   // An interface that just appeared has no baseline: report 0 this tick, measure from the next.
   if (prev === undefined) return { ...ZERO_RATES };
-  const rate = (key: keyof NetDevCounters): number => counterRate(prev[key], cur[key], elapsedMs);
+  // Spelled out field by field, as below: this runs for every interface every tick.
   return {
-    rxBytesPerSec: rate('rxBytes'),
-    txBytesPerSec: rate('txBytes'),
-    rxPacketsPerSec: rate('rxPackets'),
-    txPacketsPerSec: rate('txPackets'),
-    rxErrorsPerSec: rate('rxErrors'),
-    txErrorsPerSec: rate('txErrors'),
-    rxDropsPerSec: rate('rxDrops'),
-    txDropsPerSec: rate('txDrops'),
+    rxBytesPerSec: counterRate(prev.rxBytes, cur.rxBytes, elapsedMs),
+    txBytesPerSec: counterRate(prev.txBytes, cur.txBytes, elapsedMs),
+    rxPacketsPerSec: counterRate(prev.rxPackets, cur.rxPackets, elapsedMs),
+    txPacketsPerSec: counterRate(prev.txPackets, cur.txPackets, elapsedMs),
+    rxErrorsPerSec: counterRate(prev.rxErrors, cur.rxErrors, elapsedMs),
+    txErrorsPerSec: counterRate(prev.txErrors, cur.txErrors, elapsedMs),
+    rxDropsPerSec: counterRate(prev.rxDrops, cur.rxDrops, elapsedMs),
+    txDropsPerSec: counterRate(prev.txDrops, cur.txDrops, elapsedMs),
   };
 }
 
-function rounded(rates: InterfaceRates): InterfaceRates {
-  const out = { ...rates };
-  for (const key of Object.keys(out) as (keyof InterfaceRates)[]) out[key] = round(out[key], 2);
-  return out;
+function addRates(totals: InterfaceRates, rates: InterfaceRates): void {
+  totals.rxBytesPerSec += rates.rxBytesPerSec;
+  totals.txBytesPerSec += rates.txBytesPerSec;
+  totals.rxPacketsPerSec += rates.rxPacketsPerSec;
+  totals.txPacketsPerSec += rates.txPacketsPerSec;
+  totals.rxErrorsPerSec += rates.rxErrorsPerSec;
+  totals.txErrorsPerSec += rates.txErrorsPerSec;
+  totals.rxDropsPerSec += rates.rxDropsPerSec;
+  totals.txDropsPerSec += rates.txDropsPerSec;
+}
+
+// An object literal rather than `{ ...rounded(rates), loopback, virtual }`: spreading an object
+// of doubles costs several times building it.
+function roundedInterface(
+  rates: InterfaceRates,
+  loopback: boolean,
+  virtual: boolean,
+): NetworkInterface {
+  return {
+    rxBytesPerSec: round(rates.rxBytesPerSec, 2),
+    txBytesPerSec: round(rates.txBytesPerSec, 2),
+    rxPacketsPerSec: round(rates.rxPacketsPerSec, 2),
+    txPacketsPerSec: round(rates.txPacketsPerSec, 2),
+    rxErrorsPerSec: round(rates.rxErrorsPerSec, 2),
+    txErrorsPerSec: round(rates.txErrorsPerSec, 2),
+    rxDropsPerSec: round(rates.rxDropsPerSec, 2),
+    txDropsPerSec: round(rates.txDropsPerSec, 2),
+    loopback,
+    virtual,
+  };
 }
 
 /**
@@ -158,12 +204,21 @@ export function computeNetworkMetrics(
     const virtual = loopback || virtualNames.has(name);
     // bond0 = eth0 + eth1, a VLAN or bridge repeats its lower device, a veth repeats what the
     // bridge forwards: summing them would count the same bytes at every layer.
-    if (!loopback && !virtual) {
-      for (const key of Object.keys(totals) as (keyof InterfaceRates)[]) totals[key] += rates[key];
-    }
-    interfaces[name] = { ...rounded(rates), loopback, virtual };
+    if (!loopback && !virtual) addRates(totals, rates);
+    interfaces[name] = roundedInterface(rates, loopback, virtual);
   }
-  return { available: true, ...rounded(totals), interfaces };
+  return {
+    available: true,
+    rxBytesPerSec: round(totals.rxBytesPerSec, 2),
+    txBytesPerSec: round(totals.txBytesPerSec, 2),
+    rxPacketsPerSec: round(totals.rxPacketsPerSec, 2),
+    txPacketsPerSec: round(totals.txPacketsPerSec, 2),
+    rxErrorsPerSec: round(totals.rxErrorsPerSec, 2),
+    txErrorsPerSec: round(totals.txErrorsPerSec, 2),
+    rxDropsPerSec: round(totals.rxDropsPerSec, 2),
+    txDropsPerSec: round(totals.txDropsPerSec, 2),
+    interfaces,
+  };
 }
 
 /** Reads and parses `<procRoot>/net/dev`; throws `CollectorError` if it is missing or bad. */

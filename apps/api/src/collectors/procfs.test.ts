@@ -2,7 +2,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readOptionalProcFile, readProcFile } from './procfs.js';
+import { keyValueParser, readOptionalProcFile, readProcFile } from './procfs.js';
 import { CollectorError } from './types.js';
 
 let dir: string | null = null;
@@ -45,5 +45,45 @@ describe('readProcFile', () => {
     expect(smaps.endsWith('\n')).toBe(true);
     const headers = smaps.match(/^[0-9a-f]+-[0-9a-f]+ /gm) ?? [];
     expect(smaps.match(/^Size:/gm)?.length).toBe(headers.length);
+  });
+});
+
+describe('keyValueParser', () => {
+  const parse = keyValueParser(['MemTotal', 'Cached', 'Active(anon)', 'pgfault']);
+
+  it('finds the keys asked for, in meminfo and vmstat layouts alike', () => {
+    const text = [
+      'MemTotal:        2000000 kB',
+      'MemFree:          500000 kB',
+      'SwapCached:            7 kB',
+      'Cached:           300000 kB',
+      'Active(anon):      12345 kB',
+      'pgfault 987654321',
+      '',
+    ].join('\n');
+    expect(parse(text)).toEqual(
+      new Map([
+        ['MemTotal', 2000000],
+        ['Cached', 300000],
+        ['Active(anon)', 12345],
+        ['pgfault', 987654321],
+      ]),
+    );
+  });
+
+  it('takes the whole key only: a longer key that starts with one asked for is not it', () => {
+    expect(parse('pgfault_extra 5\nCachedX: 9 kB\nMemTotal 10\n')).toEqual(
+      new Map([['MemTotal', 10]]),
+    );
+  });
+
+  it('keeps the last line that parses and skips lines that do not', () => {
+    expect(parse('Cached: 1 kB\nCached: 2 kB\nCached: n/a\nMemTotal:\n42\n')).toEqual(
+      new Map([['Cached', 2]]),
+    );
+  });
+
+  it('reads negative numbers and a key on the first line', () => {
+    expect(parse('pgfault -3')).toEqual(new Map([['pgfault', -3]]));
   });
 });

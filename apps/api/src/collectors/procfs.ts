@@ -91,17 +91,23 @@ export function readOptionalProcFile(root: string, relativePath: string): string
   }
 }
 
+const escapeKey = (key: string): string => key.replace(/[()]/g, '\\$&');
+
 /**
- * Splits `key: value unit` or `key value` lines (meminfo, vmstat) into a map of numbers.
- * Lines that do not parse are skipped: newer kernels add fields, we never fail on them.
+ * A parser for `key: value unit` or `key value` lines (meminfo, vmstat) that keeps only
+ * `keys`: for each, the number on the last line that parses, as `parseKeyValueLines` would
+ * give it, found by one regular-expression scan instead of a map of all ~200 keys.
  */
-export function parseKeyValueLines(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /^([\w()]+):?\s+(-?\d+)/.exec(line);
-    if (match?.[1] !== undefined && match[2] !== undefined) {
-      values.set(match[1], Number(match[2]));
+export function keyValueParser(keys: readonly string[]): (text: string) => Map<string, number> {
+  // A key must start a line and be followed by an optional colon and blanks on the same
+  // line: that also keeps `pgfault` from matching a longer key such as `pgfault_x`.
+  const line = new RegExp(`(?:^|\\n)(${keys.map(escapeKey).join('|')}):?[^\\S\\n]+(-?\\d+)`, 'g');
+  return (text) => {
+    const values = new Map<string, number>();
+    line.lastIndex = 0;
+    for (let match = line.exec(text); match !== null; match = line.exec(text)) {
+      values.set(match[1] ?? '', Number(match[2]));
     }
-  }
-  return values;
+    return values;
+  };
 }
