@@ -3,7 +3,7 @@ import { createRouter, createWebHistory } from 'vue-router';
 import type { Router } from 'vue-router';
 import { guardRoute } from './lib/auth-guard';
 import type { AuthStore } from './stores/auth';
-import DashboardView from './views/DashboardView.vue';
+import DashboardView from './features/live/DashboardView.vue';
 import LoginView from './views/LoginView.vue';
 
 declare module 'vue-router' {

@@ -4,7 +4,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket as WsWebSocket } from 'ws';
 import { AUTHENTICATION_FAILED, SESSION_EXPIRED } from '../lib/api';
-import { backfillSeriesFor } from '../lib/live-series';
+import { backfillSeriesFor } from '../features/live/live-series';
 import { createManualClock, startTestApiServer } from '../test/api-server';
 import type { ManualClock, TestApiServer } from '../test/api-server';
 import { defineAuthStore } from './auth';

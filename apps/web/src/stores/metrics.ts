@@ -12,12 +12,12 @@ import {
   LiveSeries,
   backfillRequests,
   backfillSeriesFor,
-} from '../lib/live-series';
-import type { LiveWindowMinutes } from '../lib/live-series';
+} from '../features/live/live-series';
+import type { LiveWindowMinutes } from '../features/live/live-series';
 import { createPoller } from '../lib/poller';
 import { StreamSocket } from '../lib/stream-socket';
 import type { SocketConstructor } from '../lib/stream-socket';
-import { WindowFill } from '../lib/window-fill';
+import { WindowFill } from '../features/live/window-fill';
 import { useAuthStore } from './auth';
 import type { AuthStore } from './auth';
 

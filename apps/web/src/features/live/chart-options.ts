@@ -1,8 +1,8 @@
 import type { LineSeriesOption } from 'echarts/charts';
 import type { GridComponentOption } from 'echarts/components';
 import type { ComposeOption } from 'echarts/core';
-import type { Unit } from './chart-units';
-import { formatAxisValue, niceByteStep } from './chart-units';
+import type { Unit } from '../../lib/chart-units';
+import { formatAxisValue, niceByteStep } from '../../lib/chart-units';
 
 /** One line of a chart: a series path of the live window and its legend label. */
 export interface ChartLine {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { lineColor } from './chart-options';
 import type { ChartSpec } from './chart-options';
 import { TOOLTIP_MAX_ROWS, nearestIndex, tooltipAt } from './chart-tooltip';
-import { escapeHtml } from './chart-units';
-import { NO_VALUE } from './format';
+import { escapeHtml } from '../../lib/chart-units';
+import { NO_VALUE } from '../../lib/format';
 
 const T0 = Date.UTC(2025, 2, 14, 9, 0, 0);
 const PALETTE = ['#111111', '#222222', '#333333'];

@@ -1,4 +1,4 @@
-import { DEFAULT_BACKOFF } from './backoff';
+import { DEFAULT_BACKOFF } from '../../lib/backoff';
 
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'error';
 export type Tone = 'ok' | 'warn' | 'bad' | 'muted';

@@ -19,7 +19,7 @@ import {
   formatMaybeBytes,
   formatPercent,
   formatRate,
-} from './format';
+} from '../../lib/format';
 
 /** A collector's payload when it measured: the `available: true` side of its union. */
 export type Available<T> = Extract<T, { available: true }>;

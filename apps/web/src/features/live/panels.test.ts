@@ -1,7 +1,7 @@
 import type { PerfMetrics } from '@livestat/contracts';
 import { exampleSnapshot, makeExampleSnapshot } from '@livestat/contracts/examples';
 import { describe, expect, it } from 'vitest';
-import { NO_VALUE } from './format';
+import { NO_VALUE } from '../../lib/format';
 import {
   HARDWARE_UNAVAILABLE,
   MEMORY_VIEWS,

@@ -5,8 +5,8 @@ import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defineComponent, h, nextTick } from 'vue';
-import type { LiveChartOption } from '../lib/chart-options';
-import { useMetricsStore } from '../stores/metrics';
+import type { LiveChartOption } from './chart-options';
+import { useMetricsStore } from '../../stores/metrics';
 import LiveChart from './LiveChart.vue';
 
 const T0 = Date.UTC(2025, 2, 14, 9, 0, 0);

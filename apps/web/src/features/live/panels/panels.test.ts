@@ -6,18 +6,18 @@ import { mount } from '@vue/test-utils';
 import type { VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { NO_VALUE } from '../../lib/format';
-import type { LiveChartOption } from '../../lib/chart-options';
+import { NO_VALUE } from '../../../lib/format';
+import type { LiveChartOption } from '../chart-options';
 import BandwidthPanel from './BandwidthPanel.vue';
 import CpuPanel from './CpuPanel.vue';
 import DiskPanel from './DiskPanel.vue';
 import MemoryPanel from './MemoryPanel.vue';
 import NetworkPanel from './NetworkPanel.vue';
 import PerfPanel from './PerfPanel.vue';
-import { EchartsStub } from '../../test/echarts-stub';
+import { EchartsStub } from '../../../test/echarts-stub';
 
 // ECharts needs a real canvas: the chart itself is stubbed (its option is tested in
-// lib/chart-options.test.ts and LiveChart.test.ts); everything around it renders.
+// ../chart-options.test.ts and ../LiveChart.test.ts); everything around it renders.
 const global = { stubs: { Echarts: EchartsStub } };
 
 const figure = (wrapper: VueWrapper, key: string) => wrapper.find(`[data-value="${key}"]`);

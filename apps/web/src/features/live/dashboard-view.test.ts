@@ -4,10 +4,10 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { nextTick } from 'vue';
-import { NO_VALUE } from '../lib/format';
-import { useMetricsStore } from '../stores/metrics';
-import DashboardView from '../views/DashboardView.vue';
-import { EchartsStub } from '../test/echarts-stub';
+import { NO_VALUE } from '../../lib/format';
+import { useMetricsStore } from '../../stores/metrics';
+import DashboardView from './DashboardView.vue';
+import { EchartsStub } from '../../test/echarts-stub';
 
 const PANELS = ['cpu', 'memory', 'network', 'disk', 'perf', 'bandwidth'];
 

@@ -1,8 +1,8 @@
 import type { LineSeriesOption } from 'echarts/charts';
 import type { ChartPoint, ChartSpec, LiveChartOption } from './chart-options';
 import { lineColor } from './chart-options';
-import { formatValue } from './chart-units';
-import { NO_VALUE } from './format';
+import { formatValue } from '../../lib/chart-units';
+import { NO_VALUE } from '../../lib/format';
 
 /** The index of the point of `points` (in time order) nearest to `time`; -1 when empty. */
 export function nearestIndex(points: readonly ChartPoint[], time: number): number {
