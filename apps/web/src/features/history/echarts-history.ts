@@ -1,6 +1,6 @@
 import { DataZoomComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import { use } from 'echarts/core';
-import './echarts';
+import '../../lib/echarts';
 
 // What only the history charts draw — ECharts' tooltip (with its axis pointer), legend and data
 // zoom. Imported by the history chart alone, so these land in the lazy history route's chunk

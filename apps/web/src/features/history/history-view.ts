@@ -1,6 +1,6 @@
 import { HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS } from '@livestat/contracts';
 import type { HistoryResponse } from '@livestat/contracts';
-import type { Unit } from './chart-units';
+import type { Unit } from '../../lib/chart-units';
 
 /** A time range in epoch ms, `from` before `to`. */
 export interface TimeRange {

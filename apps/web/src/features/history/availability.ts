@@ -1,6 +1,6 @@
 import { flattenSeries, resolveSeries } from '@livestat/contracts';
 import type { Snapshot } from '@livestat/contracts';
-import type { SeriesGroup } from '../../lib/history-view';
+import type { SeriesGroup } from './history-view';
 
 /** What the chooser says for a series the host measures nothing of, and gave no reason. */
 export const NOT_MEASURED = 'not measured on this host';

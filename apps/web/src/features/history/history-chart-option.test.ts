@@ -1,7 +1,7 @@
 import type { HistoryResponse } from '@livestat/contracts';
 import type { LineSeriesOption } from 'echarts/charts';
 import { describe, expect, it } from 'vitest';
-import type { SeriesGroup } from '../../lib/history-view';
+import type { SeriesGroup } from './history-view';
 import { historyChartOption, historyTooltip, seriesIds } from './history-chart-option';
 
 const HOUR = 3_600_000;

@@ -10,8 +10,8 @@ import type { ComposeOption } from 'echarts/core';
 import { escapeHtml, formatAxisValue, formatValue } from '../../lib/chart-units';
 import type { Unit } from '../../lib/chart-units';
 import { niceScale } from '../../lib/format';
-import { MIN_ZOOM_SPAN_MS, zoomPercent } from '../../lib/history-view';
-import type { SeriesGroup, TimeRange } from '../../lib/history-view';
+import { MIN_ZOOM_SPAN_MS, zoomPercent } from './history-view';
+import type { SeriesGroup, TimeRange } from './history-view';
 import { seriesPeak, splitAxes } from './axis-split';
 import { isolatedPoints } from './first-data';
 

@@ -1,5 +1,5 @@
 import type { HistoryPoint, HistoryResponse } from '@livestat/contracts';
-import type { TimeRange } from '../../lib/history-view';
+import type { TimeRange } from './history-view';
 
 /** The start of the earliest bucket of `paths` that holds a value; null when none does. */
 export function firstDataTime(response: HistoryResponse, paths: readonly string[]): number | null {

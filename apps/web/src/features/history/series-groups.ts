@@ -1,8 +1,8 @@
 import { seriesPath } from '@livestat/contracts';
 import type { Snapshot } from '@livestat/contracts';
-import type { SeriesGroup } from '../../lib/history-view';
-import { chartedNames, panelCharts } from '../../features/live/panels';
-import type { ChartView } from '../../features/live/panels';
+import type { SeriesGroup } from './history-view';
+import { chartedNames, panelCharts } from '../live/panels';
+import type { ChartView } from '../live/panels';
 
 /** A chart the history view offers, and the part of the chooser it is listed under. */
 export interface ChooserGroup extends SeriesGroup {

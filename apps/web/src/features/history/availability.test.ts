@@ -1,7 +1,7 @@
 import type { Snapshot } from '@livestat/contracts';
 import { makeExampleSnapshot } from '@livestat/contracts/examples';
 import { describe, expect, it } from 'vitest';
-import type { SeriesGroup } from '../../lib/history-view';
+import type { SeriesGroup } from './history-view';
 import {
   NOT_MEASURED,
   defaultSelection,
