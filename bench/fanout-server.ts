@@ -51,6 +51,11 @@ if (mode === 'livestat') {
     heartbeatIntervalMs: 30_000,
     maxBufferedBytes: 1024 * 1024,
     resume: () => Promise.resolve([]),
+    // The bench user is never removed: every open socket's user still exists.
+    users: {
+      existing: (ids) => Promise.resolve(new Set(ids)),
+      onRemoved: () => () => undefined,
+    },
     logger,
   });
   publish = () => bus.publish(nextSnapshot());
