@@ -12,7 +12,7 @@ import {
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { chartedNames, chartedPaths } from '../src/features/live/panels';
+import { chartedNames, chartedPaths } from '../src/features/live/panels/charted';
 import { browserAvailable, buildSpa, launchBrowser, startApi, type ApiProcess } from './harness';
 
 const SHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));

@@ -1,7 +1,7 @@
 import { makeExampleSnapshot } from '@livestat/contracts/examples';
 import type { Snapshot } from '@livestat/contracts';
 import { describe, expect, it } from 'vitest';
-import { chartedNames, chartedPaths } from '../live/panels';
+import { chartedNames, chartedPaths } from '../live/panels/charted';
 import {
   DEFAULT_GROUP_IDS,
   OVERVIEW_GROUPS,

@@ -1,8 +1,8 @@
 import { seriesPath } from '@livestat/contracts';
 import type { Snapshot } from '@livestat/contracts';
 import type { SeriesGroup } from './history-view';
-import { chartedNames, panelCharts } from '../live/panels';
-import type { ChartView } from '../live/panels';
+import { chartedNames, panelCharts } from '../live/panels/charted';
+import type { ChartView } from '../live/panels/panel-state';
 
 /** A chart the history view offers, and the part of the chooser it is listed under. */
 export interface ChooserGroup extends SeriesGroup {

@@ -9,7 +9,7 @@ import {
   backfillSeriesFor,
   ringCapacity,
 } from './live-series';
-import { CHARTED_PATTERNS, chartedNames, chartedPaths } from './panels';
+import { CHARTED_PATTERNS, chartedNames, chartedPaths } from './panels/charted';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const MINUTE = 60_000;

@@ -5,7 +5,7 @@ import {
   flattenSeries,
 } from '@livestat/contracts';
 import type { HistoryResponse, Snapshot } from '@livestat/contracts';
-import { chartedNames, chartedPaths } from './panels';
+import { chartedNames, chartedPaths } from './panels/charted';
 import { SeriesRing } from './series-ring';
 
 /** The live windows the dashboard offers, in minutes. */

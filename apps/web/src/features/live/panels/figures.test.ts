@@ -1,37 +1,16 @@
 import type { PerfMetrics } from '@livestat/contracts';
 import { exampleSnapshot, makeExampleSnapshot } from '@livestat/contracts/examples';
 import { describe, expect, it } from 'vitest';
-import { NO_VALUE } from '../../lib/format';
-import {
-  HARDWARE_UNAVAILABLE,
-  MEMORY_VIEWS,
-  agentSummary,
-  availableData,
-  bandwidthFigures,
-  bandwidthViews,
-  coreBars,
-  cpuFigures,
-  cpuViews,
-  deviceRows,
-  diskFigures,
-  diskViews,
-  dramNote,
-  filesystemRows,
-  interfaceRows,
-  latencySummary,
-  memoryFigures,
-  networkFigures,
-  networkViews,
-  panelState,
-  perfFigures,
-  perfHardwareNotice,
-  perfViews,
-  pickView,
-  quantile,
-  unavailableText,
-  usageTone,
-} from './panels';
-import type { DiskData, Figure, NetworkData } from './panels';
+import { NO_VALUE } from '../../../lib/format';
+import { bandwidthFigures, bandwidthViews, dramNote } from './bandwidth';
+import { coreBars, cpuFigures, cpuViews } from './cpu';
+import { deviceRows, diskFigures, diskViews, filesystemRows, usageTone } from './disk';
+import { agentSummary, latencySummary, quantile } from './footer';
+import { MEMORY_VIEWS, memoryFigures } from './memory';
+import { interfaceRows, networkFigures, networkViews } from './network';
+import { availableData, panelState, pickView, unavailableText } from './panel-state';
+import { HARDWARE_UNAVAILABLE, perfFigures, perfHardwareNotice, perfViews } from './perf';
+import type { DiskData, Figure, NetworkData } from './panel-state';
 
 const byKey = (figures: Figure[]) => Object.fromEntries(figures.map((f) => [f.key, f.text]));
 const paths = (lines: readonly { path: string }[]) => lines.map((line) => line.path);
