@@ -190,3 +190,17 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('REDIS_PREFIX', () => {
+  it('defaults to the database number in REDIS_URL, so deployments on different databases stay apart', () => {
+    expect(loadConfig({}).redisPrefix).toBe('livestat:db0:');
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379' }).redisPrefix).toBe('livestat:db0:');
+    expect(loadConfig({ REDIS_URL: 'redis://:pw@r:6379/3' }).redisPrefix).toBe('livestat:db3:');
+    expect(loadConfig({ REDIS_URL: 'rediss://r/12' }).redisPrefix).toBe('livestat:db12:');
+  });
+
+  it('takes an explicit prefix, and refuses one with spaces or glob characters', () => {
+    expect(loadConfig({ REDIS_PREFIX: 'site-b:' }).redisPrefix).toBe('site-b:');
+    expect(configError({ REDIS_PREFIX: 'a b*' }).issues[0]).toMatch(/^REDIS_PREFIX must be 1-64/);
+  });
+});

@@ -22,6 +22,12 @@ export interface Config {
   webPort: number;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /**
+   * What every Redis channel and key this deployment uses begins with, so deployments sharing
+   * one Redis never see each other's hosts, tickets or login counts (`REDIS_PREFIX`; default
+   * `livestat:db<N>:` from REDIS_URL's database number).
+   */
+  redisPrefix: string;
   dataDir: string;
   /** The built dashboard the API serves on its own port (`apps/web/dist`). */
   webDistDir: string;
@@ -161,6 +167,10 @@ const schema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
     REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[\w.:-]{1,64}$/, 'must be 1-64 letters, digits, or . _ : -')
+      .optional(),
     DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
     WEB_DIST_DIR: z.string().min(1).default(DEFAULT_WEB_DIST_DIR),
     JWT_SECRET: z.string().optional(),
@@ -286,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webPort: e.WEB_PORT,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX ?? defaultRedisPrefix(e.REDIS_URL),
     dataDir: e.DATA_DIR,
     webDistDir: e.WEB_DIST_DIR,
     jwtSecret: e.JWT_SECRET,
@@ -316,6 +327,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     historyQueryTimeoutMs: Math.round(e.HISTORY_QUERY_TIMEOUT_SECONDS * 1000),
     historyMaxRows: e.HISTORY_MAX_ROWS,
   };
+}
+
+/**
+ * `livestat:db<N>:` for REDIS_URL's database number (`redis://host:6379/2` → `livestat:db2:`;
+ * none → 0). Pub/sub channels are shared by every database of one Redis: the number in the
+ * prefix keeps deployments on different databases apart on the channel too.
+ */
+export function defaultRedisPrefix(redisUrl: string | undefined): string {
+  const path = redisUrl === undefined ? '' : new URL(redisUrl).pathname.replace(/^\//, '');
+  const db = /^\d+$/.test(path) ? Number(path) : 0;
+  return `livestat:db${db}:`;
 }
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);

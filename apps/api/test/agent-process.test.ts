@@ -11,6 +11,7 @@ import {
   tryConnect,
   waitForOutput,
 } from './process.js';
+import { defaultRedisPrefix } from '../src/config.js';
 import { describeRedis, TEST_REDIS_URL } from './redis.js';
 import { openClient } from './stream-harness.js';
 import { startTcpProxy } from './tcp-proxy.js';
@@ -200,12 +201,17 @@ describePostgres('an agent process beside an API process', () => {
         await expect
           .poll(async () => (await storedSnapshots(test, host)).snapshots, { timeout: 30_000 })
           .toBeGreaterThanOrEqual(5);
-        expect(await reader.get(`livestat:latest:${host}`)).toBeNull();
+        expect(
+          await reader.get(`${defaultRedisPrefix(redisProxy.url(TEST_REDIS_URL))}latest:${host}`),
+        ).toBeNull();
 
         // Redis back: publishing resumes by itself, refreshing the host's latest key.
         await redisProxy.up();
         await expect
-          .poll(() => reader.get(`livestat:latest:${host}`), { timeout: 30_000 })
+          .poll(
+            () => reader.get(`${defaultRedisPrefix(redisProxy.url(TEST_REDIS_URL))}latest:${host}`),
+            { timeout: 30_000 },
+          )
           .toContain(`"host":"${host}"`);
         await waitForOutput(agent.output, 'redis publish resumed', agent.errors);
       } finally {

@@ -136,6 +136,7 @@ export interface RedisTicketStoreOptions extends TicketStoreOptions {
    */
   redis: Redis;
   logger: Logger;
+  /** Default `livestat:db0:ws-ticket:`; give it the deployment's `redisPrefix` + `ws-ticket:`. */
   keyPrefix?: string;
 }
 
@@ -147,7 +148,7 @@ export function createRedisTicketStore(options: RedisTicketStoreOptions): Ticket
   const { redis, logger } = options;
   const ttlMs = ttlOf(options);
   const now = options.now ?? Date.now;
-  const keyPrefix = options.keyPrefix ?? 'livestat:ws-ticket:';
+  const keyPrefix = options.keyPrefix ?? 'livestat:db0:ws-ticket:';
   if (keyPrefix.length === 0) throw new RangeError('keyPrefix must not be empty');
 
   // One line per outage: the bus logs its own clients the same way.

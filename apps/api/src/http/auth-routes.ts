@@ -5,7 +5,7 @@ import {
   type PublicUser,
 } from '@livestat/contracts';
 import { Router, type RequestHandler, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { rateLimit, type Store } from 'express-rate-limit';
 import type { z } from 'zod';
 import { verifyPassword, verifyUnknownUser } from '../auth/passwords.js';
 import type { TokenService } from '../auth/tokens.js';
@@ -25,6 +25,11 @@ export interface AuthRouterDeps {
   requireAuth: RequestHandler;
   /** Defaults to {@link DEFAULT_LOGIN_RATE_LIMIT}. */
   loginRateLimit?: { windowMs: number; limit: number };
+  /**
+   * Where failed logins are counted: createSharedLoginStore with several replicas, so the
+   * limit holds whichever one a client reaches. Default: this process's memory.
+   */
+  loginLimitStore?: Store;
 }
 
 function describeBodyIssues(error: z.ZodError, body: unknown): string {
@@ -72,9 +77,10 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
 
   // Per client IP (IPv6 by /56, express-rate-limit's default key): `req.ip`, the client the
   // trusted proxy saw — TRUST_PROXY's named proxies only, so a client cannot pick its own key by
-  // forging X-Forwarded-For (http/trust-proxy.ts). In this process's memory: with several
-  // replicas each counts its own share. Its cleanup timer is unref'd.
+  // forging X-Forwarded-For (http/trust-proxy.ts). Counted in `loginLimitStore` (Redis, shared
+  // by the replicas), else in this process's memory, whose cleanup timer is unref'd.
   const loginLimiter = rateLimit({
+    ...(deps.loginLimitStore ? { store: deps.loginLimitStore } : {}),
     windowMs,
     limit,
     skipSuccessfulRequests: true,

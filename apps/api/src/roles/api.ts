@@ -19,6 +19,7 @@ import { createEventLoopMonitor } from '../observability/event-loop.js';
 import { createServiceMetrics } from '../observability/metrics.js';
 import { runtimeHealthReasons } from '../observability/runtime-health.js';
 import { createAuthRouter, type AuthRouterDeps } from '../http/auth-routes.js';
+import { createSharedLoginStore } from '../http/login-limit-store.js';
 import { createHistoryRouter, type HistoryRouterDeps } from '../http/history-route.js';
 import { createHostsRouter, type HostsRouterDeps } from '../http/hosts-routes.js';
 import { createSpaRouter } from '../http/spa.js';
@@ -116,8 +117,17 @@ export async function startApi(
     ? createRedisTicketStore({
         redis: new Redis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
         logger,
+        keyPrefix: `${config.redisPrefix}ws-ticket:`,
       })
     : createMemoryTicketStore();
+  // Failed logins: counted in Redis when there is one, so the limit holds across replicas.
+  const loginLimitStore = config.redisUrl
+    ? createSharedLoginStore({
+        redis: new Redis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
+        prefix: `${config.redisPrefix}login:`,
+        logger,
+      })
+    : undefined;
   // Serves a login from the moment migrations ran and the first admin exists; health says so.
   let ready = false;
 
@@ -203,7 +213,7 @@ export async function startApi(
     },
     routers: createApiRouters({
       requireAuth,
-      auth: { users, tokens },
+      auth: { users, tokens, loginLimitStore },
       history: { history, limiter: workLimiter },
       hosts: { bus, db: db.lane('read') },
       wsTicket: { tickets, tokens },
@@ -284,6 +294,7 @@ export async function startApi(
     storage.closeStep,
     ['close bus', () => bus.close()],
     ['close ticket store', () => tickets.close()],
+    ['close login limit store', async () => loginLimitStore?.close()],
   ]);
   storage.prepared.then(
     async () => {

@@ -24,6 +24,7 @@ export function createBus(config: Config, logger: Logger): Bus | RedisBus {
             ? undefined
             : new Redis(config.redisUrl, REDIS_SUBSCRIBER_OPTIONS),
         logger,
+        prefix: config.redisPrefix,
       })
     : createLocalBus({ logger });
 }

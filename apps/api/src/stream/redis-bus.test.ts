@@ -124,6 +124,44 @@ describeRedis('createRedisBus', () => {
     expect(ids(await later.latest()).sort()).toEqual(['delta#1', 'gamma#6']);
   });
 
+  it('keeps deployments with different prefixes apart on one Redis: neither sees the other’s hosts', async () => {
+    const id = uniqueRedisNamespace().keyPrefix;
+    const deployment = (prefix: string) => {
+      namespaces.push(`${prefix}latest:`);
+      const bus = createRedisBus({
+        ...createBusClients(),
+        prefix,
+        logger: createLogger({ level: 'silent' }),
+      });
+      buses.push(bus);
+      return bus;
+    };
+    const siteA = [deployment(`${id}site-a:`), deployment(`${id}site-a:`)];
+    const siteB = deployment(`${id}site-b:`);
+    await Promise.all([...siteA, siteB].map((bus) => bus.ready()));
+    const atA = record(siteA[1]!);
+    const atB = record(siteB);
+
+    siteA[0]!.publish(snapshotOf('host-a', 1));
+    siteB.publish(snapshotOf('host-b', 1));
+    // The same deployment's other replica sees A's host; B's snapshot, sent after, never came.
+    await waitUntil(() => atA.length === 1, 'host-a#1 at the second site-a bus');
+    await waitUntil(() => siteB.stats().published === 1, 'the site-b publish to complete');
+    const probe = makeBus(namespace());
+    await probe.ready();
+    probe.publish(snapshotOf('marker', 1));
+    await waitUntil(() => probe.stats().published === 1, 'a later publish elsewhere');
+    expect(ids(atA)).toEqual(['host-a#1']);
+    // Its own, delivered locally; site A's never.
+    expect(ids(atB)).toEqual(['host-b#1']);
+    // A replica started later answers with its own deployment's hosts only.
+    const lateA = deployment(`${id}site-a:`);
+    const lateB = deployment(`${id}site-b:`);
+    await Promise.all([lateA.ready(), lateB.ready()]);
+    expect(ids(await lateA.latest())).toEqual(['host-a#1']);
+    expect(ids(await lateB.latest())).toEqual(['host-b#1']);
+  });
+
   it('publishes without a subscriber (an agent): up, delivers to others, receives nothing', async () => {
     const ns = namespace();
     const listener = makeBus(ns);

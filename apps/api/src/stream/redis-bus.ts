@@ -48,9 +48,17 @@ export interface RedisBusOptions {
    */
   subscriber?: Redis;
   logger: Logger;
+  /**
+   * The deployment's namespace on this Redis (config `redisPrefix`, default `livestat:db0:`):
+   * the channel is `<prefix>snapshots` and the latest keys `<prefix>latest:<host>`, so two
+   * deployments with different prefixes never see each other's hosts.
+   */
+  prefix?: string;
+  /** Overrides `<prefix>snapshots`. */
   channel?: string;
   /** Lifetime of `<keyPrefix><host>`: a host that stops publishing drops out of `latest()`. */
   latestTtlSeconds?: number;
+  /** Overrides `<prefix>latest:`. */
   keyPrefix?: string;
   /** How long `latest()` waits for Redis before answering from memory alone. */
   latestTimeoutMs?: number;
@@ -87,9 +95,10 @@ const CONNECTING = new Set(['wait', 'connecting', 'connect']);
  */
 export function createRedisBus(options: RedisBusOptions): RedisBus {
   const { publisher, subscriber, logger } = options;
-  const channel = options.channel ?? 'livestat:snapshots';
+  const prefix = options.prefix ?? 'livestat:db0:';
+  const channel = options.channel ?? `${prefix}snapshots`;
   const ttlSeconds = options.latestTtlSeconds ?? 30;
-  const keyPrefix = options.keyPrefix ?? 'livestat:latest:';
+  const keyPrefix = options.keyPrefix ?? `${prefix}latest:`;
   const latestTimeoutMs = options.latestTimeoutMs ?? 2000;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
     throw new RangeError(`latestTtlSeconds must be a positive whole number (got ${ttlSeconds})`);
