@@ -1,4 +1,9 @@
-import argon2 from 'argon2';
+import type * as Argon2 from 'argon2';
+
+// argon2 (a native addon) is loaded on the first hash or verify, not at start: an API whose
+// users are already made and who have not logged in since it started never needs it.
+let argon2: Promise<typeof Argon2> | undefined;
+const loadArgon2 = () => (argon2 ??= import('argon2'));
 
 /** The shortest password accepted for a new or changed password. */
 export const PASSWORD_MIN_LENGTH = 8;
@@ -10,7 +15,8 @@ export const PASSWORD_MAX_LENGTH = 1024;
  * enough that a burst of logins does not take a monitored host's memory.
  */
 export const HASH_OPTIONS = {
-  type: argon2.argon2id,
+  // argon2's `argon2id` constant, written out so this module does not load the addon.
+  type: 2,
   memoryCost: 19_456,
   timeCost: 2,
   parallelism: 1,
@@ -49,7 +55,7 @@ export function checkPasswordPolicy(password: string): void {
 /** Checks the policy, then hashes with argon2id (a PHC string with its own random salt). */
 export async function hashPassword(password: string): Promise<string> {
   checkPasswordPolicy(password);
-  return argon2.hash(password, HASH_OPTIONS);
+  return (await loadArgon2()).hash(password, HASH_OPTIONS);
 }
 
 /**
@@ -58,7 +64,7 @@ export async function hashPassword(password: string): Promise<string> {
  */
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
   try {
-    return await argon2.verify(hash, password);
+    return await (await loadArgon2()).verify(hash, password);
   } catch {
     return false;
   }
