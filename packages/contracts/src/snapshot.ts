@@ -6,12 +6,34 @@ export const COLLECTOR_NAMES = ['cpu', 'memory', 'network', 'disk', 'perf', 'ban
 export const collectorName = z.enum(COLLECTOR_NAMES);
 export type CollectorName = z.infer<typeof collectorName>;
 
+/** The CPU modes node_exporter counts, in the order `cpuCore.seconds` lists them. */
+export const CPU_MODES = [
+  'user',
+  'nice',
+  'system',
+  'idle',
+  'iowait',
+  'irq',
+  'softirq',
+  'steal',
+] as const;
+export type CpuMode = (typeof CPU_MODES)[number];
+
+/** A kernel counter since boot: it only grows (until a reboot), unlike the rates beside it. */
+const seconds = z.number().nonnegative();
+
+// The kernel's cumulative counters travel beside the rates so that /metrics can expose them
+// as node_exporter does for every host it hears from. They are optional: a snapshot from an
+// agent older than them still parses, and its host simply has no counters.
+
 export const cpuCore = z.object({
   id: count,
   usagePercent: percent,
   userPercent: percent,
   systemPercent: percent,
   iowaitPercent: percent,
+  /** Seconds the core spent in each of {@link CPU_MODES} since boot, in that order. */
+  seconds: z.array(seconds).length(CPU_MODES.length).optional(),
 });
 export type CpuCore = z.infer<typeof cpuCore>;
 
@@ -35,6 +57,23 @@ export const cpuMetrics = collectorResult({
   interruptsPerSec: rate,
   processesRunning: count,
   processesBlocked: count,
+  /** `ctxt` of `/proc/stat`: context switches since boot. */
+  contextSwitchesTotal: count.optional(),
+  /** `intr` of `/proc/stat`: interrupts serviced since boot. */
+  interruptsTotal: count.optional(),
+  /** `btime` of `/proc/stat`: when the host booted, Unix seconds. */
+  bootTimeSeconds: count.optional(),
+  /** The kernel's identity, as `uname(2)` gives it (node_exporter's `node_uname_info`). */
+  uname: z
+    .object({
+      sysname: text,
+      release: text,
+      version: text,
+      machine: text,
+      nodename: text,
+      domainname: text,
+    })
+    .optional(),
 });
 export type CpuMetrics = z.infer<typeof cpuMetrics>;
 
@@ -56,6 +95,11 @@ export const memoryMetrics = collectorResult({
   swapFreeBytes: count,
   usedPercent: percent,
   swapUsedPercent: percent,
+  /**
+   * Every `/proc/meminfo` field by the kernel's name (`Active(anon)`): bytes for the fields the
+   * kernel prints in kB, the plain number for the others (`HugePages_Total`).
+   */
+  meminfo: z.record(text, count).optional(),
 });
 export type MemoryMetrics = z.infer<typeof memoryMetrics>;
 
@@ -71,7 +115,16 @@ export const interfaceRates = z.object({
 });
 export type InterfaceRates = z.infer<typeof interfaceRates>;
 
+/**
+ * An interface's `/proc/net/dev` counters since boot, in this order: received bytes, packets,
+ * errs, drop, then transmitted bytes, packets, errs, drop.
+ */
+export const interfaceCounters = z.tuple([count, count, count, count, count, count, count, count]);
+export type InterfaceCounters = z.infer<typeof interfaceCounters>;
+
 export const networkInterface = interfaceRates.extend({
+  /** Cumulative counters; absent from snapshots of older agents. */
+  counters: interfaceCounters.optional(),
   loopback: z.boolean(),
   /**
    * Virtual interfaces — loopback, bridges, bonds, VLANs, veth, tunnels — carry traffic that
@@ -101,8 +154,19 @@ export const deviceRates = z.object({
 });
 export type DeviceRates = z.infer<typeof deviceRates>;
 
+/**
+ * A device's `/proc/diskstats` counters since boot, in this order: reads completed, bytes
+ * read, writes completed, bytes written, milliseconds with I/O in flight.
+ */
+export const deviceCounters = z.tuple([count, count, count, count, count]);
+export type DeviceCounters = z.infer<typeof deviceCounters>;
+
 /** A whole block device; `virtual` ones (device-mapper, md RAID) stack on others and stay out of totals. */
-export const diskDevice = deviceRates.extend({ virtual: z.boolean() });
+export const diskDevice = deviceRates.extend({
+  virtual: z.boolean(),
+  /** Cumulative counters; absent from snapshots of older agents. */
+  counters: deviceCounters.optional(),
+});
 export type DiskDevice = z.infer<typeof diskDevice>;
 
 export const filesystemUsage = z.object({
@@ -118,13 +182,23 @@ export const filesystemUsage = z.object({
 export type FilesystemUsage = z.infer<typeof filesystemUsage>;
 
 /**
+ * One mount point as node_exporter's filesystem collector lists it: mount point, device, fs
+ * type, then `statfs` size, free and available bytes, inodes and free inodes.
+ */
+export const mountUsage = z.tuple([text, text, text, count, count, count, count, count]);
+export type MountUsage = z.infer<typeof mountUsage>;
+
+/**
  * `/proc/diskstats` (whole devices, no partitions) plus `statfs` of mounted real filesystems.
  * Totals sum the non-virtual devices; `busyPercent` is the busiest of them.
  */
 export const diskMetrics = collectorResult({
   ...deviceRates.shape,
   devices: z.record(text, diskDevice),
+  /** The real filesystems, one mount of each: what the dashboard shows. */
   filesystems: z.array(filesystemUsage),
+  /** Every mount point, pseudo filesystems and bind mounts included, for `/metrics`. */
+  mounts: z.array(mountUsage).optional(),
 });
 export type DiskMetrics = z.infer<typeof diskMetrics>;
 
@@ -179,6 +253,11 @@ export const bandwidthMetrics = collectorResult({
   majorFaultsPerSec: rate,
   dram: dramBandwidth.nullable(),
   dramUnavailableReason: text.nullable(),
+  /**
+   * The `/proc/vmstat` counters node_exporter exports by default (`pgpgin`, `pgpgout`,
+   * `pswpin`, `pswpout`, `pgfault`, `pgmajfault`, `oom_kill`…), by the kernel's name.
+   */
+  vmstat: z.record(text, count).optional(),
 });
 export type BandwidthMetrics = z.infer<typeof bandwidthMetrics>;
 

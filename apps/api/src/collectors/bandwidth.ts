@@ -62,6 +62,19 @@ export function parseVmstat(text: string): Vmstat {
   return reading;
 }
 
+// node_exporter's default `--collector.vmstat.fields`: paging, swapping, faults, OOM kills.
+const EXPORTED_VMSTAT = /^((?:oom_kill|pgpg|pswp|pg\S*fault)\S*)[^\S\n]+(\d+)[^\S\n]*$/gm;
+
+/** The `/proc/vmstat` counters node_exporter exports by default, by the kernel's name. */
+export function parseExportedVmstat(text: string): Record<string, number> {
+  const fields: Record<string, number> = {};
+  EXPORTED_VMSTAT.lastIndex = 0;
+  for (let match = EXPORTED_VMSTAT.exec(text); match !== null; match = EXPORTED_VMSTAT.exec(text)) {
+    fields[match[1] ?? ''] = Number(match[2]);
+  }
+  return fields;
+}
+
 /**
  * Turns two vmstat readings `elapsedMs` apart, plus this tick's DRAM result, into the
  * bandwidth payload. Page-in/out KiB become bytes/s; swap pages are reported both as pages/s
@@ -73,6 +86,7 @@ export function computeBandwidthMetrics(
   elapsedMs: number,
   dram: DramResult,
   pageSize: number = DEFAULT_PAGE_SIZE,
+  exported: Record<string, number> | null = null,
 ): BandwidthSample {
   const perSec = (field: keyof Vmstat): number =>
     counterRate(previous[field], current[field], elapsedMs);
@@ -90,6 +104,7 @@ export function computeBandwidthMetrics(
     majorFaultsPerSec: round(perSec('majorFaults'), 2),
     dram: dram.dram,
     dramUnavailableReason: dram.dram === null ? dram.reason : null,
+    ...(exported === null ? {} : { vmstat: exported }),
   };
 }
 
@@ -127,7 +142,10 @@ export function createBandwidthCollector(
     throw new RangeError(`bandwidth: intervalMs must be an integer ≥ 10, got ${intervalMs}`);
   }
   const dram = createDramMonitor(deps, { intervalMs, perfPath: options.perfPath });
-  const vmstat = createSyncCounterPair(() => readVmstat(deps.procRoot), deps.now);
+  const vmstat = createSyncCounterPair(() => {
+    const text = readProcFile(deps.procRoot, 'vmstat');
+    return { reading: parseVmstat(text), exported: parseExportedVmstat(text) };
+  }, deps.now);
 
   return {
     name: 'bandwidth',
@@ -140,7 +158,14 @@ export function createBandwidthCollector(
       // The DRAM source is read whether or not vmstat is, so its deltas keep their pace.
       const reading = dram.read();
       const { previous, current, elapsedMs } = vmstat.next();
-      return computeBandwidthMetrics(previous, current, elapsedMs, await reading, pageSize);
+      return computeBandwidthMetrics(
+        previous.reading,
+        current.reading,
+        elapsedMs,
+        await reading,
+        pageSize,
+        current.exported,
+      );
     },
     async stop() {
       await dram.stop();

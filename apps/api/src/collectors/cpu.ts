@@ -1,6 +1,7 @@
-import type { CpuCore, CpuMetrics } from '@livestat/contracts';
+import { machine } from 'node:os';
+import { CPU_MODES, type CpuCore, type CpuMetrics } from '@livestat/contracts';
 import { createSyncCounterPair } from './counter-pair.js';
-import { readProcFile } from './procfs.js';
+import { readOptionalProcFile, readProcFile } from './procfs.js';
 import { counterRate, percentOf, round } from './rates.js';
 import { CollectorError } from './types.js';
 import type { Collector, CollectorDeps } from './types.js';
@@ -37,7 +38,12 @@ export interface ProcStat {
   interrupts: number;
   processesRunning: number;
   processesBlocked: number;
+  /** `btime`: boot time in Unix seconds; null if the kernel does not print it. */
+  bootTime: number | null;
 }
+
+/** The kernel's identity, as `uname(2)` and node_exporter's `node_uname_info` give it. */
+export type Uname = NonNullable<CpuSample['uname']>;
 
 /** `/proc/loadavg`: run-queue averages over 1, 5 and 15 minutes. */
 export interface Loadavg {
@@ -103,7 +109,7 @@ function parseCpuLine(label: string, tokens: string[]): CpuTimes {
   return times;
 }
 
-const SCALAR_KEYS = new Set(['ctxt', 'intr', 'procs_running', 'procs_blocked']);
+const SCALAR_KEYS = new Set(['ctxt', 'intr', 'procs_running', 'procs_blocked', 'btime']);
 
 /**
  * Parses `/proc/stat`. Needs the aggregate `cpu` line, at least one `cpuN` line, `ctxt`,
@@ -132,7 +138,8 @@ export function parseProcStat(text: string): ProcStat {
       key === 'ctxt' ||
       key === 'intr' ||
       key === 'procs_running' ||
-      key === 'procs_blocked'
+      key === 'procs_blocked' ||
+      key === 'btime'
     ) {
       scalars.set(key, parseCount('/proc/stat', key, tokens[0]));
     }
@@ -158,7 +165,17 @@ export function parseProcStat(text: string): ProcStat {
     interrupts: scalar('intr'),
     processesRunning: scalar('procs_running'),
     processesBlocked: scalar('procs_blocked'),
+    bootTime: scalars.get('btime') ?? null,
   };
+}
+
+// USER_HZ: the kernel reports /proc/stat in 1/100 s on every architecture, whatever HZ it
+// runs at (node_exporter's procfs assumes the same).
+const USER_HZ = 100;
+
+/** A core's ticks as seconds per mode, in {@link CPU_MODES} order. */
+export function modeSeconds(times: CpuTimes): number[] {
+  return CPU_MODES.map((mode) => times[mode] / USER_HZ);
 }
 
 /**
@@ -220,6 +237,7 @@ export function computeCpuMetrics(
   current: ProcStat,
   load: Loadavg,
   elapsedMs: number,
+  uname: Uname | null = null,
 ): CpuSample {
   const all = sharesBetween(previous.total, current.total);
   const cores: CpuCore[] = [...current.cores]
@@ -232,6 +250,7 @@ export function computeCpuMetrics(
         userPercent: shares.user,
         systemPercent: shares.system,
         iowaitPercent: shares.iowait,
+        seconds: modeSeconds(now),
       };
     });
 
@@ -258,6 +277,10 @@ export function computeCpuMetrics(
     interruptsPerSec: round(counterRate(previous.interrupts, current.interrupts, elapsedMs), 2),
     processesRunning: current.processesRunning,
     processesBlocked: current.processesBlocked,
+    contextSwitchesTotal: current.contextSwitches,
+    interruptsTotal: current.interrupts,
+    ...(current.bootTime === null ? {} : { bootTimeSeconds: current.bootTime }),
+    ...(uname === null ? {} : { uname }),
   };
 }
 
@@ -272,12 +295,45 @@ export function readLoadavg(procRoot: string): Loadavg {
 }
 
 /**
+ * Reads the kernel's identity from `<procRoot>/sys/kernel` (ostype, osrelease, version,
+ * hostname, domainname, arch), or null when the tree has none (fixtures, stripped kernels).
+ * Kernels before 6.1 have no `arch`: the machine is then this process's, the same host's.
+ */
+export function readUname(procRoot: string): Uname | null {
+  const read = (name: string): string | null =>
+    readOptionalProcFile(procRoot, `sys/kernel/${name}`)?.trim() ?? null;
+  try {
+    const sysname = read('ostype');
+    const release = read('osrelease');
+    const version = read('version');
+    const nodename = read('hostname');
+    const domainname = read('domainname');
+    if (sysname === null || release === null || version === null || nodename === null) return null;
+    return {
+      sysname,
+      release,
+      version,
+      machine: read('arch') ?? machine(),
+      nodename,
+      domainname: domainname ?? '(none)',
+    };
+  } catch {
+    return null; // unreadable: the counters matter more than the label set
+  }
+}
+
+// A hostname can change while we run, but not often enough to read six files every tick.
+const UNAME_REREAD_TICKS = 60;
+
+/**
  * The cpu collector. It keeps the previous `/proc/stat` reading and the clock time it was
  * taken; a `collect()` without a prior `prime()` primes itself and reports an idle interval
  * with zero rates instead of throwing.
  */
 export function createCpuCollector(deps: CollectorDeps): Collector<'cpu'> {
   const stats = createSyncCounterPair(() => readProcStat(deps.procRoot), deps.now);
+  let uname: Uname | null = null;
+  let unameAge = UNAME_REREAD_TICKS;
 
   return {
     name: 'cpu',
@@ -286,7 +342,11 @@ export function createCpuCollector(deps: CollectorDeps): Collector<'cpu'> {
     },
     async collect() {
       const { previous, current, elapsedMs } = stats.next();
-      return computeCpuMetrics(previous, current, readLoadavg(deps.procRoot), elapsedMs);
+      if (unameAge++ >= UNAME_REREAD_TICKS) {
+        uname = readUname(deps.procRoot);
+        unameAge = 1;
+      }
+      return computeCpuMetrics(previous, current, readLoadavg(deps.procRoot), elapsedMs, uname);
     },
   };
 }

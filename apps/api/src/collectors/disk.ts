@@ -1,6 +1,7 @@
 import { statfsSync } from 'node:fs';
 import { statfs as fsStatfs } from 'node:fs/promises';
-import type { DiskDevice, DiskMetrics, FilesystemUsage } from '@livestat/contracts';
+import path from 'node:path';
+import type { DiskDevice, DiskMetrics, FilesystemUsage, MountUsage } from '@livestat/contracts';
 import { createSyncCounterPair } from './counter-pair.js';
 import { readProcFile } from './procfs.js';
 import { counterRate, percentOf, round } from './rates.js';
@@ -35,6 +36,9 @@ export interface StatfsResult {
   blocks: number;
   bfree: number;
   bavail: number;
+  /** Inodes, and free inodes; absent from stand-ins that do not know them (read as 0). */
+  files?: number;
+  ffree?: number;
 }
 
 /** `statfs(2)` of a mount point; injectable so tests need no real mounts. */
@@ -173,8 +177,8 @@ function deviceRates(
 }
 
 /**
- * Turns two diskstats readings `elapsedMs` apart, plus this tick's filesystem usage, into
- * the disk payload. Lists the whole devices of the current reading; a new one reports 0, a
+ * Turns two diskstats readings `elapsedMs` apart, plus this tick's filesystem usage (and,
+ * for `/metrics`, every mount point's), into the disk payload. Lists the whole devices of the current reading; a new one reports 0, a
  * reset counter 0. Totals sum the non-virtual devices; total `busyPercent` is the busiest one.
  * Filesystems are sorted by mount point.
  */
@@ -183,6 +187,7 @@ export function computeDiskMetrics(
   current: DiskstatsReading,
   elapsedMs: number,
   filesystems: readonly FilesystemUsage[],
+  mounts: readonly MountUsage[] | null = null,
 ): DiskPayload {
   const totals = { readBytesPerSec: 0, writeBytesPerSec: 0, readOpsPerSec: 0, writeOpsPerSec: 0 };
   let busiest = 0;
@@ -198,6 +203,13 @@ export function computeDiskMetrics(
       busiest = Math.max(busiest, rates.busyPercent);
     }
     devices[name] = {
+      counters: [
+        counters.readsCompleted,
+        counters.sectorsRead * SECTOR_BYTES,
+        counters.writesCompleted,
+        counters.sectorsWritten * SECTOR_BYTES,
+        counters.ioTicksMs,
+      ],
       readBytesPerSec: round(rates.readBytesPerSec, 2),
       writeBytesPerSec: round(rates.writeBytesPerSec, 2),
       readOpsPerSec: round(rates.readOpsPerSec, 2),
@@ -217,7 +229,46 @@ export function computeDiskMetrics(
     filesystems: [...filesystems].sort((a, b) =>
       a.mountPoint < b.mountPoint ? -1 : a.mountPoint > b.mountPoint ? 1 : 0,
     ),
+    ...(mounts === null ? {} : { mounts: [...mounts] }),
   };
+}
+
+// node_exporter's default --collector.filesystem.mount-points-exclude and fs-types-exclude:
+// the mount points its filesystem collector leaves out, so /metrics lists the same ones.
+const EXCLUDED_MOUNT_POINT =
+  /^\/(dev|proc|run\/credentials\/.+|sys|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/;
+const EXCLUDED_FS_TYPE =
+  /^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$/;
+
+/**
+ * The mount points node_exporter's filesystem collector would list, with its default
+ * exclusions; a mount point mounted over keeps only its top mount, the one statfs sees.
+ */
+export function exportedMounts(mounts: readonly MountEntry[]): MountEntry[] {
+  const byPoint = new Map<string, MountEntry>();
+  for (const mount of mounts) {
+    if (EXCLUDED_MOUNT_POINT.test(mount.mountPoint) || EXCLUDED_FS_TYPE.test(mount.fsType)) {
+      continue;
+    }
+    byPoint.delete(mount.mountPoint);
+    byPoint.set(mount.mountPoint, mount);
+  }
+  return [...byPoint.values()];
+}
+
+/** A mount point's statfs as the snapshot's compact `mounts` row. */
+export function mountUsage(mount: MountEntry, stats: StatfsResult): MountUsage {
+  const bytes = (blocks: number): number => Math.max(0, blocks * stats.bsize);
+  return [
+    mount.mountPoint,
+    mount.device,
+    mount.fsType,
+    bytes(stats.blocks),
+    bytes(stats.bfree),
+    bytes(stats.bavail),
+    Math.max(0, stats.files ?? 0),
+    Math.max(0, stats.ffree ?? 0),
+  ];
 }
 
 // The kernel escapes space, tab, newline and backslash in mounts as 3-digit octal.
@@ -314,9 +365,22 @@ export function readDiskstats(procRoot: string): DiskstatsReading {
   return parseDiskstats(readProcFile(procRoot, 'diskstats'));
 }
 
-/** Reads `<procRoot>/self/mounts` and `<procRoot>/filesystems`; returns the real mounts. */
+/**
+ * The host's mount table: `<procRoot>/1/mounts` when readable, else `<procRoot>/self/mounts`.
+ * Ours is the container's when we run in one; PID 1's is the host's whenever the host's PIDs
+ * are visible (`pid: host`), and our own init's otherwise (node_exporter reads it too).
+ */
+export function readMountTable(procRoot: string): string {
+  try {
+    return readProcFile(procRoot, '1/mounts');
+  } catch {
+    return readProcFile(procRoot, 'self/mounts');
+  }
+}
+
+/** Reads the mount table and `<procRoot>/filesystems`; returns the real mounts. */
 export function readRealMounts(procRoot: string): MountEntry[] {
-  return realMountsOf(readProcFile(procRoot, 'self/mounts'), procRoot);
+  return realMountsOf(readMountTable(procRoot), procRoot);
 }
 
 function realMountsOf(mountsText: string, procRoot: string): MountEntry[] {
@@ -324,9 +388,10 @@ function realMountsOf(mountsText: string, procRoot: string): MountEntry[] {
   return realFilesystemMounts(parseMounts(mountsText), types);
 }
 
-// A FUSE daemon that stops answering hangs statfs; other filesystems answer from memory.
+// A FUSE daemon or a network server that stops answering hangs statfs; other filesystems
+// answer from memory.
 function mayHang(mount: MountEntry): boolean {
-  return mount.fsType.startsWith('fuse');
+  return /^(fuse|nfs|cifs|smb|9p|ceph|glusterfs|afs|lustre|davfs)/.test(mount.fsType);
 }
 
 /**
@@ -347,30 +412,45 @@ export function createDiskCollector(
   // file I/O, /proc reads included, so a mount point stays skipped while its call is out.
   const inFlight = new Set<string>();
   const diskstats = createSyncCounterPair(() => readDiskstats(deps.procRoot), deps.now);
+  // The host's mount points are measured where the host's root is mounted (node_exporter's
+  // --path.rootfs): in a container, /home is the container's, ROOTFS/home the host's.
+  const rootFs = deps.rootFs ?? '/';
+  const under = (mountPoint: string): string =>
+    rootFs === '/' ? mountPoint : path.join(rootFs, mountPoint);
   // The mount table rarely changes: parse it, and read /proc/filesystems, only when it does.
-  let mountsSeen: { procRoot: string; text: string; real: MountEntry[] } | null = null;
+  let mountsSeen: {
+    procRoot: string;
+    text: string;
+    real: MountEntry[];
+    exported: MountEntry[];
+  } | null = null;
 
-  function realMounts(): MountEntry[] {
-    const text = readProcFile(deps.procRoot, 'self/mounts');
+  function mountsNow(): { real: MountEntry[]; exported: MountEntry[] } {
+    const text = readMountTable(deps.procRoot);
     if (mountsSeen?.procRoot !== deps.procRoot || mountsSeen.text !== text) {
-      mountsSeen = { procRoot: deps.procRoot, text, real: realMountsOf(text, deps.procRoot) };
+      mountsSeen = {
+        procRoot: deps.procRoot,
+        text,
+        real: realMountsOf(text, deps.procRoot),
+        exported: exportedMounts(parseMounts(text)),
+      };
     }
-    return mountsSeen.real;
+    return mountsSeen;
   }
 
-  function usageNow(mount: MountEntry): FilesystemUsage | null {
+  function statNow(mount: MountEntry): StatfsResult | null {
     try {
-      return filesystemUsage(mount, statfsSync(mount.mountPoint));
+      return statfsSync(under(mount.mountPoint));
     } catch {
-      return null; // EACCES, ENOENT, ESTALE: skipped this tick, as in usageOf
+      return null; // EACCES, ENOENT, ESTALE: skipped this tick, as in statOf
     }
   }
 
-  async function usageOf(mount: MountEntry): Promise<FilesystemUsage | null> {
+  async function statOf(mount: MountEntry): Promise<StatfsResult | null> {
     const { mountPoint } = mount;
     if (inFlight.has(mountPoint)) return null;
     inFlight.add(mountPoint);
-    const call = Promise.resolve().then(() => statfs(mountPoint));
+    const call = Promise.resolve().then(() => statfs(under(mountPoint)));
     const settle = (): void => {
       inFlight.delete(mountPoint);
     };
@@ -381,8 +461,7 @@ export function createDiskCollector(
       timer = setTimeout(() => resolve(null), timeoutMs);
     });
     try {
-      const stats = await Promise.race([call, expired]);
-      return stats === null ? null : filesystemUsage(mount, stats);
+      return await Promise.race([call, expired]);
     } catch {
       // EACCES, ENOENT, ESTALE: the mount is not measurable now; the others still are.
       return null;
@@ -399,16 +478,31 @@ export function createDiskCollector(
     async collect() {
       // Diskstats first and timed on its own, so slow statfs calls never skew the rates.
       const { previous, current, elapsedMs } = diskstats.next();
-      const mounts = realMounts();
-      const usages: (FilesystemUsage | null)[] = [];
+      const { real, exported } = mountsNow();
+      // One statfs per mount point serves both lists (a real filesystem is usually exported).
+      const stats = new Map<string, StatfsResult | null>();
       const pending: Promise<void>[] = [];
-      mounts.forEach((mount, i) => {
-        if (injected === undefined && !mayHang(mount)) usages[i] = usageNow(mount);
-        else pending.push(usageOf(mount).then((usage) => void (usages[i] = usage)));
-      });
+      for (const mount of [...real, ...exported]) {
+        if (stats.has(mount.mountPoint)) continue;
+        if (injected === undefined && !mayHang(mount)) {
+          stats.set(mount.mountPoint, statNow(mount));
+        } else {
+          stats.set(mount.mountPoint, null);
+          pending.push(statOf(mount).then((result) => void stats.set(mount.mountPoint, result)));
+        }
+      }
       if (pending.length > 0) await Promise.all(pending);
-      const filesystems = usages.filter((usage): usage is FilesystemUsage => usage !== null);
-      return computeDiskMetrics(previous, current, elapsedMs, filesystems);
+      const filesystems: FilesystemUsage[] = [];
+      for (const mount of real) {
+        const result = stats.get(mount.mountPoint);
+        if (result) filesystems.push(filesystemUsage(mount, result));
+      }
+      const mounts: MountUsage[] = [];
+      for (const mount of exported) {
+        const result = stats.get(mount.mountPoint);
+        if (result) mounts.push(mountUsage(mount, result));
+      }
+      return computeDiskMetrics(previous, current, elapsedMs, filesystems, mounts);
     },
   };
 }

@@ -71,13 +71,33 @@ export function parseMeminfo(text: string): Meminfo {
   };
 }
 
+// `Name: value` or `Name: value kB`; names may hold parentheses (`Active(anon)`).
+const MEMINFO_LINE = /^([^\s:]+):[^\S\n]+(\d+)( kB)?[^\S\n]*$/gm;
+
+/**
+ * Every `/proc/meminfo` field by the kernel's name: bytes for the fields printed in kB, the
+ * plain number for the others (`HugePages_Total`). Lines that do not parse are left out.
+ */
+export function parseMeminfoFields(text: string): Record<string, number> {
+  const fields: Record<string, number> = {};
+  MEMINFO_LINE.lastIndex = 0;
+  for (let match = MEMINFO_LINE.exec(text); match !== null; match = MEMINFO_LINE.exec(text)) {
+    const value = Number(match[2]);
+    fields[match[1] ?? ''] = match[3] === undefined ? value : value * KIB;
+  }
+  return fields;
+}
+
 /**
  * Turns one meminfo reading into the memory payload, as psutil ≥ 5 computes
  * `virtual_memory()` and `swap_memory()`: cached includes SReclaimable; used is
  * total − free − buffers − cached (total − free if that is negative); available falls back
  * to free + buffers + cached without MemAvailable; used % is the share not available.
  */
-export function computeMemoryMetrics(info: Meminfo): MemorySample {
+export function computeMemoryMetrics(
+  info: Meminfo,
+  fields: Record<string, number> | null = null,
+): MemorySample {
   const total = info.memTotal;
   const cached = info.cached + info.sReclaimable;
   let used = total - info.memFree - info.buffers - cached;
@@ -103,6 +123,7 @@ export function computeMemoryMetrics(info: Meminfo): MemorySample {
     swapFreeBytes: info.swapTotal - swapUsed,
     usedPercent: round(percentOf(total - available, total), 2),
     swapUsedPercent: round(percentOf(swapUsed, info.swapTotal), 2),
+    ...(fields === null ? {} : { meminfo: fields }),
   };
 }
 
@@ -119,7 +140,8 @@ export function createMemoryCollector(deps: CollectorDeps): Collector<'memory'> 
   return {
     name: 'memory',
     async collect() {
-      return computeMemoryMetrics(readMeminfo(deps.procRoot));
+      const text = readProcFile(deps.procRoot, 'meminfo');
+      return computeMemoryMetrics(parseMeminfo(text), parseMeminfoFields(text));
     },
   };
 }

@@ -166,10 +166,21 @@ function addRates(totals: InterfaceRates, rates: InterfaceRates): void {
 // of doubles costs several times building it.
 function roundedInterface(
   rates: InterfaceRates,
+  c: NetDevCounters,
   loopback: boolean,
   virtual: boolean,
 ): NetworkInterface {
   return {
+    counters: [
+      c.rxBytes,
+      c.rxPackets,
+      c.rxErrors,
+      c.rxDrops,
+      c.txBytes,
+      c.txPackets,
+      c.txErrors,
+      c.txDrops,
+    ],
     rxBytesPerSec: round(rates.rxBytesPerSec, 2),
     txBytesPerSec: round(rates.txBytesPerSec, 2),
     rxPacketsPerSec: round(rates.rxPacketsPerSec, 2),
@@ -205,7 +216,7 @@ export function computeNetworkMetrics(
     // bond0 = eth0 + eth1, a VLAN or bridge repeats its lower device, a veth repeats what the
     // bridge forwards: summing them would count the same bytes at every layer.
     if (!loopback && !virtual) addRates(totals, rates);
-    interfaces[name] = roundedInterface(rates, loopback, virtual);
+    interfaces[name] = roundedInterface(rates, counters, loopback, virtual);
   }
   return {
     available: true,
@@ -221,9 +232,25 @@ export function computeNetworkMetrics(
   };
 }
 
-/** Reads and parses `<procRoot>/net/dev`; throws `CollectorError` if it is missing or bad. */
+/**
+ * Reads and parses the host's `/proc/net/dev`: `<procRoot>/1/net/dev` when readable, else
+ * `<procRoot>/net/dev`; throws `CollectorError` if neither is there or the text is bad.
+ *
+ * `<procRoot>/net` is the network namespace of the process reading it, so in a container it
+ * lists the container's veth, not the host's NICs. PID 1's is the host's whenever the host's
+ * PIDs are visible (`pid: host`, or a host `/proc` mounted at PROC_ROOT), and when they are
+ * not, PID 1 is the container's own init, in our namespace anyway: preferring it is never
+ * wrong, and node_exporter reads the same file.
+ */
 export function readNetDev(procRoot: string): NetDevReading {
-  return parseNetDev(readProcFile(procRoot, 'net/dev'));
+  let text: string;
+  try {
+    text = readProcFile(procRoot, '1/net/dev');
+  } catch {
+    // No PID 1 here (a fixture tree) or not ours to read: our own namespace's view.
+    text = readProcFile(procRoot, 'net/dev');
+  }
+  return parseNetDev(text);
 }
 
 /**

@@ -23,6 +23,12 @@ export interface CollectorDeps {
   procRoot: string;
   /** Root of sysfs (`/sys`), for the few sources that live there (resctrl, PMU devices). */
   sysRoot: string;
+  /**
+   * Where the host's root filesystem is mounted, `/` unless livestat runs in a container
+   * with the host's `/` mounted read-only elsewhere (node_exporter's `--path.rootfs`): each
+   * mount point of the host's mount table is measured at `rootFs` + mount point.
+   */
+  rootFs?: string;
   /** Monotonic clock in ms; rates divide counter deltas by differences of it. */
   now: () => number;
 }
