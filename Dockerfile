@@ -24,6 +24,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends linux-perf \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production
+# glibc gives each thread that mallocs an arena of its own (up to 8 a core) and rarely hands
+# their pages back; two are plenty for one event loop, libuv's pool and PGlite's thread.
+ENV MALLOC_ARENA_MAX=2
 COPY --from=build /app/package.json ./
 COPY --from=runtime-deps /app/node_modules ./node_modules
 COPY --from=build /app/packages/contracts/package.json packages/contracts/
