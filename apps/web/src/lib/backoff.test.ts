@@ -4,7 +4,7 @@ import {
   backoffCeiling,
   classifyClose,
   createBackoff,
-  createRetryTimer,
+  createOneShotTimer,
   nextDelay,
   shouldRetry,
 } from './backoff';
@@ -122,7 +122,7 @@ describe('createBackoff', () => {
   });
 });
 
-describe('createRetryTimer under fake timers', () => {
+describe('createOneShotTimer under fake timers', () => {
   beforeEach(() => {
     vi.useFakeTimers({ now: 1_000_000 });
   });
@@ -131,7 +131,7 @@ describe('createRetryTimer under fake timers', () => {
   });
 
   it('runs the callback when due and reports when that is', () => {
-    const timer = createRetryTimer();
+    const timer = createOneShotTimer();
     const callback = vi.fn();
     expect(timer.schedule(4000, callback)).toBe(1_004_000);
     expect(timer.dueAt).toBe(1_004_000);
@@ -143,7 +143,7 @@ describe('createRetryTimer under fake timers', () => {
   });
 
   it('keeps one pending callback: scheduling again replaces it, cancel drops it', () => {
-    const timer = createRetryTimer();
+    const timer = createOneShotTimer();
     const first = vi.fn();
     const second = vi.fn();
     timer.schedule(1000, first);
@@ -164,7 +164,7 @@ describe('createRetryTimer under fake timers', () => {
     const draws = [0, ALMOST_ONE, 0.5, 0.25, 0.75, 0.1, 0.9, 0.3, 0.6, 0.99];
     let k = 0;
     const backoff = createBackoff({}, () => draws[k++ % draws.length] ?? 0);
-    const timer = createRetryTimer();
+    const timer = createOneShotTimer();
     const startedAt = Date.now();
     const attemptsAt: number[] = [];
 

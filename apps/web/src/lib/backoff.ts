@@ -144,8 +144,11 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-/** One pending reconnect at most: scheduling another replaces it. */
-export interface RetryTimer {
+/**
+ * A one-shot timer with at most one callback pending: scheduling another replaces it. The
+ * stores use it for reconnects, token renewal and staleness; history for its zoom debounce.
+ */
+export interface OneShotTimer {
   /** Runs `callback` after `delayMs`, replacing any pending one; returns when it is due. */
   schedule(delayMs: number, callback: () => void): number;
   /** Drops the pending callback, if any. */
@@ -154,8 +157,8 @@ export interface RetryTimer {
   readonly dueAt: number | null;
 }
 
-/** Creates a {@link RetryTimer} on `clock`. */
-export function createRetryTimer(clock: Clock = systemClock): RetryTimer {
+/** Creates a {@link OneShotTimer} on `clock`. */
+export function createOneShotTimer(clock: Clock = systemClock): OneShotTimer {
   let handle: unknown;
   let dueAt: number | null = null;
   function cancel(): void {

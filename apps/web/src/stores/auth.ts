@@ -10,8 +10,8 @@ import {
   createApiClient,
 } from '../lib/api';
 import type { ApiClient } from '../lib/api';
-import { backoffCeiling, createRetryTimer, systemClock } from '../lib/backoff';
-import type { BackoffOptions, Clock, RetryTimer } from '../lib/backoff';
+import { backoffCeiling, createOneShotTimer, systemClock } from '../lib/backoff';
+import type { BackoffOptions, Clock, OneShotTimer } from '../lib/backoff';
 
 /** Where the session is kept between page loads. */
 export const SESSION_STORAGE_KEY = 'livestat.session';
@@ -141,8 +141,8 @@ export function defineAuthStore(deps: AuthStoreDeps = {}) {
     let restoredToken: string | null = null;
     const isAuthenticated = computed(() => token.value !== null);
 
-    const expiryTimer = createRetryTimer(clock);
-    const refreshTimer = createRetryTimer(clock);
+    const expiryTimer = createOneShotTimer(clock);
+    const refreshTimer = createOneShotTimer(clock);
     /** Refreshes of the current token that failed without a refusal (the retry count). */
     let refreshFailures = 0;
     /** Aborts the refresh in flight; null when there is none. */
@@ -165,7 +165,7 @@ export function defineAuthStore(deps: AuthStoreDeps = {}) {
     }
 
     /** Runs `callback` on `timer` at `at` (epoch ms), re-arming past what one timer can wait. */
-    function armAt(timer: RetryTimer, at: number, callback: () => void): void {
+    function armAt(timer: OneShotTimer, at: number, callback: () => void): void {
       const delay = Math.max(at - clock.now(), 0);
       if (delay > MAX_TIMER_MS) timer.schedule(MAX_TIMER_MS, () => armAt(timer, at, callback));
       else timer.schedule(delay, callback);

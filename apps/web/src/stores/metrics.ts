@@ -4,7 +4,7 @@ import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowReactive, shallowRef, watch } from 'vue';
 import { AuthError, createApiClient, sessionEndReason, ticketedStream } from '../lib/api';
 import type { ApiClient } from '../lib/api';
-import { createBackoff, createRetryTimer, systemClock } from '../lib/backoff';
+import { createBackoff, createOneShotTimer, systemClock } from '../lib/backoff';
 import type { BackoffOptions, Clock, Random } from '../lib/backoff';
 import { mergeHosts } from '../lib/hosts';
 import {
@@ -120,9 +120,9 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
     const fill = new WindowFill();
     const random = deps.random ?? Math.random;
     const backoff = createBackoff(deps.backoff, deps.random);
-    const retryTimer = createRetryTimer(clock);
-    const staleTimer = createRetryTimer(clock);
-    const resumeTimer = createRetryTimer(clock);
+    const retryTimer = createOneShotTimer(clock);
+    const staleTimer = createOneShotTimer(clock);
+    const resumeTimer = createOneShotTimer(clock);
     /** A `busy` resume waits for its retry: nothing else is asked meanwhile. */
     let retryWaiting = false;
     let backfillController: AbortController | null = null;
