@@ -12,7 +12,7 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 }
 
 describe('loadConfig', () => {
-  it('applies the SPEC defaults to an empty environment', () => {
+  it('applies the README defaults to an empty environment', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       nodeEnv: 'development',

@@ -16,7 +16,7 @@ import { describeRedis, TEST_REDIS_URL } from './redis.js';
 import { openClient } from './stream-harness.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
-// ROLE=agent as real processes beside a real API on one PostgreSQL and one Redis (SPEC §8):
+// ROLE=agent as real processes beside a real API on one PostgreSQL and one Redis:
 // the dashboard streams, lists and charts a host whose process has no HTTP at all. Host names
 // carry a per-run id, as in stream-process.test.ts: the Redis channel is the default one, so
 // that is what keeps concurrent runs apart.

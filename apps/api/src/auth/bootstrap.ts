@@ -21,7 +21,7 @@ export interface EnsureAdminOptions {
 export type EnsureAdminResult = 'exists' | 'created' | 'created_with_generated_password';
 
 /**
- * Creates the first admin when the users table is empty (SPEC §7); does nothing when any user
+ * Creates the first admin when the users table is empty; does nothing when any user
  * exists. Safe when several processes start at once: the unique username lets one create it,
  * and the others see `exists`.
  */

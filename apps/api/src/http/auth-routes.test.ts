@@ -385,7 +385,7 @@ describeEachBackend('auth routes over HTTP', (backend) => {
   it('POST /auth/refresh renews a token just past its exp, within the guard leeway', async () => {
     const base = await start();
     const bob = (await users.findByUsername('bob'))!;
-    // exp was 30 s ago; the guard (as every check, SPEC §3) allows 60 s of clock leeway.
+    // exp was 30 s ago; the guard, as every token check, allows 60 s of clock leeway.
     const late = issuedAgo({ id: bob.id, username: 'bob', role: 'viewer' }, 3_630_000);
     const res = await refresh(base, late);
     expect(res.status).toBe(200);

@@ -24,7 +24,7 @@ function bearerOf(req: Request): string | null {
 }
 
 /**
- * `GET /metrics` (SPEC §5): the Prometheus text exposition of `metrics.registry`, for a
+ * `GET /metrics`: the Prometheus text exposition of `metrics.registry`, for a
  * Prometheus or Grafana Agent to scrape. Mounted at the root, not under `/api`, where scrapers
  * look. With a token configured, a scrape without the right bearer token gets 401 JSON
  * `{error}`; the token is compared in constant time and never logged.

@@ -10,7 +10,7 @@ import {
 } from '../stream/redis-bus.js';
 
 /**
- * The bus: Redis when REDIS_URL is set, so every replica streams every host (SPEC §8), else
+ * The bus: Redis when REDIS_URL is set, so every replica streams every host, else
  * in-process. With Redis, a publish during an outage fails at once and publishing resumes by
  * itself when Redis is back; sampling and writing never wait on it.
  */

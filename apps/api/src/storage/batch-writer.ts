@@ -100,7 +100,7 @@ const describeError = (err: unknown): string =>
   );
 
 /**
- * The batch writer (SPEC §6): queues snapshots and stores them in batches — when `batchSize`
+ * The batch writer: queues snapshots and stores them in batches — when `batchSize`
  * are queued or the oldest has waited `flushIntervalMs` — one write at a time. A failed batch
  * stays at the head, in order, and is retried with capped backoff while new snapshots keep
  * queuing; past `maxBuffered` the oldest snapshot not being written is dropped and counted.

@@ -21,7 +21,7 @@ export interface Broadcaster {
 }
 
 /**
- * The registry of live sessions and the fan-out of every bus message to them (SPEC §3).
+ * The registry of live sessions and the fan-out of every bus message to them.
  * Each snapshot becomes bytes once, whatever the number of sockets; each session checks its
  * own subscription and backpressure. Every message also goes into the latest cache, and a
  * host never seen before is announced to every socket with a fresh `hosts` message.

@@ -61,7 +61,7 @@ const MAX_PENDING_REQUESTS = 8;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Serves one socket (SPEC §3). Requests that send snapshots (the initial latest, `subscribe`,
+ * Serves one socket. Requests that send snapshots (the initial latest, `subscribe`,
  * `request_snapshot`, `resume`) run one at a time; while any is pending, broadcast snapshots
  * are held in a bounded queue and sent after it, skipping what the request already sent — so
  * a client sees each host's snapshots in order, with no gap and no duplicate.

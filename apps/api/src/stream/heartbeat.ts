@@ -16,7 +16,7 @@ export interface Heartbeat {
 }
 
 /**
- * Liveness (SPEC §3): every `intervalMs` each socket is pinged, and one that has not answered
+ * Liveness: every `intervalMs` each socket is pinged, and one that has not answered
  * the previous ping is terminated — a half-open TCP connection (a phone that lost its network)
  * otherwise holds its buffers until the kernel gives up, which can take hours.
  * One timer for every socket, not one per socket.

@@ -86,7 +86,7 @@ const MAX_LATEST_KEYS = 10_000;
 const CONNECTING = new Set(['wait', 'connecting', 'connect']);
 
 /**
- * The cross-process bus (SPEC §8). `publish` delivers to this process's subscribers first —
+ * The cross-process bus. `publish` delivers to this process's subscribers first —
  * local sockets never wait on, or lose anything to, Redis — then PUBLISHes on `channel` and
  * refreshes `<keyPrefix><host>` (TTL `latestTtlSeconds`) so any replica can answer a new
  * socket at once. Messages from other processes reach the subscribers with the received JSON;

@@ -62,7 +62,7 @@ export interface StreamServer {
 }
 
 /**
- * The live stream at `/api/ws/metrics` (SPEC §3): Origin checked and the token verified
+ * The live stream at `/api/ws/metrics`: Origin checked and the token verified
  * before a socket exists; a bad token gets 1008 and no data frame; a good one gets the
  * latest snapshot of every host at once, then every published snapshot.
  */

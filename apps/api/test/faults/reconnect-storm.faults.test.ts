@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnTs } from '../process.js';
 import { login, startFaultApi, stopAllApis, type FaultApi } from './support.js';
 
-// Fault: the API restarted under 1,000 connected clients (issue 6). A swarm of WebSocket
+// Fault: the API restarted under 1,000 connected clients. A swarm of WebSocket
 // clients in a process of its own (storm-clients.ts) reconnects with the dashboard's policy
 // (apps/web/src/lib/backoff.ts: 1 s doubling to 30 s, 10 attempts) — once with its full
 // jitter, once without (every delay at its ceiling). The API is SIGTERMed (clients get 1001)

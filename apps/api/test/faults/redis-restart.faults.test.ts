@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openClient, waitUntil, type TestClient } from '../stream-harness.js';
 import { login, pollUntil, sleep, startFaultApi, stopAllApis, wsUrl } from './support.js';
 
-// Fault: Redis restarted under two API replicas (issue 6, SPEC §8). A Redis of this test's own
+// Fault: Redis restarted under two API replicas. A Redis of this test's own
 // (the shared one on 6379 serves other suites) is SIGKILLed for ~3 s and started again on the
 // same port. Meanwhile each replica's clients keep receiving that replica's own snapshots;
 // once Redis is back, ioredis reconnects and resubscribes by itself and the other replica's

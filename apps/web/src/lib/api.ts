@@ -86,7 +86,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** The REST API (SPEC §5), each answer validated with the shared schema. */
+/** The REST API (listed in the README), each answer validated with the shared schema. */
 export interface ApiClient {
   /** `POST /api/auth/login`; a 401 here is bad credentials (an `http` ApiError), not a session end. */
   login(username: string, password: string, options?: RequestOptions): Promise<LoginResponse>;

@@ -1,6 +1,9 @@
 import { CLOSE_CODES } from '@livestat/contracts';
 
-/** The reconnect policy's numbers (SPEC §4): 1 s doubling to a 30 s cap, at most 10 attempts. */
+/**
+ * The reconnect policy's numbers, as the README gives them: 1 s doubling to a 30 s cap, at most
+ * 10 attempts.
+ */
 export interface BackoffOptions {
   /** The ceiling of the first attempt's delay, in ms. */
   baseMs: number;

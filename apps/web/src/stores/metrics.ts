@@ -21,10 +21,10 @@ import { WindowFill } from '../features/live/window-fill';
 import { useAuthStore } from './auth';
 import type { AuthStore } from './auth';
 
-/** SPEC §4's four states; `connecting` covers both a socket opening and a retry waiting. */
+/** The connection's four states; `connecting` covers both a socket opening and a retry waiting. */
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'error';
 
-/** How often `/api/snapshots/latest` is polled while the socket is down (seed 002). */
+/** How often `/api/snapshots/latest` is polled while the socket is down (5 s, as in the README). */
 export const POLL_INTERVAL_MS = 5000;
 /** Sample-to-screen latencies kept for the footer. */
 export const LATENCY_SAMPLES = 120;
@@ -58,7 +58,7 @@ export interface MetricsStoreDeps {
 /**
  * Defines the metrics store on the given dependencies; the app uses {@link useMetricsStore}.
  *
- * The store owns the one socket (SPEC §4): it reconnects per `lib/backoff` and polls the REST
+ * The store owns the one socket: it reconnects per `lib/backoff` and polls the REST
  * fallback while down, keeps the latest snapshot per host, and the selected host's live window
  * as rings of every series — non-reactive, announced through `version`.
  */

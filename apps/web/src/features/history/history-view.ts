@@ -11,7 +11,7 @@ export interface TimeRange {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-/** The history view's range presets (SPEC §4), each ending now. */
+/** The history view's range presets, each ending now. */
 export const HISTORY_PRESETS = [
   { id: '1h', label: '1 h', ms: HOUR },
   { id: '6h', label: '6 h', ms: 6 * HOUR },

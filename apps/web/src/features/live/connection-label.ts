@@ -14,7 +14,7 @@ export interface ConnectionView {
 }
 
 /**
- * What the connection badge says (SPEC §4): `Connected`, `Connecting…`,
+ * What the connection badge says: `Connected`, `Connecting…`,
  * `Reconnecting in 4 s — attempt 3/10`, or `Failed` (the badge then offers Retry).
  * A countdown never shows less than 1 s while an attempt is still ahead.
  */

@@ -14,8 +14,8 @@ export const LIVE_WINDOW_MINUTES = [1, 5, 15] as const;
 export type LiveWindowMinutes = (typeof LIVE_WINDOW_MINUTES)[number];
 
 /**
- * The fastest sampling a ring is sized for. SPEC §7 names 0.5 s as the fastest interval that
- * must work; a faster one still works, its rings simply hold a shorter span than the window.
+ * The fastest sampling a ring is sized for: 0.5 s. A faster one (the API accepts down to 0.1 s)
+ * still works, its rings simply hold a shorter span than the window.
  */
 export const MIN_SAMPLE_INTERVAL_MS = 500;
 
