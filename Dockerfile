@@ -40,6 +40,7 @@ USER node
 EXPOSE 8000
 CMD ["node", "apps/api/dist/main.js"]
 
-FROM nginx:1.27-alpine AS web
+# nginx 1.27.3 or later: deploy/nginx.conf resolves the replicas at request time (`resolve`).
+FROM nginx:1.28-alpine AS web
 COPY deploy/nginx.conf /etc/nginx/conf.d/default.conf
 COPY --from=build /app/apps/web/dist /usr/share/nginx/html
