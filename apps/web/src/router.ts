@@ -20,7 +20,11 @@ export const router = createRouter({
     { path: '/login', name: 'login', component: LoginView, meta: { public: true } },
     { path: '/', name: 'dashboard', component: DashboardView },
     // Lazy: the history view's code loads with the route, not with the dashboard.
-    { path: '/history', name: 'history', component: () => import('./features/history/HistoryView.vue') },
+    {
+      path: '/history',
+      name: 'history',
+      component: () => import('./features/history/HistoryView.vue'),
+    },
     { path: '/:pathMatch(.*)*', redirect: { name: 'dashboard' } },
   ],
 });
