@@ -96,16 +96,16 @@ describe('GET /metrics without a token configured', () => {
     expect(samples.get('livestat_snapshots_dropped_total')).toBe(2);
     expect(samples.get('livestat_batch_queue_depth')).toBe(5);
     expect(samples.get('livestat_batch_last_flush_timestamp_seconds')).toBe(1893456000);
-    expect(samples.get('node_load1{host="vm-web-01"}')).toBe(0.42);
-    expect(samples.get('node_memory_MemTotal_bytes{host="vm-web-01"}')).toBe(4122206208);
+    expect(samples.get('node_load1{instance="vm-web-01"}')).toBe(0.42);
+    expect(samples.get('node_memory_MemTotal_bytes{instance="vm-web-01"}')).toBe(4122206208);
     expect(
       samples.get(
-        'node_filesystem_avail_bytes{device="/dev/vda1",mountpoint="/",fstype="ext4",host="vm-web-01"}',
+        'node_filesystem_avail_bytes{device="/dev/vda1",fstype="ext4",mountpoint="/",instance="vm-web-01"}',
       ),
     ).toBe(29814104064);
-    expect(samples.get('livestat_collector_errors_total{host="vm-web-01",collector="perf"}')).toBe(
-      0,
-    );
+    expect(
+      samples.get('livestat_collector_errors_total{instance="vm-web-01",collector="perf"}'),
+    ).toBe(0);
     expect(samples.get('livestat_broadcast_duration_seconds_count')).toBe(0);
     expect(samples.has('nodejs_eventloop_lag_seconds')).toBe(true);
     expect(samples.has('process_resident_memory_bytes')).toBe(true);
@@ -161,7 +161,7 @@ describe('GET /metrics with METRICS_TOKEN', () => {
       const res = await scrape(authorization);
       expect(res.status).toBe(200);
       const samples = parseExposition(await res.text());
-      expect(samples.get('node_load5{host="vm-web-01"}')).toBe(0.35);
+      expect(samples.get('node_load5{instance="vm-web-01"}')).toBe(0.35);
     }
   });
 });

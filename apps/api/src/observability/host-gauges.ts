@@ -1,15 +1,18 @@
 import type { Snapshot } from '@livestat/contracts';
 
-/** Labels of one sample beyond `host`, and its value. */
+/** Labels of one sample beyond `instance`, and its value. */
 export type HostSample = readonly [labels: Record<string, string>, value: number];
 
 /**
- * One host gauge: its name, help, labels beyond `host`, and the samples it takes from a
- * host's newest snapshot (none when the collector behind it is unavailable).
+ * One host family: its name, help, type (gauge unless said), labels beyond `instance`, and
+ * the samples it takes from a host's newest snapshot (none when the collector behind it is
+ * unavailable).
  */
 export interface HostGaugeDef {
   name: string;
   help: string;
+  /** `untyped` where node_exporter says so (its vmstat counters). */
+  type?: 'gauge' | 'counter' | 'untyped';
   labelNames: readonly string[];
   samples: (snapshot: Snapshot) => HostSample[];
 }
@@ -18,7 +21,6 @@ type Available<K extends keyof Snapshot> = Extract<Snapshot[K], { available: tru
 type Cpu = Available<'cpu'>;
 type Memory = Available<'memory'>;
 type Device = Available<'disk'>['devices'][string];
-type Filesystem = Available<'disk'>['filesystems'][number];
 type Perf = Available<'perf'>;
 type Bandwidth = Available<'bandwidth'>;
 type Agent = Snapshot['agent'];
@@ -87,15 +89,6 @@ const devices = (s: Snapshot) =>
   Object.entries(s.disk.available ? s.disk.devices : {}).map(
     ([device, dev]) => [{ device, virtual: bool(dev.virtual) }, dev] as const,
   );
-// statfs: used is (blocks − bfree)·bsize, so node_exporter's free (bfree·bsize) is total − used.
-const filesystems = (s: Snapshot) =>
-  (s.disk.available ? s.disk.filesystems : []).map(
-    (fs) =>
-      [
-        { device: fs.device, mountpoint: fs.mountPoint, fstype: fs.fsType },
-        { ...fs, freeBytes: fs.totalBytes - fs.usedBytes },
-      ] as const,
-  );
 const cores = (s: Snapshot) =>
   (cpu(s)?.cores ?? []).map((core) => [{ cpu: String(core.id) }, core] as const);
 const CPU_MODES = ['user', 'nice', 'system', 'iowait', 'irq', 'softirq', 'steal', 'idle'] as const;
@@ -114,10 +107,11 @@ const collectors = (s: Snapshot) =>
 
 /**
  * Every host gauge, from a host's newest snapshot. node_exporter's names where the value is
- * the very same quantity (node_load1, node_memory_MemTotal_bytes, node_filesystem_*). The
- * snapshot carries rates, not the kernel's cumulative counters, so rates are
- * `livestat_*_per_second` gauges — never a `_total` made up from a rate; percentages become
- * 0–1 `_ratio`s, Prometheus' base unit. README.md in this folder has the table.
+ * the very same quantity (node_load1, node_procs_running); the kernel's counters, meminfo
+ * and filesystems are node_exporter's families in `host-counters.ts`. Rates over the last
+ * interval are `livestat_*_per_second` gauges — never a `_total` made up from a rate;
+ * percentages become 0–1 `_ratio`s, Prometheus' base unit. README.md in this folder has the
+ * table.
  */
 export const HOST_GAUGES: readonly HostGaugeDef[] = [
   {
@@ -163,17 +157,6 @@ export const HOST_GAUGES: readonly HostGaugeDef[] = [
 
   // memory: /proc/meminfo
   ...perHost(memory, [
-    ['node_memory_MemTotal_bytes', 'Memory information field MemTotal_bytes.', 'totalBytes'],
-    ['node_memory_MemFree_bytes', 'Memory information field MemFree_bytes.', 'freeBytes'],
-    [
-      'node_memory_MemAvailable_bytes',
-      'Memory information field MemAvailable_bytes.',
-      'availableBytes',
-    ],
-    ['node_memory_Buffers_bytes', 'Memory information field Buffers_bytes.', 'buffersBytes'],
-    ['node_memory_Shmem_bytes', 'Memory information field Shmem_bytes.', 'sharedBytes'],
-    ['node_memory_SwapTotal_bytes', 'Memory information field SwapTotal_bytes.', 'swapTotalBytes'],
-    ['node_memory_SwapFree_bytes', 'Memory information field SwapFree_bytes.', 'swapFreeBytes'],
     ['livestat_memory_cached_bytes', 'Page cache: meminfo Cached + SReclaimable.', 'cachedBytes'],
     ['livestat_memory_used_bytes', 'Used: total − free − buffers − cached.', 'usedBytes'],
     ['livestat_memory_used_ratio', 'Share of memory not available (0–1).', 'usedPercent', PERCENT],
@@ -224,20 +207,6 @@ export const HOST_GAUGES: readonly HostGaugeDef[] = [
       ['livestat_disk_busy_ratio', 'Share of time busy with I/O (0–1).', 'busyPercent', PERCENT],
     ],
   ),
-  ...perItem<Filesystem & { freeBytes: number }>(
-    filesystems,
-    ['device', 'mountpoint', 'fstype'],
-    [
-      ['node_filesystem_size_bytes', 'Filesystem size in bytes.', 'totalBytes'],
-      ['node_filesystem_free_bytes', 'Filesystem free space in bytes.', 'freeBytes'],
-      [
-        'node_filesystem_avail_bytes',
-        'Filesystem space available to non-root users in bytes.',
-        'availableBytes',
-      ],
-    ],
-  ),
-
   // perf: perf stat; a counter perf cannot count here (null) is left out
   {
     name: 'livestat_perf_hardware_available',

@@ -3,6 +3,7 @@ import type { Snapshot } from '@livestat/contracts';
 import { makeExampleSnapshot } from '@livestat/contracts/examples';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { HOST_COUNTERS } from './host-counters.js';
 import { HOST_GAUGES } from './host-gauges.js';
 import { createHostMetrics } from './host-metrics.js';
 
@@ -20,7 +21,10 @@ async function samplesOf(registry: Registry, name: string) {
 }
 
 /** The value of the sample with exactly these labels, or undefined when there is none. */
-async function valueOf(registry: Registry, name: string, labels: Labels, line = name) {
+async function valueOf(registry: Registry, name: string, named: Labels, line = name) {
+  // The tests name the host; the exposition labels it `instance`, as node_exporter's targets.
+  const { host, ...rest } = named;
+  const labels = host === undefined ? rest : { ...rest, instance: host };
   const samples = await samplesOf(registry, name);
   const sameLabels = (l: Labels) =>
     Object.keys(l).length === Object.keys(labels).length &&
@@ -29,7 +33,7 @@ async function valueOf(registry: Registry, name: string, labels: Labels, line = 
 }
 
 async function hostsIn(registry: Registry, name: string): Promise<string[]> {
-  const hosts = new Set((await samplesOf(registry, name)).map((s) => String(s.labels.host)));
+  const hosts = new Set((await samplesOf(registry, name)).map((s) => String(s.labels.instance)));
   return [...hosts].sort();
 }
 
@@ -215,8 +219,8 @@ describe('host metrics: a snapshot as node_exporter-style gauges', () => {
       expect(await hostsIn(registry, name)).toEqual(['alive']);
     }
     const text = await registry.metrics();
-    expect(text).not.toContain('host="gone"');
-    expect(text).toContain('node_load1{host="alive"} 0.42');
+    expect(text).not.toContain('instance="gone"');
+    expect(text).toContain('node_load1{instance="alive"} 0.42');
 
     // Back, even with a clock behind the one it had: a forgotten host starts afresh.
     hosts.observe(
@@ -232,6 +236,51 @@ describe('host metrics: a snapshot as node_exporter-style gauges', () => {
   });
 });
 
+describe('host metrics: node_exporter families from the kernel counters', () => {
+  it('exposes counters, meminfo and vmstat under node_exporter names and types', async () => {
+    const { registry, hosts } = setup();
+    const snapshot = makeExampleSnapshot({ host: 'h' }) as Snapshot;
+    if (!snapshot.cpu.available || !snapshot.memory.available) throw new Error('example');
+    if (!snapshot.network.available || !snapshot.bandwidth.available) throw new Error('example');
+    snapshot.cpu.cores[0]!.seconds = [10, 1, 2, 300, 0.5, 0, 0.25, 0];
+    snapshot.cpu.contextSwitchesTotal = 123456;
+    snapshot.memory.meminfo = { MemTotal: 4096, 'Active(anon)': 2048, HugePages_Total: 2 };
+    snapshot.network.interfaces.eth0!.counters = [1e12, 2, 3, 4, 5, 6, 7, 8];
+    snapshot.bandwidth.vmstat = { pgfault: 99, oom_kill: 1 };
+    hosts.observe(snapshot);
+
+    const host = 'h';
+    expect(await valueOf(registry, 'node_cpu_seconds_total', { host, cpu: 0, mode: 'idle' })).toBe(
+      300,
+    );
+    expect(await valueOf(registry, 'node_context_switches_total', { host })).toBe(123456);
+    expect(await valueOf(registry, 'node_memory_Active_anon_bytes', { host })).toBe(2048);
+    expect(await valueOf(registry, 'node_memory_HugePages_Total', { host })).toBe(2);
+    expect(await valueOf(registry, 'node_memory_MemTotal_bytes', { host })).toBe(4096);
+    expect(
+      await valueOf(registry, 'node_network_receive_bytes_total', { host, device: 'eth0' }),
+    ).toBe(1e12);
+    expect(await valueOf(registry, 'node_vmstat_pgfault', { host })).toBe(99);
+
+    const text = await registry.metrics();
+    expect(text).toContain('# TYPE node_cpu_seconds_total counter');
+    expect(text).toContain('# TYPE node_network_transmit_drop_total counter');
+    expect(text).toContain('# TYPE node_vmstat_oom_kill untyped');
+    expect(text).toContain('# TYPE node_memory_Active_anon_bytes gauge');
+    // lo carries no counters in this snapshot (an older agent's): no made-up series for it
+    expect(text).not.toMatch(/^node_network_receive_bytes_total\{device="lo"/m);
+  });
+
+  it('mints no family from a field name no kernel prints', async () => {
+    const { registry, hosts } = setup();
+    const snapshot = makeExampleSnapshot() as Snapshot;
+    if (!snapshot.memory.available) throw new Error('example');
+    snapshot.memory.meminfo = { 'bad name{x="1"}': 1, MemTotal: 1 };
+    hosts.observe(snapshot);
+    expect(await registry.metrics()).not.toContain('bad');
+  });
+});
+
 describe('host metrics: documentation', () => {
   it('README.md lists every host gauge, and nothing that is not one', () => {
     const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
@@ -239,7 +288,7 @@ describe('host metrics: documentation', () => {
     const documented = new Set(
       [...section.matchAll(/^\| `([a-zA-Z_:][a-zA-Z0-9_:]*)`/gm)].map((match) => match[1]),
     );
-    const exported = new Set(HOST_GAUGES.map((def) => def.name));
+    const exported = new Set([...HOST_GAUGES, ...HOST_COUNTERS].map((def) => def.name));
     exported.add('livestat_collector_duration_seconds');
     exported.add('livestat_collector_errors_total');
     expect([...documented].sort()).toEqual([...exported].sort());

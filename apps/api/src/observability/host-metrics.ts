@@ -1,6 +1,7 @@
 import type { Snapshot } from '@livestat/contracts';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { HOST_GAUGES } from './host-gauges.js';
+import { Counter, Histogram, type Metric, type Registry } from 'prom-client';
+import { HOST_COUNTERS, meminfoMetricName, meminfoOf, vmstatOf } from './host-counters.js';
+import { HOST_GAUGES, type HostGaugeDef, type HostSample } from './host-gauges.js';
 
 /** A host that has sent nothing for this long leaves the exposition (its series vanish). */
 export const DEFAULT_STALE_AFTER_MS = 60_000;
@@ -29,6 +30,28 @@ export interface HostMetrics {
   hosts(): string[];
 }
 
+/**
+ * The label every host series carries: `instance`, the label node_exporter dashboards template
+ * on. Prometheus sets its own `instance` (the target scraped) unless the scrape config says
+ * `honor_labels: true`, which keeps ours; README.md shows the config.
+ */
+export const HOST_LABEL = 'instance';
+
+// The meminfo fields every host has had since 3.14: their families exist from the first
+// scrape, before any snapshot, as node_exporter's do.
+const COMMON_MEMINFO = [
+  'MemTotal',
+  'MemFree',
+  'MemAvailable',
+  'Buffers',
+  'Shmem',
+  'SwapTotal',
+  'SwapFree',
+];
+
+const MEMINFO_FIELD = /^[A-Za-z][A-Za-z0-9_]*(\([A-Za-z0-9_]+\))?$/;
+const VMSTAT_FIELD = /^(oom_kill|pgpg|pswp|pg[a-z0-9_]*fault)[a-z0-9_]*$/;
+
 interface Held {
   snapshot: Snapshot;
   /** Date.parse(snapshot.timestamp) */
@@ -41,9 +64,9 @@ interface Held {
 
 /**
  * The hosts' own metrics, node_exporter-style, from the newest snapshot of every host this
- * process sees on the bus (labelled `host`: one livestat serves many hosts, where a
- * node_exporter serves one), plus each host's collector durations and failures. Gauges are
- * filled at scrape time; a host silent for `staleAfterMs` (by this process's clock, whatever
+ * process sees on the bus (labelled `instance`: one livestat serves many hosts, where a
+ * node_exporter serves one), plus each host's collector durations and failures. Families
+ * are filled at scrape time, gauges, counters and untyped as node_exporter types them; a host silent for `staleAfterMs` (by this process's clock, whatever
  * the host's clock says) is forgotten and its series leave the exposition.
  */
 export function createHostMetrics(options: HostMetricsOptions): HostMetrics {
@@ -55,7 +78,7 @@ export function createHostMetrics(options: HostMetricsOptions): HostMetrics {
   const collectorDuration = new Histogram({
     name: 'livestat_collector_duration_seconds',
     help: 'Time each collector took per snapshot, by host.',
-    labelNames: ['host', 'collector'],
+    labelNames: [HOST_LABEL, 'collector'],
     buckets: COLLECTOR_BUCKETS,
     registers: [registry],
     collect: prune,
@@ -63,7 +86,7 @@ export function createHostMetrics(options: HostMetricsOptions): HostMetrics {
   const collectorErrors = new Counter({
     name: 'livestat_collector_errors_total',
     help: 'Snapshots in which the collector failed (available: false), by host.',
-    labelNames: ['host', 'collector'],
+    labelNames: [HOST_LABEL, 'collector'],
     registers: [registry],
     collect: prune,
   });
@@ -74,28 +97,65 @@ export function createHostMetrics(options: HostMetricsOptions): HostMetrics {
       if (entry.receivedAt >= cutoff) continue;
       held.delete(host);
       for (const collector of entry.collectors) {
-        collectorDuration.remove({ host, collector });
-        collectorErrors.remove({ host, collector });
+        collectorDuration.remove({ [HOST_LABEL]: host, collector });
+        collectorErrors.remove({ [HOST_LABEL]: host, collector });
       }
     }
   }
 
-  for (const def of HOST_GAUGES) {
-    const gauge: Gauge = new Gauge({
+  // prom-client has no untyped metric and no counter one may set, so every host family is a
+  // plain object the registry reads as it reads its own: name, help, type and values.
+  const families = new Set<string>();
+  function family(def: HostGaugeDef): void {
+    if (families.has(def.name)) return;
+    families.add(def.name);
+    const type = def.type ?? 'gauge';
+    const values = () => {
+      prune();
+      const out: { labels: Record<string, string>; value: number }[] = [];
+      for (const [host, { snapshot }] of held) {
+        for (const [labels, value] of def.samples(snapshot)) {
+          out.push({ labels: { ...labels, [HOST_LABEL]: host }, value });
+        }
+      }
+      return out;
+    };
+    const metric = {
       name: def.name,
       help: def.help,
-      labelNames: ['host', ...def.labelNames],
-      registers: [registry],
-      collect() {
-        prune();
-        gauge.reset();
-        for (const [host, { snapshot }] of held) {
-          for (const [labels, value] of def.samples(snapshot))
-            gauge.set({ ...labels, host }, value);
-        }
-      },
+      type,
+      aggregator: 'sum',
+      labelNames: [HOST_LABEL, ...def.labelNames],
+      get: async () => ({
+        name: def.name,
+        help: def.help,
+        type,
+        aggregator: 'sum',
+        values: values(),
+      }),
+      reset: () => undefined,
+    };
+    registry.registerMetric(metric as unknown as Metric);
+  }
+  for (const def of [...HOST_GAUGES, ...HOST_COUNTERS]) family(def);
+
+  const fieldSamples =
+    (of: (s: Snapshot) => Record<string, number>, field: string) =>
+    (s: Snapshot): HostSample[] => {
+      const value = of(s)[field];
+      return value === undefined ? [] : [[{}, value]];
+    };
+  function meminfoFamily(field: string): void {
+    const name = meminfoMetricName(field);
+    const suffix = name.slice('node_memory_'.length);
+    family({
+      name,
+      help: `Memory information field ${suffix}.`,
+      labelNames: [],
+      samples: fieldSamples(meminfoOf, field),
     });
   }
+  for (const field of COMMON_MEMINFO) meminfoFamily(field);
 
   return {
     observe(snapshot) {
@@ -110,8 +170,23 @@ export function createHostMetrics(options: HostMetricsOptions): HostMetrics {
         collectors: current?.collectors ?? new Set(),
       };
       held.set(snapshot.host, entry);
+      // Families for the fields this host reports, as its kernel names them.
+      // Only names a kernel could print: an agent on the bus must not mint metric names.
+      for (const field of Object.keys(meminfoOf(snapshot))) {
+        if (MEMINFO_FIELD.test(field)) meminfoFamily(field);
+      }
+      for (const key of Object.keys(vmstatOf(snapshot))) {
+        if (!VMSTAT_FIELD.test(key)) continue;
+        family({
+          name: `node_vmstat_${key}`,
+          help: `/proc/vmstat information field ${key}.`,
+          type: 'untyped',
+          labelNames: [],
+          samples: fieldSamples(vmstatOf, key),
+        });
+      }
       for (const [collector, timing] of Object.entries(snapshot.agent.collectors)) {
-        const labels = { host: snapshot.host, collector };
+        const labels = { [HOST_LABEL]: snapshot.host, collector };
         entry.collectors.add(collector);
         collectorDuration.observe(labels, timing.durationMs / 1000);
         // Present from the first snapshot, at 0, so rate() and increase() see the first error.
