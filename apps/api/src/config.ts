@@ -51,6 +51,11 @@ export interface Config {
   hostName: string;
   procRoot: string;
   sysRoot: string;
+  /**
+   * `ROOTFS`: where the host's `/` is mounted (read-only) when livestat runs in a container,
+   * as node_exporter's `--path.rootfs`; the host's mount points are measured under it.
+   */
+  rootFs: string;
   retentionDays: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Bearer token `GET /metrics` requires when set (at least 16 characters); unset → open. */
@@ -203,6 +208,7 @@ const schema = z
       .optional(),
     PROC_ROOT: z.string().min(1).default('/proc'),
     SYS_ROOT: z.string().min(1).default('/sys'),
+    ROOTFS: z.string().min(1).default('/'),
     RETENTION_DAYS: number(1, 3650).default(7),
     HISTORY_QUERY_TIMEOUT_SECONDS: number(0.1, 600).default(10),
     HISTORY_MAX_ROWS: integer(1000, 1_000_000_000).default(500_000),
@@ -319,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hostName: e.METRICS_HOST_NAME ?? os.hostname(),
     procRoot: e.PROC_ROOT,
     sysRoot: e.SYS_ROOT,
+    rootFs: e.ROOTFS,
     retentionDays: e.RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     metricsToken: e.METRICS_TOKEN,

@@ -19,6 +19,7 @@ export function createSamplingPipeline(config: Config, logger: Logger) {
   const collectors = createCollectors(config.collectors, {
     procRoot: config.procRoot,
     sysRoot: config.sysRoot,
+    rootFs: config.rootFs,
     now,
     intervalMs: config.samplingIntervalMs,
     logger,
