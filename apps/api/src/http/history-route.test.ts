@@ -105,7 +105,7 @@ describeEachBackend('GET /api/history', (backend) => {
     const from = new Date(START).toISOString();
     const to = START + 10 * MINUTE;
     const { status, body } = await get(
-      `series=cpu.usagePercent&series=network.interfaces.eth0.rxBytesPerSec&from=${from}&to=${to}&points=10`,
+      `host=${LOCAL}&series=cpu.usagePercent&series=network.interfaces.eth0.rxBytesPerSec&from=${from}&to=${to}&points=10`,
     );
     expect(status).toBe(200);
     const answer = historyResponse.parse(body);
@@ -123,15 +123,20 @@ describeEachBackend('GET /api/history', (backend) => {
     );
   });
 
-  it('answers another stored host when asked, and the last hour of the local host by default', async () => {
+  it('answers another stored host when asked, and asks for host when several have data', async () => {
     const other = await get(`series=cpu.usagePercent&host=${OTHER}&from=${START}&points=5000`);
     expect(other.status).toBe(200);
     const answer = historyResponse.parse(other.body);
     expect(answer.host).toBe(OTHER);
     expect(answer.series['cpu.usagePercent']!.filter((point) => point[1] !== null)).toHaveLength(6);
 
+    // The same on every replica, whichever host it samples itself.
+    await expect400(
+      'series=cpu.usagePercent',
+      `host: required when several hosts have data; known: ${OTHER}, ${LOCAL}`,
+    );
     const before = Date.now();
-    const defaults = await get('series=cpu.usagePercent');
+    const defaults = await get(`series=cpu.usagePercent&host=${LOCAL}`);
     const after = Date.now();
     expect(defaults.status).toBe(200);
     const last = historyResponse.parse(defaults.body);
@@ -151,7 +156,7 @@ describeEachBackend('GET /api/history', (backend) => {
 
   it('answers each repeated series once, in the order asked', async () => {
     const { status, body } = await get(
-      `series=memory.usedPercent&series=cpu.usagePercent&series=memory.usedPercent&from=${START}&to=${START + MINUTE}`,
+      `host=${LOCAL}&series=memory.usedPercent&series=cpu.usagePercent&series=memory.usedPercent&from=${START}&to=${START + MINUTE}`,
     );
     expect(status).toBe(200);
     expect(Object.keys(historyResponse.parse(body).series)).toEqual([
@@ -163,7 +168,7 @@ describeEachBackend('GET /api/history', (backend) => {
   it('answers the widest range a request can name in one bucket', async () => {
     const { status, body } = await get(
       // Years 0001 to 9999: what ISO 8601's four digits and PostgreSQL both take.
-      'series=cpu.usagePercent&from=0001-01-01&to=253402300799999&points=1',
+      `host=${LOCAL}&series=cpu.usagePercent&from=0001-01-01&to=253402300799999&points=1`,
     );
     expect(status).toBe(200);
     const answer = historyResponse.parse(body);
@@ -172,7 +177,7 @@ describeEachBackend('GET /api/history', (backend) => {
   });
 
   it('answers 400 naming the bad time parameter', async () => {
-    const series = 'series=cpu.usagePercent';
+    const series = `host=${LOCAL}&series=cpu.usagePercent`;
     await expect400(`${series}&from=${START + 5}&to=${START}`, 'from: must be before to');
     await expect400(
       `${series}&from=yesterday&to=${START}`,
@@ -184,7 +189,7 @@ describeEachBackend('GET /api/history', (backend) => {
   });
 
   it('answers 400 naming points', async () => {
-    const range = `series=cpu.usagePercent&from=${START}&to=${START + HOUR}`;
+    const range = `host=${LOCAL}&series=cpu.usagePercent&from=${START}&to=${START + HOUR}`;
     await expect400(`${range}&points=0`, /^points: .*>=1/);
     await expect400(`${range}&points=5001`, /^points: .*<=5000/);
     await expect400(`${range}&points=abc`, /^points: /);
@@ -192,7 +197,7 @@ describeEachBackend('GET /api/history', (backend) => {
   });
 
   it('answers 400 naming series: missing, malformed, unknown, too many', async () => {
-    const range = `from=${START}&to=${START + HOUR}`;
+    const range = `host=${LOCAL}&from=${START}&to=${START + HOUR}`;
     await expect400(range, 'series: required');
     await expect400(
       `${range}&series=cpu.usagePercent&series=nosuch.x`,
@@ -467,7 +472,7 @@ describePostgres('GET /api/history: its connections all busy', () => {
     const gate = new Promise<void>((resolve) => (open = resolve));
     try {
       const held = db.lane('read').session(() => gate);
-      const busy = await fetch(`${base}/api/history?series=cpu.usagePercent`);
+      const busy = await fetch(`${base}/api/history?series=cpu.usagePercent&host=${LOCAL}`);
       expect(busy.status).toBe(503);
       expect(busy.headers.get('retry-after')).toBe('1');
       expect(await busy.json()).toEqual({
@@ -475,7 +480,9 @@ describePostgres('GET /api/history: its connections all busy', () => {
       });
       open();
       await held;
-      expect((await fetch(`${base}/api/history?series=cpu.usagePercent`)).status).toBe(200);
+      expect(
+        (await fetch(`${base}/api/history?series=cpu.usagePercent&host=${LOCAL}`)).status,
+      ).toBe(200);
     } finally {
       open();
       await new Promise((resolve) => server.close(resolve));

@@ -147,6 +147,8 @@ export async function startApi(
     timeoutMs: config.historyQueryTimeoutMs,
     maxRowsScanned: config.historyMaxRows,
     localHost: config.hostName,
+    // Every host on the bus, this process's own among them when it samples.
+    streamingHosts: async () => (await bus.latest()).map((message) => message.snapshot.host),
     rawRetentionMs: config.retentionDays * DAY_MS,
     minBucketMs: config.samplingIntervalMs,
   });

@@ -353,7 +353,7 @@ describeEachBackend('history', (backend) => {
     );
   });
 
-  it('serves the local host by default and refuses hosts it has never seen', async () => {
+  it('answers the only host by default, asks for host when there are several, and refuses hosts it has never seen', async () => {
     const service = createHistoryService({
       db: test.db,
       localHost: 'local-box',
@@ -366,7 +366,11 @@ describeEachBackend('history', (backend) => {
       to: T0 - 123 + HOUR,
       points: 60,
     };
-    const local = await service.query(request);
+    // Two hosts stored: every replica asks the same, whichever host it samples itself.
+    await expect(service.query(request)).rejects.toThrow(
+      `host: required when several hosts have data; known: ${[HOST, SPIKY].sort().join(', ')}`,
+    );
+    const local = await service.query({ ...request, host: 'local-box' });
     expect(local.host).toBe('local-box');
     expect(local.series['cpu.usagePercent']!.every((point) => point[1] === null)).toBe(true);
     const stored = await service.query({ ...request, host: HOST });
@@ -376,5 +380,30 @@ describeEachBackend('history', (backend) => {
     await expect(service.query({ ...request, host: 'nope' })).rejects.toThrow(
       `host: unknown host 'nope'; known: ${[HOST, 'local-box', SPIKY].sort().join(', ')}`,
     );
+
+    const lone = await createTestDatabase(backend);
+    try {
+      const only = (streaming: string[]) =>
+        createHistoryService({
+          db: lone.db,
+          localHost: 'replica-2',
+          rawRetentionMs: RAW_RETENTION,
+          now: () => T0 + HOUR,
+          streamingHosts: () => streaming,
+        });
+      await expect(only([]).query(request)).rejects.toThrow(
+        'host: no host has sent data yet; name one with host=',
+      );
+      // Streaming before its first rows are stored: still the only host.
+      expect((await only([HOST]).query(request)).host).toBe(HOST);
+      await writeSnapshots(lone.db, [variedSnapshot(0), variedSnapshot(1)]);
+      expect((await only([]).query(request)).host).toBe(HOST);
+      expect((await only([HOST]).query(request)).host).toBe(HOST);
+      await expect(only(['agent-7']).query(request)).rejects.toThrow(
+        `host: required when several hosts have data; known: agent-7, ${HOST}`,
+      );
+    } finally {
+      await lone.drop();
+    }
   });
 });

@@ -311,13 +311,15 @@ function checkCost(
   );
 }
 
-/** History as the HTTP layer sees it: hosts checked, the local host by default. */
+/** History as the HTTP layer sees it: hosts checked, the only host by default. */
 export interface HistoryService {
-  /** The host this process samples: answered when a request names none. */
+  /** The host this process samples. */
   readonly localHost: string;
   /**
-   * Answers `request` for `request.host`, or the local host. A host that is neither the
-   * local one nor one with stored data throws {@link HistoryRequestError} listing the known;
+   * Answers `request` for `request.host`; without one, for the only host there is (stored or
+   * streaming), so every replica answers alike — with several, or none yet, it throws
+   * {@link HistoryRequestError} asking for `host` and listing the known. A host that is neither
+   * the local one nor one with stored data throws {@link HistoryRequestError} listing the known;
    * so does a request over the cost cap. Past `timeoutMs` it throws {@link QueryTimeoutError};
    * when `signal` aborts, {@link QueryCancelledError} — every statement is cancelled either way.
    */
@@ -345,6 +347,11 @@ export interface HistoryServiceDeps {
   now?: () => number;
   /** What the stream sent lately, stored or not: the newest buckets are completed from it. */
   recent?: RecentSource;
+  /**
+   * The hosts streaming now (the bus's latest), beside those with stored rows: a request
+   * without `host` is answered for the only one.
+   */
+  streamingHosts?: () => Promise<readonly string[]> | readonly string[];
 }
 
 /** The default of {@link HistoryServiceDeps.timeoutMs}. */
@@ -358,13 +365,34 @@ export function createHistoryService(deps: HistoryServiceDeps): HistoryService {
     if (host === deps.localHost) return;
     const found = await deps.db.query('SELECT 1 FROM hosts WHERE host = $1', [host], { signal });
     if (found.length > 0) return;
+    const streaming = (await deps.streamingHosts?.()) ?? [];
+    // Streaming, its first rows not yet stored: the stream's ring answers for it.
+    if (streaming.includes(host)) return;
     const rows = await deps.db.query<{ host: string }>('SELECT host FROM hosts ORDER BY host', [], {
       signal,
     });
-    const known = [...new Set([deps.localHost, ...rows.map((row) => row.host)])].sort();
+    const known = [
+      ...new Set([deps.localHost, ...rows.map((row) => row.host), ...streaming]),
+    ].sort();
     throw new HistoryRequestError(
       'host',
       `host: unknown host '${host}'; known: ${known.join(', ')}`,
+    );
+  }
+  // Not this process's own host: a serving-only replica has none with data, and every replica
+  // must give a request without `host` the same answer.
+  async function onlyHost(signal: AbortSignal): Promise<string> {
+    const [rows, streaming] = await Promise.all([
+      deps.db.query<{ host: string }>('SELECT host FROM hosts ORDER BY host', [], { signal }),
+      deps.streamingHosts?.() ?? [],
+    ]);
+    const known = [...new Set([...rows.map((row) => row.host), ...streaming])].sort();
+    if (known.length === 1) return known[0]!;
+    throw new HistoryRequestError(
+      'host',
+      known.length === 0
+        ? 'host: no host has sent data yet; name one with host='
+        : `host: required when several hosts have data; known: ${known.join(', ')}`,
     );
   }
   return {
@@ -373,7 +401,6 @@ export function createHistoryService(deps: HistoryServiceDeps): HistoryService {
     async query(request, queryOptions = {}) {
       const { signal } = queryOptions;
       if (signal?.aborted) throw new QueryCancelledError();
-      const host = request.host ?? deps.localHost;
       // One deadline for the whole request, so twenty series cannot take twenty timeouts.
       const bounded = new AbortController();
       let timedOut = false;
@@ -391,7 +418,8 @@ export function createHistoryService(deps: HistoryServiceDeps): HistoryService {
           maxRowsScanned: deps.maxRowsScanned,
           signal: bounded.signal,
         };
-        // Unknown series and requests over the cost cap are refused before any statement.
+        const host = request.host ?? (await onlyHost(bounded.signal));
+        // Unknown series and requests over the cost cap are refused before any history statement.
         const prepared = prepareHistory({ ...request, host }, options);
         await checkHost(host, bounded.signal);
         const answer = await runHistory(deps.db, { ...request, host }, options, prepared);
