@@ -2,7 +2,7 @@ import { snapshot as snapshotSchema, type Snapshot } from '@livestat/contracts';
 import { exampleSnapshot } from '@livestat/contracts/examples';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAgentMeter } from './collectors/agent.js';
+import { createSelfMeter } from './collectors/self-meter.js';
 import type { AggregateResult, Aggregator } from './collectors/aggregator.js';
 import { createSampler } from './sampler.js';
 
@@ -43,7 +43,7 @@ function makeSampler(aggregator: Aggregator, intervalMs = 1000) {
     host: 'test-host',
     intervalMs,
     aggregator,
-    agent: createAgentMeter({
+    agent: createSelfMeter({
       now: () => Date.now(),
       cpuUsage: () => ({ user: 0, system: 0 }),
       memoryUsage: () => ({ rss: 1, heapUsed: 1 }),

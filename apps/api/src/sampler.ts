@@ -1,5 +1,5 @@
 import type { Snapshot } from '@livestat/contracts';
-import type { AgentMeter } from './collectors/agent.js';
+import type { SelfMeter } from './collectors/self-meter.js';
 import type { Aggregator } from './collectors/aggregator.js';
 import type { Logger } from './logger.js';
 
@@ -9,7 +9,7 @@ export interface SamplerOptions {
   host: string;
   intervalMs: number;
   aggregator: Aggregator;
-  agent: AgentMeter;
+  agent: SelfMeter;
   logger: Logger;
   /** Monotonic clock in ms, for the schedule. */
   now?: () => number;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { snapshot as snapshotSchema, type Snapshot } from '@livestat/contracts';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAgentMeter } from '../src/collectors/agent.js';
+import { createSelfMeter } from '../src/collectors/self-meter.js';
 import { createAggregator } from '../src/collectors/aggregator.js';
 import { createBandwidthCollector } from '../src/collectors/bandwidth.js';
 import { createCpuCollector } from '../src/collectors/cpu.js';
@@ -104,7 +104,7 @@ describe('golden snapshot', () => {
       host: fixture.name,
       intervalMs: 600,
       aggregator,
-      agent: createAgentMeter(),
+      agent: createSelfMeter(),
       logger,
       wallClock: () => TIMESTAMP,
     });

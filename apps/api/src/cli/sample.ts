@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadEnvFile } from '../config.js';
 import { createLogger } from '../logger.js';
-import { createSamplingPipeline } from '../sampling.js';
+import { createSamplingPipeline } from '../sampling-pipeline.js';
 
 // `npm run sample -- --count N [--interval S]`: N snapshots as JSON lines on stdout, logs on
 // stderr. The quickest way to see what livestat measures on this machine.

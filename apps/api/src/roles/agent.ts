@@ -5,7 +5,7 @@ import { MigrationError } from '../storage/migrate.js';
 import { VERSION } from '../version.js';
 import { createBus } from './bus.js';
 import { displayUrl } from './display-url.js';
-import { createPublishingPipeline } from './pipeline.js';
+import { createPublishingPipeline } from './publishing-pipeline.js';
 import { openDatabase, startStorage, type OpenedDatabase } from './storage.js';
 
 /**

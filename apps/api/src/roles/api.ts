@@ -40,7 +40,7 @@ import { createStreamServer } from '../stream/ws-server.js';
 import { VERSION } from '../version.js';
 import { createBus } from './bus.js';
 import { checkPort, listenProblem } from './listen.js';
-import { createPublishingPipeline } from './pipeline.js';
+import { createPublishingPipeline } from './publishing-pipeline.js';
 import { openDatabase, startStorage, type OpenedDatabase } from './storage.js';
 
 const DAY_MS = 86_400_000;

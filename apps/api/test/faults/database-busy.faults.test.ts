@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Snapshot } from '@livestat/contracts';
 import { afterEach, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createSamplingPipeline } from '../../src/sampling.js';
+import { createSamplingPipeline } from '../../src/sampling-pipeline.js';
 import { createBatchWriter } from '../../src/storage/batch-writer.js';
 import { writeSnapshots } from '../../src/storage/metrics-store.js';
 import { createTestDatabase, describeEachBackend, silentLogger } from '../databases.js';

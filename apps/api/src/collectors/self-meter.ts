@@ -1,7 +1,7 @@
 import type { AgentMetrics, CollectorName, CollectorTiming } from '@livestat/contracts';
 import { round } from './rates.js';
 
-export interface AgentMeterDeps {
+export interface SelfMeterDeps {
   /** Monotonic clock in ms. */
   now: () => number;
   cpuUsage: () => NodeJS.CpuUsage;
@@ -9,11 +9,13 @@ export interface AgentMeterDeps {
 }
 
 /**
- * The `agent` section: the sampler's own cost. CPU % is process CPU time (user + system)
- * over wall time since the previous measurement, so 100 means one full core.
+ * The snapshot's `agent` section: the sampler's own cost. CPU % is process CPU time (user +
+ * system) over wall time since the previous measurement, so 100 means one full core. Not a
+ * collector — it measures this process, not the host, and cannot fail — so it is named for
+ * what it does rather than for its snapshot key.
  */
-export function createAgentMeter(
-  deps: AgentMeterDeps = {
+export function createSelfMeter(
+  deps: SelfMeterDeps = {
     now: () => performance.now(),
     cpuUsage: () => process.cpuUsage(),
     memoryUsage: () => process.memoryUsage(),
@@ -45,4 +47,4 @@ export function createAgentMeter(
   };
 }
 
-export type AgentMeter = ReturnType<typeof createAgentMeter>;
+export type SelfMeter = ReturnType<typeof createSelfMeter>;

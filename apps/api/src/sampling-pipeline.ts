@@ -1,4 +1,4 @@
-import { createAgentMeter } from './collectors/agent.js';
+import { createSelfMeter } from './collectors/self-meter.js';
 import { createAggregator } from './collectors/aggregator.js';
 import { createCollectors } from './collectors/index.js';
 import type { Config } from './config.js';
@@ -35,7 +35,7 @@ export function createSamplingPipeline(config: Config, logger: Logger) {
     host: config.hostName,
     intervalMs: config.samplingIntervalMs,
     aggregator,
-    agent: createAgentMeter(),
+    agent: createSelfMeter(),
     logger,
     now,
   });

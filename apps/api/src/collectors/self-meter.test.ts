@@ -1,12 +1,12 @@
 import { agentMetrics } from '@livestat/contracts';
 import { describe, expect, it } from 'vitest';
-import { createAgentMeter } from './agent.js';
+import { createSelfMeter } from './self-meter.js';
 
-describe('agent meter', () => {
+describe('self meter', () => {
   it('reports process CPU time over wall time since the last measurement', () => {
     let now = 0;
     let cpu = { user: 0, system: 0 };
-    const meter = createAgentMeter({
+    const meter = createSelfMeter({
       now: () => now,
       cpuUsage: () => cpu,
       memoryUsage: () => ({ rss: 50 * 1024 * 1024, heapUsed: 12_345 }),
@@ -28,7 +28,7 @@ describe('agent meter', () => {
   });
 
   it('reports 0 rather than dividing by zero when no time passed', () => {
-    const meter = createAgentMeter({
+    const meter = createSelfMeter({
       now: () => 7,
       cpuUsage: () => ({ user: 5, system: 5 }),
       memoryUsage: () => ({ rss: 1, heapUsed: 1 }),

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { createSamplingPipeline } from '../sampling.js';
+import { createSamplingPipeline } from '../sampling-pipeline.js';
 import type { ShutdownStep } from '../shutdown.js';
 import type { BatchWriter } from '../storage/batch-writer.js';
 import type { Bus } from '../stream/bus.js';
