@@ -60,6 +60,10 @@ describeEachBackend('ensureAdmin', (backend) => {
     expect(password).toMatch(/^[\w-]{24}$/);
     expect(c.announced[0]).toContain('"admin"');
     expect(c.announced[0]).toContain('npm run users -- passwd admin');
+    // The command that works in the image too, where there is no tsx.
+    expect(c.announced[0]).toContain(
+      'docker compose exec api node apps/api/dist/cli/users.js passwd admin',
+    );
     const stored = await users.findByUsername('admin');
     expect(stored?.role).toBe('admin');
     expect(await verifyPassword(stored!.passwordHash, password!)).toBe(true);

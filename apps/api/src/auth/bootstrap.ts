@@ -56,7 +56,9 @@ export async function ensureAdmin(options: EnsureAdminOptions): Promise<EnsureAd
       `      ${password}`,
       '',
       '  It is shown only this once. Sign in with it, or set your own with',
-      `  \`npm run users -- passwd ${username}\`.`,
+      `    npm run users -- passwd ${username}`,
+      '  or, in the docker compose deployment (README, "Deploy"),',
+      `    docker compose exec api node apps/api/dist/cli/users.js passwd ${username}`,
       '',
     ].join('\n'),
   );

@@ -17,9 +17,13 @@ import {
 } from '../storage/users.js';
 
 // `npm run users -- add|passwd|remove|list`: manage dashboard users from a shell, on the same
-// database the API uses. One line of result on stdout; logs and errors on stderr.
+// database the API uses. Compiled to dist/cli/users.js, it runs with plain node (the image has
+// no tsx): `npm run users` picks whichever is there. One line of result on stdout; logs and
+// errors on stderr.
 
 const USAGE = `usage: npm run users -- <command>
+   or: node apps/api/dist/cli/users.js <command>        (after a build; in the image too)
+   or: docker compose exec api node apps/api/dist/cli/users.js <command>
 
   add <username> [--role admin|viewer] [--password-stdin]   create a user (role: viewer)
   passwd <username> [--password-stdin]                      set a user's password
