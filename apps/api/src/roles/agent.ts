@@ -10,7 +10,7 @@ import { openDatabase, startStorage, type OpenedDatabase } from './storage.js';
 
 /**
  * `ROLE=agent` (see the README), one per monitored host: collectors → sampler → every snapshot
- * published to Redis (which also refreshes `livestat:latest:<host>`) and queued for the batch
+ * published to Redis (which also refreshes `<REDIS_PREFIX>latest:<host>`) and queued for the batch
  * writer into PostgreSQL. No HTTP server, no sockets, no users, no JWT secret: the API
  * replicas serve what agents publish and store.
  *

@@ -16,7 +16,7 @@ export interface Bus {
   /** Delivers to local subscribers at once (even if Redis is down) and to other processes. */
   publish(snapshot: Snapshot): void;
   subscribe(handler: (message: BusMessage) => void): () => void;
-  /** Latest snapshot per host, every host seen (Redis: `livestat:latest:<host>` TTL 30 s, plus memory). */
+  /** Latest snapshot per host, every host seen (Redis: `<REDIS_PREFIX>latest:<host>` TTL 30 s, plus memory). */
   latest(): Promise<BusMessage[]>;
   status(): 'up' | 'down' | 'not_configured';
   close(): Promise<void>;
