@@ -63,6 +63,7 @@ describe('the API process reports its own stalls in /api/health and /metrics', (
     expect(before.reasons).toEqual(expect.any(Array));
 
     signalTree(api.child.pid, 'SIGSTOP');
+    // The freeze is the scenario: 2.5 s stopped, a dozen ticks missed.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     signalTree(api.child.pid, 'SIGCONT');
     // The sampler counts the slots it missed once its next tick ends (0.2 s interval).

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { healthResponse } from '@livestat/contracts';
+import { healthResponse, type HealthResponse } from '@livestat/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteDatabase } from '../src/storage/db.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from './databases.js';
@@ -35,14 +35,25 @@ describe('the API process', () => {
       });
     });
     try {
-      // Let a few ticks happen so the health shows the sampler running.
-      await new Promise((r) => setTimeout(r, 700));
-      const res = await fetch(`${url}/api/health`);
-      expect(res.status).toBe(200);
-      const health = healthResponse.parse(await res.json());
-      expect(health.host).toBe('main-test');
-      expect(health.status).toBe('ok');
-      expect(health.sampler.seq).toBeGreaterThanOrEqual(2);
+      // Health says ok once migrations ran and the admin exists, and shows the sampler
+      // running once it has ticked twice.
+      let status = 0;
+      let health: HealthResponse | undefined;
+      await expect
+        .poll(
+          async () => {
+            const res = await fetch(`${url}/api/health`);
+            status = res.status;
+            health = healthResponse.parse(await res.json());
+            return status === 200 && health.sampler.seq >= 2;
+          },
+          { timeout: 15_000, interval: 100 },
+        )
+        .toBe(true);
+      expect(status).toBe(200);
+      expect(health!.host).toBe('main-test');
+      expect(health!.status).toBe('ok');
+      expect(health!.sampler.seq).toBeGreaterThanOrEqual(2);
     } finally {
       child.kill('SIGTERM');
     }
@@ -63,7 +74,14 @@ describe('the API process', () => {
       const second = await runTs('src/main.ts', [], { PORT: '0', DATA_DIR: dir });
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(/in use by process \d+.*DATA_DIR/);
-      await new Promise((r) => setTimeout(r, 1500));
+      // A few snapshots produced, to find stored after the SIGTERM.
+      await expect
+        .poll(
+          async () =>
+            healthResponse.parse(await (await fetch(`${api.url}/api/health`)).json()).sampler.seq,
+          { timeout: 15_000, interval: 100 },
+        )
+        .toBeGreaterThanOrEqual(3);
     } finally {
       api.child.kill('SIGTERM');
     }
@@ -125,7 +143,14 @@ describePostgres('the API process on PostgreSQL', () => {
       METRICS_HOST_NAME: 'pg-down',
     });
     try {
-      await new Promise((r) => setTimeout(r, 800));
+      // The sampler runs without the database: wait for it to have ticked twice.
+      await expect
+        .poll(
+          async () =>
+            healthResponse.parse(await (await fetch(`${api.url}/api/health`)).json()).sampler.seq,
+          { timeout: 15_000, interval: 100 },
+        )
+        .toBeGreaterThanOrEqual(2);
       const res = await fetch(`${api.url}/api/health`);
       expect(res.status).toBe(503);
       const health = healthResponse.parse(await res.json());

@@ -11,6 +11,7 @@ import {
   launchBrowser,
   signToken,
   startApi,
+  waitForHealthy,
   type ApiProcess,
 } from './harness';
 
@@ -93,6 +94,33 @@ run('the dashboard in Chromium, against the real API', () => {
     return gaps;
   }
 
+  /**
+   * Waits until the page's live window holds a point of `series` newer than `after` (epoch ms):
+   * the stream delivers again, and what a reconnect's resume fills has arrived before it.
+   */
+  async function waitForPointAfter(series: string, after: number, timeout = 15_000) {
+    await page.waitForFunction(
+      ({ name, after }) =>
+        (window.livestat.metrics.series.get(name)?.toPoints().at(-1)?.[0] ?? 0) > after,
+      { name: series, after },
+      { timeout, polling: 100 },
+    );
+  }
+
+  /** Waits until every panel shows a measured figure, not a dash. */
+  async function waitForFigures(target: Page, timeout: number) {
+    await target.waitForFunction(
+      (names) =>
+        names.every((name) =>
+          [...document.querySelectorAll(`[data-panel="${name}"] [data-value]`)].some(
+            (el) => (el.textContent ?? '').trim() !== '' && el.textContent?.trim() !== '—',
+          ),
+        ),
+      PANELS,
+      { timeout },
+    );
+  }
+
   async function session(): Promise<string> {
     return page.evaluate(() => localStorage.getItem('livestat.session') ?? '');
   }
@@ -107,6 +135,9 @@ run('the dashboard in Chromium, against the real API', () => {
       jwtSecret: JWT_SECRET,
       adminPassword: PASSWORD,
     });
+    // Health answers 503 until migrations ran and the admin exists: the page opens after, so
+    // its console shows no error of the start-up.
+    await waitForHealthy(api.url);
     proxy = await startTcpProxy({ targetHost: '127.0.0.1', targetPort: api.port });
     base = `http://127.0.0.1:${proxy.port}`;
     browser = await launchBrowser();
@@ -130,16 +161,7 @@ run('the dashboard in Chromium, against the real API', () => {
     await page.fill('#login-password', PASSWORD);
     await page.click('button[type=submit]');
     await page.waitForURL((url) => url.pathname === '/');
-    await page.waitForFunction(
-      (names) =>
-        names.every((name) =>
-          [...document.querySelectorAll(`[data-panel="${name}"] [data-value]`)].some(
-            (el) => (el.textContent ?? '').trim() !== '' && el.textContent?.trim() !== '—',
-          ),
-        ),
-      PANELS,
-      { timeout: 3000 },
-    );
+    await waitForFigures(page, 3000);
     expect(await page.textContent(BADGE)).toBe('Connected');
     for (const name of PANELS) {
       expect(await page.locator(`[data-panel="${name}"] .chart canvas`).count(), name).toBe(1);
@@ -173,18 +195,28 @@ run('the dashboard in Chromium, against the real API', () => {
   });
 
   it('keeps the chart whole across a lost connection: countdown, then Connected, no gap', async () => {
-    await page.waitForTimeout(3000);
+    // A few seconds of live data before the outage, so the chart has a line to keep whole.
+    const start = Date.now();
+    await page.waitForFunction(
+      (from) =>
+        (window.livestat.metrics.series.get('cpu.usagePercent')?.toPoints()[0]?.[0] ?? Infinity) <=
+        from,
+      start - 3000,
+      { timeout: 15_000, polling: 100 },
+    );
     const before = Date.now();
     expectingNetworkErrors = true;
     await proxy.down('refuse');
     await waitForText(page, BADGE, /^Reconnecting in \d+ s — attempt \d+\/10$/, 10_000);
     // The last data stays on screen, marked stale.
     await page.waitForSelector('.panels.stale', { timeout: 5000 });
+    // The outage is the scenario: five seconds of samples the page never saw live.
     await page.waitForTimeout(5000);
     await proxy.up();
     await waitForText(page, BADGE, /^Connected$/, 40_000);
+    const connectedAt = Date.now();
     expectingNetworkErrors = false;
-    await page.waitForTimeout(2500);
+    await waitForPointAfter('cpu.usagePercent', connectedAt + INTERVAL_MS);
     const points = await livePoints('cpu.usagePercent');
     // resume filled the outage: one point a second from before it until now.
     expect(points.at(-1)![0]).toBeGreaterThan(Date.now() - 3000);
@@ -206,8 +238,9 @@ run('the dashboard in Chromium, against the real API', () => {
     });
     const restartedAt = Date.now();
     await waitForText(page, BADGE, /^Connected$/, 45_000);
+    const connectedAt = Date.now();
     expectingNetworkErrors = false;
-    await page.waitForTimeout(3000);
+    await waitForPointAfter('cpu.usagePercent', connectedAt + INTERVAL_MS);
     const points = await livePoints('cpu.usagePercent');
     // Data from before the stop is still on screen, new data arrives, and the only hole is
     // the time no API was sampling.
@@ -256,7 +289,7 @@ run('the dashboard in Chromium, against the real API', () => {
         await phone.emulateMedia({ colorScheme: scheme });
         await phone.goto(`${base}/`);
         await phone.locator('[data-panel="cpu"] .chart canvas').waitFor();
-        await phone.waitForTimeout(1500);
+        await waitForFigures(phone, 10_000);
         const widths = await phone.evaluate(() => ({
           scroll: document.documentElement.scrollWidth,
           client: document.documentElement.clientWidth,

@@ -139,6 +139,25 @@ export async function startApi(options: ApiOptions): Promise<ApiProcess> {
   };
 }
 
+/**
+ * Resolves once `GET /api/health` answers 200 — migrations ran and the admin exists, so a login
+ * works and the page logs no 503 of the start-up; rejects with the last status after `timeoutMs`.
+ */
+export async function waitForHealthy(url: string, timeoutMs = 60_000): Promise<void> {
+  const giveUpAt = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < giveUpAt) {
+    const status = await fetch(`${url}/api/health`).then(
+      (res) => res.status,
+      (error: unknown) => String(error),
+    );
+    if (status === 200) return;
+    last = String(status);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url}/api/health never answered 200 (last: ${last})`);
+}
+
 /** An HS256 JWT, for the tokens the API must refuse (a wrong secret, an expired one). */
 export function signToken(claims: Record<string, unknown>, secret: string): string {
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

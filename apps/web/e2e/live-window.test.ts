@@ -95,7 +95,8 @@ run(
       env: { SAMPLING_INTERVAL_SECONDS: String(INTERVAL_MS / 1000), FLUSH_INTERVAL_SECONDS: '30' },
     });
     const startedAt = Date.now();
-    // A spike well before the page opens, one core left for the sampler.
+    // A spike well before the page opens, one core left for the sampler. The waits are the
+    // scenario: the page opens OPEN_AFTER_MS after start, whatever the API is doing.
     await new Promise((resolve) => setTimeout(resolve, OPEN_AFTER_MS - 12_000));
     const spikeFrom = Date.now();
     await cpuSpike(Math.max(1, os.cpus().length - 1), 2500);

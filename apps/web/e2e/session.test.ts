@@ -6,7 +6,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../../api/test/tcp-proxy';
 import { API_UNREACHABLE, SAVED_SESSION_INVALID } from '../src/stores/auth';
-import { browserAvailable, buildSpa, launchBrowser, startApi, type ApiProcess } from './harness';
+import {
+  browserAvailable,
+  buildSpa,
+  launchBrowser,
+  startApi,
+  waitForHealthy,
+  type ApiProcess,
+} from './harness';
 
 // Sessions as a user lives them, against the real API with JWT_TTL=1m: the dashboard stays up
 // for two token lifetimes and more, renewing its token by itself; its JWT never appears in a URL
@@ -78,10 +85,7 @@ run('sessions in Chromium, against the real API with JWT_TTL=1m', () => {
     page.on('console', (message) => consoleLines.push(message.text()));
     page.on('pageerror', (error) => consoleLines.push(error.message));
     // The admin exists once migrations ran: health says ok from then on.
-    for (;;) {
-      if ((await fetch(`${api.url}/api/health`)).status === 200) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitForHealthy(api.url);
   }, 180_000);
 
   afterAll(async () => {
@@ -105,6 +109,7 @@ run('sessions in Chromium, against the real API with JWT_TTL=1m', () => {
       tokens.add(token!);
       expect(new URL(page.url()).pathname).toBe('/');
       seqs.push([Date.now(), await latestSeq()]);
+      // The session's lifetime is the scenario: the page is looked at every 5 s while it runs.
       await page.waitForTimeout(5000);
     }
     await page.screenshot({ path: path.join(SHOTS, 'session-1m-token-after-2.5-min.png') });

@@ -86,6 +86,7 @@ describePostgres('fault: PostgreSQL unreachable behind a TCP proxy', () => {
       );
       const healthDownMs = performance.now() - downAt;
       expect(downHealth).toMatchObject({ status: 503, body: { status: 'degraded' } });
+      // The outage's length is the scenario: it lasts `outageMs` whatever the API does.
       await sleep(outageMs - 2000 - (performance.now() - downAt));
       // Still down near the end: the writer retrying does not make it look up.
       expect((await getHealth(api.url)).body.database).toBe('down');

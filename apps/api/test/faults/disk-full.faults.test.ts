@@ -186,6 +186,7 @@ describe.skipIf(!mounted)(
       expect(full.body.reasons?.some((r) => /^disk full: history paused/.test(r))).toBe(true);
       const writtenWhenPaused = await writtenTotal(api);
 
+      // How long the disk stays full is the scenario: the stream must go on throughout.
       await sleep(FULL_FOR_MS);
       // Not a single write attempted while the disk stayed full, and the buffer holds the rest.
       expect(await writtenTotal(api)).toBe(writtenWhenPaused);
@@ -263,7 +264,9 @@ describe.skipIf(!mounted)(
         20_000,
         200,
       );
-      await sleep(2000);
+      // Ten more snapshots produced on the full disk: unwritten when the signal comes.
+      const seen = client.snapshots(name).length;
+      await client.until(() => client.snapshots(name).length >= seen + 10, 'ten more snapshots');
 
       const signalledAt = performance.now();
       await api.kill('SIGTERM');

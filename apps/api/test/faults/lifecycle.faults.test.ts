@@ -44,7 +44,8 @@ describePostgres('fault: the API process stopped by a signal (PostgreSQL)', () =
     await Promise.all(
       clients.map((c) => c.until(() => c.snapshots(name).length >= 3, 'three snapshots')),
     );
-    await sleep(2000);
+    // A dozen snapshots produced, all of them waiting in the writer's queue.
+    await clients[0]!.until(() => clients[0]!.snapshots(name).length >= 12, 'twelve snapshots');
     // Everything produced so far is in the writer's queue, none in the database.
     expect((await storedCounts(test.db, name)).snapshots).toBe(0);
 
@@ -98,6 +99,7 @@ describePostgres('fault: the API process stopped by a signal (PostgreSQL)', () =
       'the first writes',
       30_000,
     );
+    // The steady writing is the scenario: five seconds of it, so the kill lands mid-stream.
     await sleep(5000);
 
     const killedAt = performance.now();
@@ -105,8 +107,21 @@ describePostgres('fault: the API process stopped by a signal (PostgreSQL)', () =
     const exit = await api.exited;
     await client.closed;
     expect(exit.code).not.toBe(0);
-    // A transaction cut short is rolled back as PostgreSQL sees the connection drop.
-    await sleep(1000);
+    // A transaction cut short is rolled back as PostgreSQL sees the connection drop: wait
+    // until no other session of this database is inside a statement or a transaction.
+    await pollUntil(
+      async () =>
+        (
+          await test.db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()
+                AND state IS DISTINCT FROM 'idle'`,
+          )
+        )[0]?.n === 0,
+      'the transaction of the killed process to end',
+      10_000,
+      100,
+    );
 
     // What the process produced: the client saw every snapshot up to its death (publishing
     // precedes queuing for the writer, and a killed process prints no summary), give or take

@@ -140,6 +140,7 @@ const suite = () => {
         'B’s health to report redis down',
         15_000,
       );
+      // The outage's length is the scenario: Redis stays down OUTAGE_MS whatever the API does.
       await sleep(killedAt + OUTAGE_MS - Date.now());
       redis = await startRedis(redisPort);
       const { readyAt } = redis;
