@@ -100,11 +100,10 @@ describe.skipIf(why !== null && !REQUIRE_SERVICES)(title, () => {
     if (!last?.network.available || !last.disk.available) {
       throw new Error(`collectors unavailable: ${stdout}`);
     }
-    expect(Object.keys(last.network.interfaces)).toEqual(expect.arrayContaining(real));
+    const { interfaces } = last.network;
+    expect(Object.keys(interfaces)).toEqual(expect.arrayContaining(real));
     // The host's eth0 counts since boot, far from a fresh namespace's zero.
-    const busiest = Math.max(
-      ...real.map((name) => last.network.interfaces[name]?.counters?.[0] ?? 0),
-    );
+    const busiest = Math.max(...real.map((name) => interfaces[name]?.counters?.[0] ?? 0));
     expect(busiest).toBeGreaterThan(0);
     expect(last.disk.filesystems.map((fs) => fs.mountPoint)).toContain('/');
     const root = last.disk.mounts?.find(([mountPoint]) => mountPoint === '/');
