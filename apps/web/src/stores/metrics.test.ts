@@ -8,7 +8,8 @@ import { backfillSeriesFor } from '../features/live/live-series';
 import { createManualClock, startTestApiServer } from '../test/api-server';
 import type { ManualClock, TestApiServer } from '../test/api-server';
 import { defineAuthStore } from './auth';
-import { RESUME_RETRY_MS, defineMetricsStore } from './metrics';
+import { RESUME_RETRY_MS } from '../features/live/live-window-filler';
+import { defineMetricsStore } from './metrics';
 import type { SocketConstructor, SocketLike } from '../lib/stream-socket';
 import type { MetricsStoreDeps } from './metrics';
 

@@ -2,22 +2,17 @@ import { serverMessage } from '@livestat/contracts';
 import type { HostInfo, Snapshot } from '@livestat/contracts';
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowReactive, shallowRef, watch } from 'vue';
-import { AuthError, createApiClient, sessionEndReason, ticketedStream } from '../lib/api';
+import { createApiClient, sessionEndReason, ticketedStream } from '../lib/api';
 import type { ApiClient } from '../lib/api';
 import { createBackoff, createOneShotTimer, systemClock } from '../lib/backoff';
 import type { BackoffOptions, Clock, Random } from '../lib/backoff';
 import { mergeHosts } from '../lib/hosts';
-import {
-  BACKFILL_SERIES,
-  LiveSeries,
-  backfillRequests,
-  backfillSeriesFor,
-} from '../features/live/live-series';
+import { LiveSeries } from '../features/live/live-series';
 import type { LiveWindowMinutes } from '../features/live/live-series';
+import { createLiveWindowFiller } from '../features/live/live-window-filler';
 import { createPoller } from '../lib/poller';
 import { StreamSocket } from '../lib/stream-socket';
 import type { SocketConstructor } from '../lib/stream-socket';
-import { WindowFill } from '../features/live/window-fill';
 import { useAuthStore } from './auth';
 import type { AuthStore } from './auth';
 
@@ -30,10 +25,6 @@ export const POLL_INTERVAL_MS = 5000;
 export const LATENCY_SAMPLES = 120;
 /** The live window a fresh page shows, in minutes. */
 export const DEFAULT_WINDOW_MINUTES: LiveWindowMinutes = 5;
-/** How long after `busy` a refused `resume` is asked again (plus up to as much jitter). */
-export const RESUME_RETRY_MS = 1000;
-/** A `resume` that has sent nothing for this long is given up, and history fills the rest. */
-export const RESUME_STALL_MS = 15_000;
 
 /** What the metrics store runs on; all optional, the browser's by default. */
 export interface MetricsStoreDeps {
@@ -101,7 +92,6 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
     const version = ref(0);
     /** Recent sample-to-screen latencies in ms (receive time − snapshot timestamp). */
     const latencies = shallowRef<readonly number[]>([]);
-    const backfilling = ref(false);
 
     const selectedSnapshot = computed(() =>
       selectedHost.value === null ? undefined : latest.get(selectedHost.value),
@@ -114,18 +104,27 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       message: onMessage,
       close: onClose,
     });
-    /** Per host, the newest snapshot the open socket delivered: the end of the window to fill. */
-    const socketNewest = new Map<string, number>();
-    /** What of the selected host's window `resume` still has to fill. */
-    const fill = new WindowFill();
-    const random = deps.random ?? Math.random;
     const backoff = createBackoff(deps.backoff, deps.random);
     const retryTimer = createOneShotTimer(clock);
     const staleTimer = createOneShotTimer(clock);
-    const resumeTimer = createOneShotTimer(clock);
-    /** A `busy` resume waits for its retry: nothing else is asked meanwhile. */
-    let retryWaiting = false;
-    let backfillController: AbortController | null = null;
+    const filler = createLiveWindowFiller({
+      live,
+      stream,
+      api,
+      clock,
+      random: deps.random ?? Math.random,
+      selectedHost: () => selectedHost.value,
+      latest: (host) => latest.get(host),
+      hasToken: () => auth.token !== null,
+      backfillSeries: deps.backfillSeries,
+      changed: () => {
+        version.value += 1;
+      },
+      failed: (message) => {
+        lastError.value = message;
+      },
+    });
+    const { backfilling, backfill } = filler;
 
     const poller = createPoller(async (signal) => {
       const snapshots = await api.latestSnapshots({ signal });
@@ -159,51 +158,6 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       // window's end is then the server's time, whatever this machine's clock says.
     }
 
-    /**
-     * Asks the socket to `resume` the part of the selected host's window not yet held: every
-     * snapshot, at the sampling resolution, through the same path as live ones — so every
-     * series a panel can draw is filled. One resume at a time.
-     */
-    function fillWindow(): void {
-      const host = selectedHost.value;
-      const anchor = host === null ? undefined : socketNewest.get(host);
-      if (host === null || anchor === undefined || !stream.isOpen || retryWaiting) return;
-      const plan = fill.next(anchor, live.windowMs);
-      if (plan === null) return;
-      backfilling.value = true;
-      stream.send({ type: 'resume', host, after: new Date(plan.after).toISOString() });
-      resumeTimer.schedule(RESUME_STALL_MS, onResumeStalled);
-    }
-
-    function resumeEnded(): void {
-      resumeTimer.cancel();
-      backfilling.value = false;
-      // A longer window picked meanwhile is filled now.
-      fillWindow();
-    }
-
-    function onResumeStalled(): void {
-      fill.abandon();
-      resumeEnded();
-      // What never came is drawn from history rather than left as a hole.
-      void backfill();
-    }
-
-    function onResumeError(code: string | undefined): void {
-      if (!fill.inFlight) return;
-      if (code === 'busy') {
-        // The server does this user's reads a few at a time: ask again shortly.
-        fill.busy();
-        retryWaiting = true;
-        resumeTimer.schedule(RESUME_RETRY_MS * (1 + random()), () => {
-          retryWaiting = false;
-          fillWindow();
-        });
-        return;
-      }
-      if (code === 'resume_failed') onResumeStalled();
-    }
-
     function onMessage(data: unknown): void {
       if (typeof data !== 'string') return;
       let value: unknown;
@@ -224,7 +178,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
           return;
         case 'error':
           lastError.value = message.error;
-          onResumeError(message.code);
+          filler.onError(message.code);
           return;
         case 'pong':
           return;
@@ -234,7 +188,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
     function onClose(code: number, reason: string, used: string): void {
       if (!started) return;
       lastError.value = reason ? `closed ${code}: ${reason}` : `closed ${code}`;
-      socketClosed();
+      filler.socketClosed();
       const step = backoff.closed(code, reason);
       switch (step.action) {
         case 'auth-failed':
@@ -264,14 +218,6 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       setPolling(true);
     }
 
-    function socketClosed(): void {
-      socketNewest.clear();
-      fill.disconnected();
-      resumeTimer.cancel();
-      retryWaiting = false;
-      backfilling.value = false;
-    }
-
     function markFresh(intervalMs: number): void {
       stale.value = false;
       const feed = connectionState.value === 'connected' ? intervalMs : pollIntervalMs;
@@ -294,9 +240,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
           const next = [...latencies.value, receivedAt - time];
           latencies.value = next.length > LATENCY_SAMPLES ? next.slice(-LATENCY_SAMPLES) : next;
         }
-        if (!(time <= (socketNewest.get(host) ?? Number.NEGATIVE_INFINITY))) {
-          socketNewest.set(host, time);
-        }
+        filler.streamed(host, time);
       }
       if (!hosts.value.some((h) => h.name === host)) {
         hosts.value = mergeHosts(hosts.value, [{ name: host, lastSeen: snapshot.timestamp }]);
@@ -316,45 +260,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       if (!streamed) {
         if (first) void backfill();
       } else {
-        if (fill.received(time)) resumeEnded();
-        else if (fill.inFlight) resumeTimer.schedule(RESUME_STALL_MS, onResumeStalled);
-        else fillWindow();
-      }
-    }
-
-    /**
-     * Fills the selected host's window from `GET /api/history`, in averaged buckets: only while
-     * the socket is down (polling), or when a `resume` could not be answered. Buckets only go
-     * where live samples are missing.
-     */
-    async function backfill(): Promise<void> {
-      const host = selectedHost.value;
-      const backfillSeries =
-        deps.backfillSeries ??
-        (host === null ? BACKFILL_SERIES : backfillSeriesFor(latest.get(host)));
-      if (host === null || auth.token === null || backfillSeries.length === 0) return;
-      backfillController?.abort();
-      const controller = new AbortController();
-      backfillController = controller;
-      backfilling.value = true;
-      const requests = backfillRequests(host, backfillSeries, live, clock.now());
-      try {
-        const answers = await Promise.all(
-          requests.map((request) => api.history(request, { signal: controller.signal })),
-        );
-        if (controller.signal.aborted || host !== selectedHost.value) return;
-        let stored = 0;
-        for (const answer of answers) stored += live.addHistory(answer);
-        if (stored > 0) version.value += 1;
-      } catch (error) {
-        // A refused token has already ended the session; an aborted backfill was superseded.
-        if (controller.signal.aborted || error instanceof AuthError) return;
-        lastError.value = `history: ${error instanceof Error ? error.message : String(error)}`;
-      } finally {
-        if (backfillController === controller) {
-          backfillController = null;
-          backfilling.value = false;
-        }
+        filler.streamedShown(time);
       }
     }
 
@@ -371,17 +277,8 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       const snapshot = latest.get(host);
       lastUpdateAt.value = null;
       if (snapshot !== undefined) live.addSnapshot(snapshot);
-      fill.reset();
-      resumeTimer.cancel();
-      retryWaiting = false;
-      backfilling.value = false;
-      if (fillNow) fillOrBackfill();
-    }
-
-    /** Fills the window over the socket when it is open, else from history. */
-    function fillOrBackfill(): void {
-      if (stream.isOpen) fillWindow();
-      else void backfill();
+      filler.hostChanged();
+      if (fillNow) filler.fillOrBackfill();
     }
 
     /** Picks the live window; a longer one is backfilled. */
@@ -391,10 +288,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       windowMinutes.value = minutes;
       live.setWindow(minutes * 60_000);
       version.value += 1;
-      if (longer) {
-        fill.widen();
-        fillOrBackfill();
-      }
+      if (longer) filler.widened();
     }
 
     async function loadHosts(): Promise<void> {
@@ -428,10 +322,9 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       events?.removeEventListener('online', onOnline);
       retryTimer.cancel();
       staleTimer.cancel();
-      socketClosed();
+      filler.stop();
       nextRetryAt.value = null;
       setPolling(false);
-      backfillController?.abort();
       stream.close(1000, 'leaving the dashboard');
       connectionState.value = 'disconnected';
       attempt.value = 0;
