@@ -1,5 +1,5 @@
 import {
-  flattenSeries,
+  SERIES_PATTERNS,
   SERIES_SECTIONS,
   type SeriesSection,
   type Snapshot,
@@ -32,6 +32,165 @@ export interface Aggregate {
   max: number;
 }
 
+/** Accumulates snapshot sections into rollup aggregates, a few at a time. */
+export interface RollupAccumulator {
+  /** Counts the numbers of one section of one snapshot. */
+  add(snapshot: Snapshot, section: SeriesSection): void;
+  /** The aggregates of everything added, per tier, ready to merge into the tier tables. */
+  result(): Map<Tier, Aggregate[]>;
+}
+
+// Arrays whose elements are series, and the field that names each element (`cores` by `id`),
+// as the contracts' series catalogue has them.
+const ARRAY_KEYS: ReadonlyMap<string, string> = new Map(
+  SERIES_PATTERNS.flatMap(({ steps }) =>
+    steps.flatMap((step, i) => {
+      const before = steps[i - 1];
+      return step.kind === 'element' && before?.kind === 'field' ? [[before.name, step.by]] : [];
+    }),
+  ) as [string, string][],
+);
+
+/**
+ * Calls `visit` with every finite number of a section's payload and its series path — the
+ * pairs `flattenSeries` returns, without building a map of them; `join` makes (or recalls) a
+ * child path.
+ */
+function walkSeries(
+  value: unknown,
+  path: string,
+  field: string | undefined,
+  skip: string | undefined,
+  join: (prefix: string, key: string | number) => string,
+  visit: (series: string, value: number) => void,
+): void {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) visit(path, value);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    const by = field === undefined ? undefined : ARRAY_KEYS.get(field);
+    if (by === undefined) return;
+    for (const element of value) {
+      const name = (element as Record<string, unknown> | null)?.[by];
+      if (typeof name === 'string' || typeof name === 'number') {
+        walkSeries(element, join(path, name), undefined, by, join, visit);
+      }
+    }
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (key !== skip) walkSeries(record[key], join(path, key), key, undefined, join, visit);
+  }
+}
+
+/** Whether every bucket of `coarser` is made of whole buckets of `finer`. */
+const nests = (finer: Tier, coarser: Tier) =>
+  finer.bucketMs < coarser.bucketMs && coarser.bucketMs % finer.bucketMs === 0;
+
+type Buckets = Map<string, Map<number, Map<string, Aggregate>>>;
+
+/**
+ * An accumulator for `tiers`. Values are counted into the finest tier only; a coarser tier
+ * whose width is a whole multiple of a finer one is merged from that tier's aggregates when
+ * the result is taken — exact for sums, counts, min and max, and it touches each value once
+ * instead of once per tier (bench/ingest).
+ */
+export function createRollupAccumulator(tiers: readonly Tier[] = TIERS): RollupAccumulator {
+  // For each tier, the finer tier it is derived from, or -1 when it counts values itself.
+  const source = tiers.map((tier, t) => {
+    for (let f = t - 1; f >= 0; f--) if (nests(tiers[f]!, tier)) return f;
+    return -1;
+  });
+  const counted = tiers.flatMap((_, t) => (source[t] === -1 ? [t] : []));
+  // tier → host → bucket → series: nested maps, because building a composite string key for
+  // each of ~100 values per section was most of the rollups' cost (bench/ingest).
+  const byTier: Buckets[] = tiers.map(() => new Map());
+
+  // The path of every series seen so far, built once: a batch repeats the same few hundred
+  // paths in every snapshot, and concatenating them afresh for each value (then hashing the
+  // new string for the map) was most of the aggregation's time (bench/ingest).
+  const paths = new Map<string, Map<string | number, string>>();
+  const join = (prefix: string, key: string | number) => {
+    let children = paths.get(prefix);
+    if (!children) paths.set(prefix, (children = new Map()));
+    let path = children.get(key);
+    if (path === undefined) children.set(key, (path = `${prefix}.${key}`));
+    return path;
+  };
+
+  const bucketOf = (hosts: Buckets, host: string, bucketMs: number) => {
+    let buckets = hosts.get(host);
+    if (!buckets) hosts.set(host, (buckets = new Map()));
+    let bucket = buckets.get(bucketMs);
+    if (!bucket) buckets.set(bucketMs, (bucket = new Map()));
+    return bucket;
+  };
+
+  return {
+    add(snapshot, section) {
+      const ts = Date.parse(snapshot.timestamp);
+      const host = snapshot.host;
+      for (const t of counted) {
+        const bucketMs = ts - (ts % tiers[t]!.bucketMs);
+        const bucket = bucketOf(byTier[t]!, host, bucketMs);
+        walkSeries(snapshot[section], section, undefined, undefined, join, (series, value) => {
+          const current = bucket.get(series);
+          if (current) {
+            current.samples += 1;
+            current.sum += value;
+            if (value < current.min) current.min = value;
+            if (value > current.max) current.max = value;
+          } else {
+            bucket.set(series, {
+              host,
+              series,
+              bucketMs,
+              samples: 1,
+              sum: value,
+              min: value,
+              max: value,
+            });
+          }
+        });
+      }
+    },
+    result() {
+      const out = new Map<Tier, Aggregate[]>();
+      tiers.forEach((tier, t) => {
+        const from = source[t]!;
+        if (from !== -1) {
+          // Finer tiers come first, so `from`'s aggregates are complete by now.
+          const hosts: Buckets = byTier[t]!;
+          for (const a of out.get(tiers[from]!)!) {
+            const bucketMs = a.bucketMs - (a.bucketMs % tier.bucketMs);
+            const bucket = bucketOf(hosts, a.host, bucketMs);
+            const current = bucket.get(a.series);
+            if (current) {
+              current.samples += a.samples;
+              current.sum += a.sum;
+              if (a.min < current.min) current.min = a.min;
+              if (a.max > current.max) current.max = a.max;
+            } else {
+              bucket.set(a.series, { ...a, bucketMs });
+            }
+          }
+        }
+        const aggregates: Aggregate[] = [];
+        for (const buckets of byTier[t]!.values()) {
+          for (const bucket of buckets.values()) {
+            for (const aggregate of bucket.values()) aggregates.push(aggregate);
+          }
+        }
+        out.set(tier, aggregates);
+      });
+      return out;
+    },
+  };
+}
+
 /**
  * Folds snapshot sections into per-(host, series, bucket) aggregates for every tier, ready to
  * merge into the tier tables. `sections` lists which section of which snapshot to count, so a
@@ -41,49 +200,9 @@ export function aggregateSections(
   sections: Iterable<{ snapshot: Snapshot; section: SeriesSection }>,
   tiers: readonly Tier[] = TIERS,
 ): Map<Tier, Aggregate[]> {
-  // tier → host → bucket → series: nested maps, because building a composite string key for
-  // each of ~100 values per section was most of the rollups' cost (bench/ingest).
-  const byTier = tiers.map(() => new Map<string, Map<number, Map<string, Aggregate>>>());
-  for (const { snapshot, section } of sections) {
-    const ts = Date.parse(snapshot.timestamp);
-    const values = flattenSeries(section, snapshot[section]);
-    if (values.size === 0) continue;
-    for (let t = 0; t < tiers.length; t++) {
-      const bucketMs = ts - (ts % tiers[t]!.bucketMs);
-      const hosts = byTier[t]!;
-      let buckets = hosts.get(snapshot.host);
-      if (!buckets) hosts.set(snapshot.host, (buckets = new Map()));
-      let bucket = buckets.get(bucketMs);
-      if (!bucket) buckets.set(bucketMs, (bucket = new Map()));
-      for (const [series, value] of values) {
-        const current = bucket.get(series);
-        if (current) {
-          current.samples += 1;
-          current.sum += value;
-          if (value < current.min) current.min = value;
-          if (value > current.max) current.max = value;
-        } else {
-          bucket.set(series, {
-            host: snapshot.host,
-            series,
-            bucketMs,
-            samples: 1,
-            sum: value,
-            min: value,
-            max: value,
-          });
-        }
-      }
-    }
-  }
-  return new Map(
-    tiers.map((tier, t) => [
-      tier,
-      [...byTier[t]!.values()].flatMap((buckets) =>
-        [...buckets.values()].flatMap((bucket) => [...bucket.values()]),
-      ),
-    ]),
-  );
+  const accumulator = createRollupAccumulator(tiers);
+  for (const { snapshot, section } of sections) accumulator.add(snapshot, section);
+  return accumulator.result();
 }
 
 /** Every section of a snapshot that is stored as its own row. */
