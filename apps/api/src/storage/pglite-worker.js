@@ -52,10 +52,15 @@ const START_PARAMS = [
   ].flatMap((setting) => ['-c', setting]),
 ];
 
+// A freshly initialized data directory made by `npm run build` (src/cli/pglite-template.ts); from
+// source there is none, and a first start runs initdb.
+const TEMPLATE = new URL('./pglite-template.tgz', import.meta.url);
+
 /**
- * A first start runs initdb, a second WebAssembly instance of PostgreSQL with its own heap
- * that lives as long as the thread does: run it in a thread of its own that then exits, so its
- * memory goes back to the system instead of sitting beside the database's for good.
+ * A first start fills the empty directory from the template, or else runs initdb (a second
+ * WebAssembly PostgreSQL), and either leaves memory behind that lives as long as the thread
+ * does: do it in a thread of its own that then exits, so that memory goes back to the system
+ * instead of sitting beside the database's for good.
  * @param {string} dir
  * @returns {Promise<void>}
  */
@@ -100,7 +105,9 @@ try {
   if (dataDir !== undefined && !initOnly && !fs.existsSync(join(dataDir, 'PG_VERSION'))) {
     await initInOwnThread(dataDir);
   }
-  db = await PGlite.create(dataDir, { startParams: START_PARAMS });
+  const loadDataDir =
+    initOnly && fs.existsSync(TEMPLATE) ? new Blob([fs.readFileSync(TEMPLATE)]) : undefined;
+  db = await PGlite.create(dataDir, { startParams: START_PARAMS, loadDataDir });
   if (initOnly) {
     await db.close();
     process.exit(0);
