@@ -13,16 +13,17 @@ import {
 } from './bandwidth.js';
 import {
   computeResctrlBandwidth,
-  computeUncoreImcBandwidth,
-  createDramMonitor,
-  detectUncoreImc,
   parseMbmBytes,
   readResctrl,
-  uncoreImcPerfEvents,
-  type DramResult,
   type MbmCounter,
+} from './bandwidth-dram-resctrl.js';
+import {
+  computeUncoreImcBandwidth,
+  detectUncoreImc,
+  uncoreImcPerfEvents,
   type UncoreImcEvents,
-} from './bandwidth-dram.js';
+} from './bandwidth-dram-uncore-imc.js';
+import { createDramMonitor, type DramResult } from './bandwidth-dram.js';
 import { parsePerfStatOutput } from './perf-parse.js';
 import { perfStatArgs } from './perf-stat.js';
 import { CollectorError } from './types.js';

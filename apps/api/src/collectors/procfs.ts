@@ -1,4 +1,12 @@
-import { closeSync, openSync, readFileSync, readSync, statfsSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  statfsSync,
+  type Dirent,
+} from 'node:fs';
 import path from 'node:path';
 import { CollectorError } from './types.js';
 
@@ -110,4 +118,23 @@ export function keyValueParser(keys: readonly string[]): (text: string) => Map<s
     }
     return values;
   };
+}
+
+/**
+ * Entry names of a directory, sorted; null when it does not exist. `dirsOnly` drops files
+ * (resctrl's tasks, schemata); PMU devices are symlinks, so those are listed without it.
+ */
+export function listEntries(dir: string, dirsOnly: boolean): string[] | null {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw err;
+  }
+  return entries
+    .filter((entry) => !dirsOnly || entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
 }
