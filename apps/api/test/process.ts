@@ -59,7 +59,7 @@ export async function startApi(env: NodeJS.ProcessEnv) {
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`no listening line in:\n${stdout}${stderr}`)),
-      20_000,
+      60_000,
     );
     child.stdout.on('data', () => {
       const match = /"url":"(http:\/\/[^"]+)"/.exec(stdout);
