@@ -8,7 +8,8 @@
 // with the rollup tiers (what livestat runs) and once with none (`writeSnapshots(db, batch,
 // [])`), so the cost of the rollups shows on its own. Every contender gets a fresh database;
 // the contenders alternate order run by run so drift hits them all; medians and their ratios
-// are what to quote.
+// are what to quote. writer-serial is the writer without its pipeline (each batch serialized
+// only once the previous one is stored), so what pipelining buys shows in every run.
 // PGlite (the embedded default) replays the same workload through the same writer.
 //
 //   npm run bench:ingest -- [--hours 24] [--runs 3] [--pglite-hours H] [--pglite-runs N]
@@ -29,7 +30,12 @@ import {
   createPostgresDatabase,
   type Database,
 } from '../apps/api/src/storage/db.js';
-import { writeSnapshots } from '../apps/api/src/storage/metrics-store.js';
+import {
+  prepareSnapshots,
+  writePrepared,
+  type PreparedSnapshots,
+  writeSnapshots,
+} from '../apps/api/src/storage/metrics-store.js';
 import { migrate } from '../apps/api/src/storage/migrate.js';
 import { STORED_SECTIONS, TIERS, type Tier } from '../apps/api/src/storage/rollup.js';
 import { createSnapshotGenerator } from './snapshots.js';
@@ -165,11 +171,15 @@ async function timeWriter(
   db: Database,
   input: readonly Snapshot[],
   tiers: readonly Tier[],
+  pipelined = true,
 ): Promise<Timing> {
   // The production settings (BATCH_SIZE 10, 30 s age) with a buffer large enough for the whole
   // backlog: the writer drains it maxBatch snapshots per transaction.
-  const writer = createBatchWriter({
-    write: (batch) => writeSnapshots(db, batch, tiers),
+  const writer = createBatchWriter<PreparedSnapshots>({
+    write: (batch, prepared) =>
+      prepared ? writePrepared(db, prepared) : writeSnapshots(db, batch, tiers),
+    // The production wiring: the next batch is serialized while the previous one is written.
+    prepare: pipelined ? (batch) => prepareSnapshots(batch, tiers) : undefined,
     batchSize: 10,
     flushIntervalMs: 30_000,
     maxBuffered: input.length,
@@ -188,7 +198,7 @@ async function timeWriter(
   return { seconds, nodeCpu: (cpu.user + cpu.system) / 1e6 };
 }
 
-type Name = 'copy' | 'writer' | 'writer-raw' | 'pglite' | 'pglite-raw';
+type Name = 'copy' | 'writer' | 'writer-serial' | 'writer-raw' | 'pglite' | 'pglite-raw';
 const results = new Map<Name, Timing[]>();
 const record = (name: Name, timing: Timing) =>
   results.set(name, [...(results.get(name) ?? []), timing]);
@@ -199,7 +209,7 @@ async function runPostgres(name: Name): Promise<Timing> {
     const timing =
       name === 'copy'
         ? await timeCopy(url)
-        : await timeWriter(db, snapshots, name === 'writer' ? TIERS : []);
+        : await timeWriter(db, snapshots, name === 'writer-raw' ? [] : TIERS, name === 'writer');
     const stored = await countRaw(db);
     if (stored !== rowsOf(count)) {
       throw new Error(`${name}: ${stored} raw rows stored, expected ${rowsOf(count)}`);
@@ -243,7 +253,7 @@ const median = (xs: number[]) => {
 };
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const line = (name: string, rows: number, t: Timing) =>
-  `  ${name.padEnd(11)} ${t.seconds.toFixed(2).padStart(8)} s  ${fmt(rate(rows, t)).padStart(8)} rows/s` +
+  `  ${name.padEnd(13)} ${t.seconds.toFixed(2).padStart(8)} s  ${fmt(rate(rows, t)).padStart(8)} rows/s` +
   (t.nodeCpu > 0 ? `   node CPU ${t.nodeCpu.toFixed(2)} s` : '');
 
 let failed = false;
@@ -254,7 +264,7 @@ try {
       `${(tsvBytes / 1e6).toFixed(0)} MB as COPY text; PostgreSQL ${server?.server_version ?? '?'}; ` +
       `batch writer maxBatch ${maxBatch}; ${new Date().toISOString()}`,
   );
-  const order: Name[] = ['copy', 'writer', 'writer-raw'];
+  const order: Name[] = ['copy', 'writer', 'writer-serial', 'writer-raw'];
   for (let run = 0; run < runs; run++) {
     console.log(`run ${run + 1}/${runs}`);
     for (const name of run % 2 === 0 ? order : [...order].reverse()) {
@@ -283,6 +293,7 @@ try {
     `Node busy ${(100 * median((results.get(name) ?? []).map((t) => t.nodeCpu / t.seconds))).toFixed(0)} % of the wall`;
   const copy = med('copy', rowsOf(count));
   const writer = med('writer', rowsOf(count));
+  const serial = med('writer-serial', rowsOf(count));
   const raw = med('writer-raw', rowsOf(count));
   const lite = med('pglite', rowsOf(pgliteCount));
   const liteRaw = med('pglite-raw', rowsOf(pgliteCount));
@@ -294,6 +305,9 @@ try {
   console.log(`  psql \\copy                         ${fmt(copy).padStart(8)}`);
   console.log(
     `  batch writer, rollups (livestat)   ${fmt(writer).padStart(8)}   ${(writer / copy).toFixed(2)}× of \\copy (goal ≥ 0.70×); ${busy('writer')}`,
+  );
+  console.log(
+    `  batch writer, rollups, no pipeline ${fmt(serial).padStart(8)}   ${(serial / copy).toFixed(2)}× of \\copy; pipelining adds ${(100 * (writer / serial - 1)).toFixed(0)} %; ${busy('writer-serial')}`,
   );
   console.log(
     `  batch writer, raw rows only        ${fmt(raw).padStart(8)}   ${(raw / copy).toFixed(2)}× of \\copy; rollups cost ${(100 * (1 - writer / raw)).toFixed(0)} % of the raw-only rate; ${busy('writer-raw')}`,

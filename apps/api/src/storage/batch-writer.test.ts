@@ -18,7 +18,13 @@ import {
 } from './batch-writer.js';
 import { createPostgresDatabase, type Database } from './db.js';
 import { createDiskSpaceWatch } from './disk-space.js';
-import { writeSnapshots, type WriteResult } from './metrics-store.js';
+import {
+  prepareSnapshots,
+  writePrepared,
+  writeSnapshots,
+  type PreparedSnapshots,
+  type WriteResult,
+} from './metrics-store.js';
 import { STORED_SECTIONS } from './rollup.js';
 
 const SECTIONS = STORED_SECTIONS.length;
@@ -238,6 +244,39 @@ describeEachBackend('createBatchWriter', (backend) => {
     const all = Array.from({ length: 25 }, (_, i) => i);
     expect(batches.flat()).toEqual(all);
     expect(await storedSeqs()).toEqual(all);
+  });
+
+  it('prepares the next batch of a backlog during a write, and stores each batch once, in order, across a failure', async () => {
+    const writes: { seqs: number[]; prepared: boolean }[] = [];
+    let failOnce = true;
+    const w = createBatchWriter<PreparedSnapshots>({
+      batchSize: 5,
+      maxBatch: 8,
+      flushIntervalMs: 60_000,
+      maxBuffered: 1000,
+      retry: RETRY,
+      logger: silentLogger,
+      prepare: (batch) => prepareSnapshots(batch),
+      write: async (batch, prepared) => {
+        writes.push({ seqs: batch.map((s) => s.seq), prepared: prepared !== undefined });
+        // The third batch fails once: it is retried whole, whatever was prepared meanwhile.
+        if (writes.length === 3 && failOnce) {
+          failOnce = false;
+          throw new Error('connection reset');
+        }
+        return prepared ? writePrepared(db, prepared) : writeSnapshots(db, batch);
+      },
+    });
+    writers.push(w);
+    for (let seq = 0; seq < 37; seq++) w.enqueue(snapshot(seq));
+    await waitFor('the backlog to be stored', async () => (await rows()) === 37 * SECTIONS);
+    const all = Array.from({ length: 37 }, (_, i) => i);
+    expect(await storedSeqs()).toEqual(all);
+    // 5 (batchSize reached), then 8s from the backlog; the failed 8 again; the rest.
+    expect(writes.map((x) => x.seqs.length)).toEqual([5, 8, 8, 8, 8, 8]);
+    expect(writes[3]!.seqs).toEqual(writes[2]!.seqs);
+    // A full batch waiting behind a write comes prepared; the retried one is prepared afresh.
+    expect(writes.map((x) => x.prepared)).toEqual([false, false, true, false, true, true]);
   });
 
   it('pauses writes while the disk is low, keeps buffering, and resumes by itself', async () => {

@@ -2,9 +2,18 @@ import type { Snapshot } from '@livestat/contracts';
 import type { Logger } from '../logger.js';
 import { formatMb, isDiskFullError, type DiskSpaceWatch } from './disk-space.js';
 
-export interface BatchWriterOptions {
-  /** Stores one batch; throws on failure. In production: (batch) => writeSnapshots(db, batch). */
-  write: (batch: readonly Snapshot[]) => Promise<unknown>;
+export interface BatchWriterOptions<Prepared = never> {
+  /**
+   * Stores one batch; throws on failure. In production: (batch) => writeSnapshots(db, batch).
+   * With `prepare`, `prepared` is that batch's preparation when it was made ahead.
+   */
+  write: (batch: readonly Snapshot[], prepared?: Prepared) => Promise<unknown>;
+  /**
+   * The part of a write that needs no database (serialization), for a backlog: while a full
+   * batch is being written and another full one waits, that next one is prepared meanwhile
+   * and handed to its `write`. In production: `prepareSnapshots`.
+   */
+  prepare?: (batch: readonly Snapshot[]) => Promise<Prepared>;
   /** Flush when this many are queued. */
   batchSize: number;
   /** ...or when the oldest queued one has waited this long. */
@@ -110,7 +119,9 @@ const describeError = (err: unknown): string =>
  * SQLSTATE 53100) is an outage of its own: writes pause, snapshots keep buffering within
  * `maxBuffered`, one line says so, and writing resumes by itself once space returns.
  */
-export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
+export function createBatchWriter<Prepared = never>(
+  options: BatchWriterOptions<Prepared>,
+): BatchWriter {
   const { write, batchSize, flushIntervalMs, maxBuffered, logger } = options;
   for (const [name, value] of Object.entries({ batchSize, flushIntervalMs, maxBuffered })) {
     if (!Number.isInteger(value) || value < 1)
@@ -126,6 +137,9 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   let entries: Entry[] = [];
   let head = 0;
   let inFlight: Entry[] = [];
+  // The next batch, prepared while the one in flight is written: valid while that batch
+  // still starts with `first` and is `count` long (entries only ever leave from the head).
+  let ahead: { first: Entry; count: number; prepared: Promise<Prepared | undefined> } | null = null;
   let writing: Promise<boolean> | null = null;
   let nextSeq = 0;
   let ageTimer: NodeJS.Timeout | null = null;
@@ -233,10 +247,29 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     inFlight = entries.slice(head, head + count);
     shift(count);
     const batch = inFlight.map((entry) => entry.snapshot);
+    const mine =
+      ahead !== null && ahead.first === inFlight[0] && ahead.count === count
+        ? ahead.prepared
+        : null;
+    ahead = null;
+    const { prepare } = options;
+    if (prepare && queued() >= maxBatch) {
+      const next = entries.slice(head, head + maxBatch).map((entry) => entry.snapshot);
+      ahead = {
+        first: entries[head]!,
+        count: maxBatch,
+        // Started on the next turn, once this write has sent its first statement. A failed
+        // preparation is only a missed head start: the write then prepares its batch itself.
+        prepared: new Promise<void>((resolve) => setImmediate(resolve))
+          .then(() => prepare(next))
+          .catch(() => undefined),
+      };
+    }
     return (async () => {
       let ok = false;
       try {
-        await write(batch);
+        const prepared = mine ? await mine : undefined;
+        await (prepared === undefined ? write(batch) : write(batch, prepared));
         ok = true;
       } catch (err) {
         failed(err);

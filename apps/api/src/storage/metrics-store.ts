@@ -1,6 +1,13 @@
 import type { SeriesSection, Snapshot } from '@livestat/contracts';
 import type { Database, Queryable, QueryOptions } from './db.js';
-import { aggregateSections, STORED_SECTIONS, TIERS, type Aggregate, type Tier } from './rollup.js';
+import {
+  aggregateSections,
+  createRollupAccumulator,
+  STORED_SECTIONS,
+  TIERS,
+  type Aggregate,
+  type Tier,
+} from './rollup.js';
 
 /** What one write did. */
 export interface WriteResult {
@@ -31,6 +38,16 @@ const COPY_ESCAPES: Readonly<Record<string, string>> = {
   '\r': '\\r',
 };
 
+/**
+ * A section as JSON in COPY's text format. JSON.stringify escapes every control character, so
+ * a backslash is the only character to double, and most sections have none: checking first
+ * skips a regular-expression pass over every document (bench/ingest).
+ */
+const copyJson = (value: unknown) => {
+  const json = JSON.stringify(value);
+  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
+};
+
 const mergeRollup = (table: Tier['table']) => `
   INSERT INTO ${table} AS r (host, series, bucket, samples, sum, min, max)
   SELECT host, series, to_timestamp(bucket_ms / 1000.0), samples, sum, min, max
@@ -52,6 +69,89 @@ const UPSERT_HOSTS = `
 const key = (host: string, section: string, tsMs: number) => `${host}\u0000${section}\u0000${tsMs}`;
 
 /**
+ * A batch made ready for the database — its COPY lines and rollup aggregates — by
+ * {@link prepareSnapshots}, before any statement runs.
+ */
+export interface PreparedSnapshots {
+  readonly snapshots: readonly Snapshot[];
+  readonly tiers: readonly Tier[];
+  /** One per key: a snapshot offered twice in one batch is stored once. */
+  readonly rows: Map<string, { snapshot: Snapshot; section: SeriesSection; line: string }>;
+  /** The rollups of every row, for the usual case where none is stored yet. */
+  readonly aggregates: Map<Tier, Aggregate[]>;
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+/** How many snapshots {@link prepareSnapshots} handles between two turns of the event loop. */
+const PREPARE_SLICE = 50;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Serializes a batch for {@link writePrepared} and folds it into rollup aggregates: the work
+ * of a write that needs no database. Large batches are done a slice at a time, letting the
+ * event loop run between slices, so preparing the next batch while the previous one is being
+ * written (the batch writer does, for a backlog) overlaps that write instead of delaying it.
+ */
+export async function prepareSnapshots(
+  snapshots: readonly Snapshot[],
+  tiers: readonly Tier[] = TIERS,
+): Promise<PreparedSnapshots> {
+  const rows: PreparedSnapshots['rows'] = new Map();
+  const rollups = createRollupAccumulator(tiers);
+  let minMs = Infinity;
+  let maxMs = -Infinity;
+  for (let i = 0; i < snapshots.length; i++) {
+    if (i > 0 && i % PREPARE_SLICE === 0) await yieldToEventLoop();
+    const snapshot = snapshots[i]!;
+    const tsMs = Date.parse(snapshot.timestamp);
+    minMs = Math.min(minMs, tsMs);
+    maxMs = Math.max(maxMs, tsMs);
+    const host = copyText(snapshot.host);
+    const tail = `\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
+    for (const section of STORED_SECTIONS) {
+      const k = key(snapshot.host, section, tsMs);
+      // A repeat within the batch replaces the earlier one, whose numbers must not count.
+      if (rows.has(k)) return prepareDeduplicated(snapshots, tiers);
+      const line = `${host}\t${snapshot.timestamp}\t${section}\t${copyJson(snapshot[section])}${tail}`;
+      rows.set(k, { snapshot, section, line });
+      rollups.add(snapshot, section);
+    }
+  }
+  return { snapshots, tiers, rows, aggregates: rollups.result(), minMs, maxMs };
+}
+
+/** {@link prepareSnapshots} for a batch that holds a key twice: the last one is kept. */
+function prepareDeduplicated(
+  snapshots: readonly Snapshot[],
+  tiers: readonly Tier[],
+): PreparedSnapshots {
+  const rows: PreparedSnapshots['rows'] = new Map();
+  let minMs = Infinity;
+  let maxMs = -Infinity;
+  for (const snapshot of snapshots) {
+    const tsMs = Date.parse(snapshot.timestamp);
+    minMs = Math.min(minMs, tsMs);
+    maxMs = Math.max(maxMs, tsMs);
+    for (const section of STORED_SECTIONS) {
+      const line =
+        `${copyText(snapshot.host)}\t${snapshot.timestamp}\t${section}\t` +
+        `${copyJson(snapshot[section])}\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
+      rows.set(key(snapshot.host, section, tsMs), { snapshot, section, line });
+    }
+  }
+  return {
+    snapshots,
+    tiers,
+    rows,
+    aggregates: aggregateSections(rows.values(), tiers),
+    minMs,
+    maxMs,
+  };
+}
+
+/**
  * Stores snapshots — one row per section per snapshot — and merges their values into the
  * rollup tiers, all in one transaction. Idempotent: rows already stored are skipped, and only
  * the rows this call inserted reach the rollups, so a retry after a lost COMMIT acknowledgement
@@ -63,40 +163,40 @@ export async function writeSnapshots(
   tiers: readonly Tier[] = TIERS,
 ): Promise<WriteResult> {
   if (snapshots.length === 0) return { rows: 0, inserted: 0, rollupRows: 0 };
-  // One entry per key: a snapshot offered twice in one batch is stored once.
-  const offered = new Map<string, { snapshot: Snapshot; section: SeriesSection }>();
-  let minMs = Infinity;
-  let maxMs = -Infinity;
-  for (const snapshot of snapshots) {
-    const tsMs = Date.parse(snapshot.timestamp);
-    minMs = Math.min(minMs, tsMs);
-    maxMs = Math.max(maxMs, tsMs);
-    for (const section of STORED_SECTIONS) {
-      offered.set(key(snapshot.host, section, tsMs), { snapshot, section });
-    }
-  }
+  return writePrepared(db, await prepareSnapshots(snapshots, tiers));
+}
+
+/** {@link writeSnapshots} of a batch already prepared by {@link prepareSnapshots}. */
+export async function writePrepared(
+  db: Database,
+  prepared: PreparedSnapshots,
+): Promise<WriteResult> {
+  const { snapshots, tiers, rows, minMs, maxMs } = prepared;
+  if (snapshots.length === 0) return { rows: 0, inserted: 0, rollupRows: 0 };
   const hosts = [...new Set(snapshots.map((snapshot) => snapshot.host))];
   return db.transaction(async (tx) => {
     const stored = await tx.query<{ host: string; metric_type: string; ts_ms: number }>(
       EXISTING_KEYS,
       [hosts, STORED_SECTIONS, minMs, maxMs],
     );
-    for (const row of stored) offered.delete(key(row.host, row.metric_type, row.ts_ms));
-    const fresh = [...offered.values()];
+    // Without a retried batch (nearly always) everything prepared goes in as it is.
+    let fresh = [...rows.values()];
+    let aggregates = prepared.aggregates;
+    if (stored.length > 0) {
+      const skip = new Set(stored.map((row) => key(row.host, row.metric_type, row.ts_ms)));
+      fresh = [...rows].filter(([k]) => !skip.has(k)).map(([, row]) => row);
+      aggregates = aggregateSections(fresh, tiers);
+    }
     if (fresh.length > 0) {
       let text = '';
-      for (const { snapshot, section } of fresh) {
-        text +=
-          `${copyText(snapshot.host)}\t${snapshot.timestamp}\t${section}\t` +
-          `${copyText(JSON.stringify(snapshot[section]))}\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
-      }
+      for (const row of fresh) text += row.line;
       // A concurrent writer of the same keys makes this fail on the unique key; the whole
       // transaction rolls back and the retry finds those keys stored.
       await tx.copyFrom('metrics_snapshots', RAW_COLUMNS, text);
     }
     let rollupRows = 0;
-    for (const [tier, aggregates] of aggregateSections(fresh, tiers)) {
-      rollupRows += await mergeAggregates(tx, tier, aggregates);
+    for (const [tier, tierAggregates] of aggregates) {
+      rollupRows += await mergeAggregates(tx, tier, tierAggregates);
     }
     await tx.query(UPSERT_HOSTS, [
       snapshots.map((snapshot) => snapshot.host),
