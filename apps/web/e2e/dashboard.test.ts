@@ -196,12 +196,12 @@ run('the dashboard in Chromium, against the real API', () => {
 
   it('keeps the chart whole across a lost connection: countdown, then Connected, no gap', async () => {
     // A few seconds of live data before the outage, so the chart has a line to keep whole.
-    const start = Date.now();
     await page.waitForFunction(
-      (from) =>
-        (window.livestat.metrics.series.get('cpu.usagePercent')?.toPoints()[0]?.[0] ?? Infinity) <=
-        from,
-      start - 3000,
+      (spanMs) => {
+        const points = window.livestat.metrics.series.get('cpu.usagePercent')?.toPoints() ?? [];
+        return points.length > 0 && points[0]![0] <= Date.now() - spanMs;
+      },
+      3000,
       { timeout: 15_000, polling: 100 },
     );
     const before = Date.now();
@@ -290,6 +290,17 @@ run('the dashboard in Chromium, against the real API', () => {
         await phone.goto(`${base}/`);
         await phone.locator('[data-panel="cpu"] .chart canvas').waitFor();
         await waitForFigures(phone, 10_000);
+        // The live window filled from the server's ring: the charts have their lines.
+        await phone.waitForFunction(
+          () => {
+            const { metrics } = window.livestat;
+            return (
+              !metrics.backfilling && (metrics.series.get('cpu.usagePercent')?.length ?? 0) >= 10
+            );
+          },
+          undefined,
+          { timeout: 15_000, polling: 100 },
+        );
         const widths = await phone.evaluate(() => ({
           scroll: document.documentElement.scrollWidth,
           client: document.documentElement.clientWidth,
