@@ -24,7 +24,12 @@ const seconds = z.number().nonnegative();
 
 // The kernel's cumulative counters travel beside the rates so that /metrics can expose them
 // as node_exporter does for every host it hears from. They are optional: a snapshot from an
-// agent older than them still parses, and its host simply has no counters.
+// agent older than them still parses, and its host simply has no counters. They travel as
+// arrays, which hold no history series (series.ts): history keeps the rates, and its rollups
+// do not grow by the ~60 numbers a tick these add.
+
+/** A kernel's `name value` pairs (meminfo, vmstat), in the kernel's order and naming. */
+const namedCounts = z.array(z.tuple([text, count]));
 
 export const cpuCore = z.object({
   id: count,
@@ -57,12 +62,11 @@ export const cpuMetrics = collectorResult({
   interruptsPerSec: rate,
   processesRunning: count,
   processesBlocked: count,
-  /** `ctxt` of `/proc/stat`: context switches since boot. */
-  contextSwitchesTotal: count.optional(),
-  /** `intr` of `/proc/stat`: interrupts serviced since boot. */
-  interruptsTotal: count.optional(),
-  /** `btime` of `/proc/stat`: when the host booted, Unix seconds. */
-  bootTimeSeconds: count.optional(),
+  /**
+   * From `/proc/stat`, in this order: context switches since boot (`ctxt`), interrupts
+   * serviced since boot (`intr`), and when the host booted, Unix seconds (`btime`).
+   */
+  counters: z.tuple([count, count, count]).optional(),
   /** The kernel's identity, as `uname(2)` gives it (node_exporter's `node_uname_info`). */
   uname: z
     .object({
@@ -99,7 +103,7 @@ export const memoryMetrics = collectorResult({
    * Every `/proc/meminfo` field by the kernel's name (`Active(anon)`): bytes for the fields the
    * kernel prints in kB, the plain number for the others (`HugePages_Total`).
    */
-  meminfo: z.record(text, count).optional(),
+  meminfo: namedCounts.optional(),
 });
 export type MemoryMetrics = z.infer<typeof memoryMetrics>;
 
@@ -257,7 +261,7 @@ export const bandwidthMetrics = collectorResult({
    * The `/proc/vmstat` counters node_exporter exports by default (`pgpgin`, `pgpgout`,
    * `pswpin`, `pswpout`, `pgfault`, `pgmajfault`, `oom_kill`…), by the kernel's name.
    */
-  vmstat: z.record(text, count).optional(),
+  vmstat: namedCounts.optional(),
 });
 export type BandwidthMetrics = z.infer<typeof bandwidthMetrics>;
 

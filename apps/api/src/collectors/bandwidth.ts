@@ -66,11 +66,11 @@ export function parseVmstat(text: string): Vmstat {
 const EXPORTED_VMSTAT = /^((?:oom_kill|pgpg|pswp|pg\S*fault)\S*)[^\S\n]+(\d+)[^\S\n]*$/gm;
 
 /** The `/proc/vmstat` counters node_exporter exports by default, by the kernel's name. */
-export function parseExportedVmstat(text: string): Record<string, number> {
-  const fields: Record<string, number> = {};
+export function parseExportedVmstat(text: string): [string, number][] {
+  const fields: [string, number][] = [];
   EXPORTED_VMSTAT.lastIndex = 0;
   for (let match = EXPORTED_VMSTAT.exec(text); match !== null; match = EXPORTED_VMSTAT.exec(text)) {
-    fields[match[1] ?? ''] = Number(match[2]);
+    fields.push([match[1] ?? '', Number(match[2])]);
   }
   return fields;
 }
@@ -86,7 +86,7 @@ export function computeBandwidthMetrics(
   elapsedMs: number,
   dram: DramResult,
   pageSize: number = DEFAULT_PAGE_SIZE,
-  exported: Record<string, number> | null = null,
+  exported: [string, number][] | null = null,
 ): BandwidthSample {
   const perSec = (field: keyof Vmstat): number =>
     counterRate(previous[field], current[field], elapsedMs);

@@ -277,9 +277,9 @@ export function computeCpuMetrics(
     interruptsPerSec: round(counterRate(previous.interrupts, current.interrupts, elapsedMs), 2),
     processesRunning: current.processesRunning,
     processesBlocked: current.processesBlocked,
-    contextSwitchesTotal: current.contextSwitches,
-    interruptsTotal: current.interrupts,
-    ...(current.bootTime === null ? {} : { bootTimeSeconds: current.bootTime }),
+    ...(current.bootTime === null
+      ? {}
+      : { counters: [current.contextSwitches, current.interrupts, current.bootTime] }),
     ...(uname === null ? {} : { uname }),
   };
 }

@@ -78,12 +78,12 @@ const MEMINFO_LINE = /^([^\s:]+):[^\S\n]+(\d+)( kB)?[^\S\n]*$/gm;
  * Every `/proc/meminfo` field by the kernel's name: bytes for the fields printed in kB, the
  * plain number for the others (`HugePages_Total`). Lines that do not parse are left out.
  */
-export function parseMeminfoFields(text: string): Record<string, number> {
-  const fields: Record<string, number> = {};
+export function parseMeminfoFields(text: string): [string, number][] {
+  const fields: [string, number][] = [];
   MEMINFO_LINE.lastIndex = 0;
   for (let match = MEMINFO_LINE.exec(text); match !== null; match = MEMINFO_LINE.exec(text)) {
     const value = Number(match[2]);
-    fields[match[1] ?? ''] = match[3] === undefined ? value : value * KIB;
+    fields.push([match[1] ?? '', match[3] === undefined ? value : value * KIB]);
   }
   return fields;
 }
@@ -96,7 +96,7 @@ export function parseMeminfoFields(text: string): Record<string, number> {
  */
 export function computeMemoryMetrics(
   info: Meminfo,
-  fields: Record<string, number> | null = null,
+  fields: [string, number][] | null = null,
 ): MemorySample {
   const total = info.memTotal;
   const cached = info.cached + info.sReclaimable;

@@ -87,16 +87,16 @@ export const HOST_COUNTERS: readonly HostGaugeDef[] = [
       [
         'node_context_switches_total',
         'Total number of context switches.',
-        (s) => cpu(s)?.contextSwitchesTotal,
+        (s) => cpu(s)?.counters?.[0],
       ],
-      ['node_intr_total', 'Total number of interrupts serviced.', (s) => cpu(s)?.interruptsTotal],
+      ['node_intr_total', 'Total number of interrupts serviced.', (s) => cpu(s)?.counters?.[1]],
     ],
   ),
   ...counterRows(
     one,
     [],
     [
-      ['node_boot_time_seconds', 'Node boot time, in unixtime.', (s) => cpu(s)?.bootTimeSeconds],
+      ['node_boot_time_seconds', 'Node boot time, in unixtime.', (s) => cpu(s)?.counters?.[2]],
       [
         'node_time_seconds',
         'System time in seconds since epoch (1970), as of the newest snapshot.',
@@ -195,20 +195,19 @@ export function meminfoMetricName(field: string): string {
 export function meminfoOf(s: Snapshot): Record<string, number> {
   if (!s.memory.available) return {};
   const m = s.memory;
-  return (
-    m.meminfo ?? {
-      MemTotal: m.totalBytes,
-      MemFree: m.freeBytes,
-      MemAvailable: m.availableBytes,
-      Buffers: m.buffersBytes,
-      Shmem: m.sharedBytes,
-      SwapTotal: m.swapTotalBytes,
-      SwapFree: m.swapFreeBytes,
-    }
-  );
+  if (m.meminfo) return Object.fromEntries(m.meminfo);
+  return {
+    MemTotal: m.totalBytes,
+    MemFree: m.freeBytes,
+    MemAvailable: m.availableBytes,
+    Buffers: m.buffersBytes,
+    Shmem: m.sharedBytes,
+    SwapTotal: m.swapTotalBytes,
+    SwapFree: m.swapFreeBytes,
+  };
 }
 
 /** The exported `/proc/vmstat` counters of a host (none from older agents). */
 export function vmstatOf(s: Snapshot): Record<string, number> {
-  return (s.bandwidth.available ? s.bandwidth.vmstat : undefined) ?? {};
+  return Object.fromEntries((s.bandwidth.available ? s.bandwidth.vmstat : undefined) ?? []);
 }

@@ -243,10 +243,17 @@ describe('host metrics: node_exporter families from the kernel counters', () => 
     if (!snapshot.cpu.available || !snapshot.memory.available) throw new Error('example');
     if (!snapshot.network.available || !snapshot.bandwidth.available) throw new Error('example');
     snapshot.cpu.cores[0]!.seconds = [10, 1, 2, 300, 0.5, 0, 0.25, 0];
-    snapshot.cpu.contextSwitchesTotal = 123456;
-    snapshot.memory.meminfo = { MemTotal: 4096, 'Active(anon)': 2048, HugePages_Total: 2 };
+    snapshot.cpu.counters = [123456, 1000, 1795299327];
+    snapshot.memory.meminfo = [
+      ['MemTotal', 4096],
+      ['Active(anon)', 2048],
+      ['HugePages_Total', 2],
+    ];
     snapshot.network.interfaces.eth0!.counters = [1e12, 2, 3, 4, 5, 6, 7, 8];
-    snapshot.bandwidth.vmstat = { pgfault: 99, oom_kill: 1 };
+    snapshot.bandwidth.vmstat = [
+      ['pgfault', 99],
+      ['oom_kill', 1],
+    ];
     hosts.observe(snapshot);
 
     const host = 'h';
@@ -275,7 +282,10 @@ describe('host metrics: node_exporter families from the kernel counters', () => 
     const { registry, hosts } = setup();
     const snapshot = makeExampleSnapshot() as Snapshot;
     if (!snapshot.memory.available) throw new Error('example');
-    snapshot.memory.meminfo = { 'bad name{x="1"}': 1, MemTotal: 1 };
+    snapshot.memory.meminfo = [
+      ['bad name{x="1"}', 1],
+      ['MemTotal', 1],
+    ];
     hosts.observe(snapshot);
     expect(await registry.metrics()).not.toContain('bad');
   });
