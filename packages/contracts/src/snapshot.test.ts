@@ -5,6 +5,7 @@ import {
   agentMetrics,
   bandwidthMetrics,
   COLLECTOR_NAMES,
+  CPU_MODES,
   cpuMetrics,
   diskMetrics,
   memoryMetrics,
@@ -407,6 +408,57 @@ describe('agent', () => {
     ]);
     expect(failurePaths(agentMetrics.safeParse({ ...agent, cpuPercent: -1 }))).toEqual([
       'cpuPercent',
+    ]);
+  });
+});
+
+describe('kernel counters', () => {
+  /** The example with every counter the collectors add, as a current agent sends it. */
+  function withCounters() {
+    const s = makeExampleSnapshot();
+    Object.assign(s.cpu.cores[0]!, { seconds: [10, 0, 2, 300, 0.5, 0, 0.25, 0] });
+    Object.assign(s.cpu, { counters: [123456, 7890, 1795299327] });
+    Object.assign(s.memory, {
+      meminfo: [
+        ['MemTotal', 4122206208],
+        ['HugePages_Total', 0],
+      ],
+    });
+    Object.assign(s.network.interfaces.eth0, { counters: [1, 2, 3, 4, 5, 6, 7, 8] });
+    Object.assign(s.disk.devices.vda, { counters: [1, 512, 2, 1024, 30] });
+    Object.assign(s.disk, { mounts: [['/', '/dev/vda1', 'ext4', 100, 40, 30, 10, 5]] });
+    Object.assign(s.bandwidth, { vmstat: [['pgfault', 99]] });
+    return s;
+  }
+
+  it('accepts them, and a snapshot of an older agent without them', () => {
+    const s = withCounters();
+    expect(snapshot.parse(s)).toEqual(s);
+    expect(snapshot.safeParse(makeExampleSnapshot()).success).toBe(true);
+  });
+
+  it('rejects a counter tuple of the wrong length and a negative counter', () => {
+    const short = withCounters();
+    Object.assign(short.network.interfaces.eth0, { counters: [1, 2, 3] });
+    expect(snapshot.safeParse(short).success).toBe(false);
+    const modes = withCounters();
+    Object.assign(modes.cpu.cores[0]!, { seconds: [1, 2, 3] });
+    expect(snapshot.safeParse(modes).success).toBe(false);
+    const negative = withCounters();
+    Object.assign(negative.bandwidth, { vmstat: [['pgfault', -1]] });
+    expect(snapshot.safeParse(negative).success).toBe(false);
+  });
+
+  it('names the CPU modes in node_exporter’s order', () => {
+    expect(CPU_MODES).toEqual([
+      'user',
+      'nice',
+      'system',
+      'idle',
+      'iowait',
+      'irq',
+      'softirq',
+      'steal',
     ]);
   });
 });
