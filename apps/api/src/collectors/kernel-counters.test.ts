@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +107,38 @@ describe('kernel counters in the snapshot', () => {
     const network = await collector.collect();
     if (!network.available) throw new Error('expected network');
     expect(network.interfaces.eth0?.counters).toEqual([1000, 2, 3, 4, 2000, 6, 7, 8]);
+  });
+
+  it("judges the host's interfaces by name when the container's /sys does not list them", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'livestat-netns-'));
+    const header = 'Inter-|   Receive |  Transmit\n face |bytes packets|bytes packets\n';
+    const line = (name: string, rx: number) => `${name}: ${rx} 0 0 0 0 0 0 0 ${rx} 0 0 0 0 0 0 0\n`;
+    await mkdir(path.join(dir, 'proc/1/net'), { recursive: true });
+    await mkdir(path.join(dir, 'proc/net'), { recursive: true });
+    await writeFile(path.join(dir, 'proc/net/dev'), header + line('lo', 1));
+    const host = ['lo', 'eth0', 'docker0', 'veth1a2b3c', 'br-0123abcd'];
+    await writeFile(
+      path.join(dir, 'proc/1/net/dev'),
+      header + host.map((n) => line(n, 100)).join(''),
+    );
+    // The container's own sysfs: its lo and its eth0 (a veth on the host side).
+    await mkdir(path.join(dir, 'sys/class/net'), { recursive: true });
+    await symlink('../../devices/virtual/net/lo', path.join(dir, 'sys/class/net/lo'));
+    await symlink('../../devices/virtual/net/eth0', path.join(dir, 'sys/class/net/eth0'));
+
+    let t = 0;
+    const collector = createNetworkCollector({
+      procRoot: path.join(dir, 'proc'),
+      sysRoot: path.join(dir, 'sys'),
+      now: () => (t += 1000),
+    });
+    await collector.prime?.();
+    const network = await collector.collect();
+    if (!network.available) throw new Error('expected network');
+    expect(Object.keys(network.interfaces)).toEqual(host);
+    expect(network.interfaces.docker0?.virtual).toBe(true);
+    expect(network.interfaces['veth1a2b3c']?.virtual).toBe(true);
+    expect(network.interfaces['br-0123abcd']?.virtual).toBe(true);
   });
 
   it('gives device counters in bytes and ms, and measures mounts under the root filesystem', async () => {

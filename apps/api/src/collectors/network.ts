@@ -259,6 +259,26 @@ export function readNetDev(procRoot: string): NetDevReading {
  * counts in the totals.
  */
 export function readVirtualInterfaces(sysRoot: string): Set<string> {
+  return readNetClass(sysRoot)?.virtual ?? new Set();
+}
+
+// Names the kernel and the usual tools give virtual devices: bridges (docker0, br-…, virbr0,
+// cni0), veth pairs, tunnels and overlays, bonds and team devices, ifb and dummy.
+const VIRTUAL_NAME =
+  /^(lo|veth|docker\d|br-|virbr|cni|flannel|cali|weave|vxlan|tun|tap|wg|bond|team|ifb|dummy|kube-|cilium|lxc|gre|ip6?tnl|sit)/;
+
+/** Whether an interface's name is one virtual devices get, for names sysfs cannot judge. */
+export function isVirtualName(name: string): boolean {
+  return VIRTUAL_NAME.test(name);
+}
+
+/**
+ * The interfaces of `<sysRoot>/class/net` and, of those, the virtual ones; null when there
+ * is no listing (no /sys). Never throws.
+ */
+export function readNetClass(
+  sysRoot: string,
+): { listed: Set<string>; virtual: Set<string> } | null {
   const dir = path.join(sysRoot, 'class/net');
   let names: string[];
   try {
@@ -267,7 +287,7 @@ export function readVirtualInterfaces(sysRoot: string): Set<string> {
     // No /sys (a container without it, a fixture tree without class/net): we cannot tell a
     // bond from a NIC, so fall back to the old rule — every non-loopback interface counts.
     // Over-counting stacked traffic beats reporting no network at all.
-    return new Set();
+    return null;
   }
   const virtual = new Set<string>();
   for (const name of names) {
@@ -278,7 +298,7 @@ export function readVirtualInterfaces(sysRoot: string): Set<string> {
       // layouts): not known to be virtual, so it counts as physical.
     }
   }
-  return virtual;
+  return { listed: new Set(names), virtual };
 }
 
 // An interface's kind cannot change while its name stays, so /sys/class/net is listed again
@@ -309,7 +329,16 @@ export function createNetworkCollector(deps: CollectorDeps): Collector<'network'
       !sameNames(reading, known.names) ||
       ++known.age >= VIRTUAL_RECHECK_READINGS
     ) {
-      const virtual = readVirtualInterfaces(deps.sysRoot);
+      const netClass = readNetClass(deps.sysRoot);
+      const virtual = new Set(netClass?.virtual);
+      // An interface /sys does not list lives in another network namespace than the sysfs
+      // mounted there: the host's, read through PROC_ROOT/1 from a container whose /sys is
+      // its own. Its link cannot be read, so its name decides (docker0, veth…, br-…).
+      if (netClass !== null) {
+        for (const name of reading.keys()) {
+          if (!netClass.listed.has(name) && isVirtualName(name)) virtual.add(name);
+        }
+      }
       known = { sysRoot: deps.sysRoot, names: [...reading.keys()], virtual, age: 0 };
     }
     return known.virtual;
