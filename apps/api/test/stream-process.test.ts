@@ -73,7 +73,7 @@ describeRedis('two API processes on one Redis', () => {
       });
       expect(scrape.status).toBe(200);
       const exposition = await scrape.text();
-      expect(exposition).toMatch(new RegExp(`^node_load1\\{host="${hostA}"\\} [0-9.]+$`, 'm'));
+      expect(exposition).toMatch(new RegExp(`^node_load1\\{instance="${hostA}"\\} [0-9.]+$`, 'm'));
       expect(exposition).toMatch(/^livestat_websocket_connections 1$/m);
       expect(exposition).toMatch(/^nodejs_eventloop_lag_seconds /m);
 
