@@ -7,7 +7,12 @@ import { createBatchWriter, type BatchWriter } from '../storage/batch-writer.js'
 import { lockDataDir } from '../storage/data-dir-lock.js';
 import { checkRoomForNewDatabase, createDiskSpaceWatch } from '../storage/disk-space.js';
 import { createPgliteDatabase, createPostgresDatabase, type Database } from '../storage/db.js';
-import { writeSnapshots } from '../storage/metrics-store.js';
+import {
+  prepareSnapshots,
+  writePrepared,
+  writeSnapshots,
+  type PreparedSnapshots,
+} from '../storage/metrics-store.js';
 import { MigrationError } from '../storage/migrate.js';
 import { prepareDatabase } from '../storage/prepare.js';
 
@@ -113,9 +118,13 @@ export function startStorage(
     databaseReady = true;
   });
   prepared.catch(() => undefined); // the role handles it, once its shutdown exists
-  const writer = createBatchWriter({
-    write: (batch) =>
-      databaseReady ? writeSnapshots(db, batch) : Promise.reject(new Error('database not ready')),
+  const writer = createBatchWriter<PreparedSnapshots>({
+    // During a backlog the next batch's rows and rollups are prepared while this one is written.
+    prepare: (batch) => prepareSnapshots(batch),
+    write: (batch, prepared) => {
+      if (!databaseReady) return Promise.reject(new Error('database not ready'));
+      return prepared ? writePrepared(db, prepared) : writeSnapshots(db, batch);
+    },
     batchSize: config.batchSize,
     flushIntervalMs: config.flushIntervalMs,
     maxBuffered: config.maxBufferedSnapshots,
