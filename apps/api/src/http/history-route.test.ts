@@ -22,6 +22,7 @@ import { createWorkLimiter } from '../storage/work-limiter.js';
 import { createApp } from './app.js';
 import { HttpError } from './errors.js';
 import { createHistoryRouter } from './history-route.js';
+import { TWENTY_SERIES } from '../../test/twenty-series.js';
 
 const LOCAL = 'test-host';
 const OTHER = 'other-host';
@@ -234,30 +235,6 @@ describeEachBackend('GET /api/history', (backend) => {
     }
   });
 });
-
-// The dashboard's own backfill series: twenty a request, as it sends them.
-const TWENTY_SERIES = [
-  'cpu.usagePercent',
-  'cpu.userPercent',
-  'cpu.systemPercent',
-  'cpu.iowaitPercent',
-  'cpu.stealPercent',
-  'cpu.load1',
-  'memory.usedBytes',
-  'memory.cachedBytes',
-  'memory.buffersBytes',
-  'memory.freeBytes',
-  'memory.swapUsedBytes',
-  'network.rxBytesPerSec',
-  'network.txBytesPerSec',
-  'disk.readBytesPerSec',
-  'disk.writeBytesPerSec',
-  'disk.readOpsPerSec',
-  'disk.writeOpsPerSec',
-  'disk.busyPercent',
-  'perf.ipc',
-  'perf.cyclesPerSec',
-];
 
 describeEachBackend('GET /api/history: bounded', (backend) => {
   let test: TestDatabase;

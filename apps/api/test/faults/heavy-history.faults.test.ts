@@ -22,6 +22,7 @@ import {
   stopAllApis,
   wsUrl,
 } from './support.js';
+import { TWENTY_SERIES } from '../twenty-series.js';
 
 // The attack of a viewer account: five concurrent GET /api/history of 20 series over hours of
 // stored raw rows at 5000 points. Before, on PGlite one such request froze the process for 18 s
@@ -34,28 +35,7 @@ const LIVE_HOST = `attacked-${process.pid}`;
 const SEEDED_HOURS = 3;
 const VIEWER = { username: 'mallory', password: 'mallory-password' };
 const JWT_SECRET = 'heavy-history-fault-secret-0123456789abcdef';
-const SERIES = [
-  'cpu.usagePercent',
-  'cpu.userPercent',
-  'cpu.systemPercent',
-  'cpu.iowaitPercent',
-  'cpu.stealPercent',
-  'cpu.load1',
-  'memory.usedBytes',
-  'memory.cachedBytes',
-  'memory.buffersBytes',
-  'memory.freeBytes',
-  'memory.swapUsedBytes',
-  'network.rxBytesPerSec',
-  'network.txBytesPerSec',
-  'disk.readBytesPerSec',
-  'disk.writeBytesPerSec',
-  'disk.readOpsPerSec',
-  'disk.writeOpsPerSec',
-  'disk.busyPercent',
-  'perf.ipc',
-  'perf.cyclesPerSec',
-];
+const SERIES = TWENTY_SERIES;
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
