@@ -3,3 +3,4 @@ export * from './snapshot.js';
 export * from './messages.js';
 export * from './rest.js';
 export * from './series.js';
+export * from './alerts.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { activeAlert, alertEvent } from './alerts.js';
 import { hostName, isoTimestamp } from './common.js';
 import { snapshot } from './snapshot.js';
 
@@ -27,17 +28,36 @@ export const hostsMessage = z.object({
   hosts: z.array(hostInfo),
 });
 
+/**
+ * One alert transition, sent to every authenticated socket whatever it subscribed to, with the
+ * whole active list after it (so a dashboard never has to patch its own).
+ */
+export const alertMessage = z.object({
+  type: z.literal('alert'),
+  event: alertEvent,
+  active: z.array(activeAlert),
+});
+/** The active alerts, sent once when a socket is authenticated, so the bell is right at once. */
+export const alertsMessage = z.object({
+  type: z.literal('alerts'),
+  active: z.array(activeAlert),
+});
+
 /** Every message the server sends on `/api/ws/metrics`. */
 export const serverMessage = z.discriminatedUnion('type', [
   snapshot,
   pongMessage,
   errorMessage,
   hostsMessage,
+  alertMessage,
+  alertsMessage,
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
 export type PongMessage = z.infer<typeof pongMessage>;
 export type ErrorMessage = z.infer<typeof errorMessage>;
 export type HostsMessage = z.infer<typeof hostsMessage>;
+export type AlertMessage = z.infer<typeof alertMessage>;
+export type AlertsMessage = z.infer<typeof alertsMessage>;
 
 export const pingMessage = z.object({ type: z.literal('ping'), id: messageId.optional() });
 export const subscribeMessage = z.object({

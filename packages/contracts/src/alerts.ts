@@ -1,0 +1,331 @@
+import { z } from 'zod';
+import { hostName, isoTimestamp, text } from './common.js';
+import { resolveSeries, SERIES_PATTERNS } from './series.js';
+
+// Every message below reads after its field's name: "threshold: must be a number".
+
+/** How a rule compares a series' averaged value with its threshold. */
+export const alertComparison = z.enum(['>', '>=', '<', '<='], {
+  error: "must be one of '>', '>=', '<', '<='",
+});
+export type AlertComparison = z.infer<typeof alertComparison>;
+
+export const alertSeverity = z.enum(['info', 'warning', 'critical'], {
+  error: "must be one of 'info', 'warning', 'critical'",
+});
+export type AlertSeverity = z.infer<typeof alertSeverity>;
+
+/** Where one (rule, host, series) stands; `resolved` is the moment it left `firing`. */
+export const alertState = z.enum(['ok', 'pending', 'firing', 'resolved']);
+export type AlertState = z.infer<typeof alertState>;
+
+/** Rules the API ships and keeps; `host_down` has no series and cannot be deleted. */
+export const alertBuiltin = z.enum(['host_down']);
+export type AlertBuiltin = z.infer<typeof alertBuiltin>;
+
+/** The longest a rule may be made to wait: one day. */
+export const ALERT_MAX_FOR_SECONDS = 86_400;
+
+/**
+ * True for a series path of the history catalogue (`cpu.usagePercent`,
+ * `disk.filesystems./.usedPercent`) or for a whole family written with `*` where the catalogue
+ * has its wildcard (`disk.filesystems.*.usedPercent`: one state per filesystem).
+ */
+export function isAlertSeries(path: string): boolean {
+  return SERIES_PATTERNS.some((p) => p.pattern === path) || resolveSeries(path) !== null;
+}
+
+const ALERT_SERIES_MESSAGE =
+  'must be a series of the catalogue such as cpu.usagePercent, or a family with * such as disk.filesystems.*.usedPercent';
+
+/**
+ * A rule's series: a catalogue path or family (see {@link isAlertSeries}), or '' for the
+ * built-in host-down rule, which watches snapshots rather than a series.
+ */
+export const alertSeries = z
+  .string({ error: 'must be a string' })
+  .max(200, 'must be at most 200 characters')
+  .refine((value) => value === '' || isAlertSeries(value), ALERT_SERIES_MESSAGE);
+
+/** The part of a rule an admin edits: `POST /api/alerts/rules` and `PUT /api/alerts/rules/:id` body. */
+export const alertRuleInput = z.object({
+  name: text.trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  description: text.max(500, 'must be at most 500 characters').default(''),
+  series: alertSeries,
+  hosts: z.array(hostName, { error: 'must be a list of host names' }).max(1000).default([]),
+  comparison: alertComparison,
+  threshold: z.number({ error: 'must be a number' }),
+  /** Where a firing alert resolves (hysteresis); null resolves where it fired. */
+  recoveryThreshold: z.number({ error: 'must be a number or null' }).nullable().default(null),
+  forSeconds: z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number of seconds')
+    .min(0, 'must be at least 0')
+    .max(ALERT_MAX_FOR_SECONDS, `must be at most ${ALERT_MAX_FOR_SECONDS}`),
+  severity: alertSeverity,
+  enabled: z.boolean({ error: 'must be true or false' }).default(true),
+});
+export type AlertRuleInput = z.infer<typeof alertRuleInput>;
+
+/** A rule as the API answers it. */
+export const alertRule = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1).max(100),
+  /** One sentence, shown in the UI. */
+  description: z.string(),
+  series: z.string(),
+  /** [] = every host. */
+  hosts: z.array(hostName),
+  comparison: alertComparison,
+  threshold: z.number(),
+  recoveryThreshold: z.number().nullable(),
+  forSeconds: z.number().int().min(0).max(ALERT_MAX_FOR_SECONDS),
+  severity: alertSeverity,
+  enabled: z.boolean(),
+  builtin: alertBuiltin.nullable(),
+  createdAt: isoTimestamp,
+  updatedAt: isoTimestamp,
+});
+export type AlertRule = z.infer<typeof alertRule>;
+
+/** A (rule, host, series) that is pending or firing now. */
+export const activeAlert = z.object({
+  ruleId: z.string().min(1),
+  ruleName: z.string(),
+  host: hostName,
+  /** The resolved series (`disk.filesystems./home.usedPercent`); '' for host down. */
+  series: z.string(),
+  state: z.enum(['pending', 'firing']),
+  severity: alertSeverity,
+  /** The averaged value last evaluated; null for host down. */
+  value: z.number().nullable(),
+  threshold: z.number(),
+  /** When it entered this state. */
+  since: isoTimestamp,
+  firingSince: isoTimestamp.nullable(),
+  /** A silence covers it: shown, not notified. */
+  silenced: z.boolean(),
+});
+export type ActiveAlert = z.infer<typeof activeAlert>;
+
+/** One stored transition. */
+export const alertEvent = z.object({
+  id: z.number().int().positive(),
+  ruleId: z.string().min(1),
+  ruleName: z.string(),
+  host: hostName,
+  series: z.string(),
+  from: alertState,
+  to: alertState,
+  value: z.number().nullable(),
+  severity: alertSeverity,
+  at: isoTimestamp,
+});
+export type AlertEvent = z.infer<typeof alertEvent>;
+
+/** What every channel's redacted secret reads as in an answer. */
+export const REDACTED = '•••';
+
+const url = z
+  .string({ error: 'must be a URL' })
+  .max(2048, 'must be at most 2048 characters')
+  // A host part is required; contracts use no URL class (neither Node's nor the browser's).
+  .regex(/^https?:\/\/[^\s/?#]+(?:[/?#]\S*)?$/, 'must be an http:// or https:// URL');
+const secret = z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(1024);
+const email = z
+  .string({ error: 'must be an e-mail address' })
+  .max(320)
+  .email('must be an e-mail address');
+
+export const webhookConfig = z.object({ url, /** HMAC-SHA256 key. */ secret: secret.optional() });
+export const ntfyConfig = z.object({
+  /** Server and topic: `https://ntfy.sh/my-topic`. */
+  url,
+  token: secret.optional(),
+  priority: z
+    .number({ error: 'must be a number 1..5' })
+    .int('must be a whole number 1..5')
+    .min(1, 'must be 1..5')
+    .max(5, 'must be 1..5')
+    .optional(),
+  tags: z.array(z.string().min(1).max(64), { error: 'must be a list of tags' }).max(20).optional(),
+});
+export const slackConfig = z.object({ url });
+export const telegramConfig = z.object({
+  botToken: secret,
+  chatId: z
+    .string({ error: 'must be a string' })
+    .min(1, 'must not be empty')
+    .max(64, 'must be at most 64 characters'),
+});
+export const emailConfig = z.object({
+  host: z.string({ error: 'must be a host name' }).min(1, 'must not be empty').max(253),
+  port: z
+    .number({ error: 'must be a port number' })
+    .int('must be a port number')
+    .min(1, 'must be 1..65535')
+    .max(65535, 'must be 1..65535'),
+  secure: z.enum(['starttls', 'tls', 'none'], {
+    error: "must be one of 'starttls', 'tls', 'none'",
+  }),
+  username: z.string().max(320).optional(),
+  password: secret.optional(),
+  from: email,
+  to: z
+    .array(email, { error: 'must be a list of e-mail addresses' })
+    .min(1, 'must name at least one address')
+    .max(50),
+});
+export type WebhookConfig = z.infer<typeof webhookConfig>;
+export type NtfyConfig = z.infer<typeof ntfyConfig>;
+export type SlackConfig = z.infer<typeof slackConfig>;
+export type TelegramConfig = z.infer<typeof telegramConfig>;
+export type EmailConfig = z.infer<typeof emailConfig>;
+
+export const alertChannelKind = z.enum(['webhook', 'ntfy', 'slack', 'telegram', 'email'], {
+  error: "must be one of 'webhook', 'ntfy', 'slack', 'telegram', 'email'",
+});
+export type AlertChannelKind = z.infer<typeof alertChannelKind>;
+
+/** Each kind's config schema. */
+export const CHANNEL_CONFIGS = {
+  webhook: webhookConfig,
+  ntfy: ntfyConfig,
+  slack: slackConfig,
+  telegram: telegramConfig,
+  email: emailConfig,
+} as const;
+
+/**
+ * The config fields that are secrets, per kind: stored, never answered (they read
+ * {@link REDACTED}). A webhook or Slack URL is itself a credential.
+ */
+export const CHANNEL_SECRETS: Readonly<Record<AlertChannelKind, readonly string[]>> = {
+  webhook: ['url', 'secret'],
+  ntfy: ['token'],
+  slack: ['url'],
+  telegram: ['botToken'],
+  email: ['password'],
+};
+
+const channelFields = {
+  name: text.trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  enabled: z.boolean({ error: 'must be true or false' }).default(true),
+  /** Alerts below this severity are not sent to the channel. */
+  minSeverity: alertSeverity.default('info'),
+};
+
+/**
+ * `POST /api/alerts/channels` and `PUT /api/alerts/channels/:id` body. On PUT a secret sent back
+ * as {@link REDACTED} keeps the stored one, so a form can round-trip what it was given.
+ */
+export const alertChannelInput = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('webhook'), config: webhookConfig, ...channelFields }),
+    z.object({ kind: z.literal('ntfy'), config: ntfyConfig, ...channelFields }),
+    z.object({ kind: z.literal('slack'), config: slackConfig, ...channelFields }),
+    z.object({ kind: z.literal('telegram'), config: telegramConfig, ...channelFields }),
+    z.object({ kind: z.literal('email'), config: emailConfig, ...channelFields }),
+  ],
+  { error: "must be one of 'webhook', 'ntfy', 'slack', 'telegram', 'email'" },
+);
+export type AlertChannelInput = z.infer<typeof alertChannelInput>;
+
+/** A channel as the API answers it: secrets redacted for everyone; viewers get `config: null`. */
+export const alertChannel = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  kind: alertChannelKind,
+  enabled: z.boolean(),
+  minSeverity: alertSeverity,
+  config: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: isoTimestamp,
+  updatedAt: isoTimestamp,
+});
+export type AlertChannel = z.infer<typeof alertChannel>;
+
+/** `POST /api/alerts/silences` body: mutes a rule, a host, or a rule on a host, until a time. */
+export const silenceInput = z
+  .object({
+    ruleId: z.string({ error: 'must be a rule id or null' }).min(1).nullable().default(null),
+    host: hostName.nullable().default(null),
+    until: isoTimestamp,
+    reason: text.max(500, 'must be at most 500 characters').default(''),
+  })
+  .refine((s) => s.ruleId !== null || s.host !== null, {
+    path: ['ruleId'],
+    message: 'a rule or a host (or both) must be set',
+  });
+export type SilenceInput = z.infer<typeof silenceInput>;
+
+export const silence = z.object({
+  id: z.string().min(1),
+  ruleId: z.string().nullable(),
+  host: hostName.nullable(),
+  until: isoTimestamp,
+  reason: z.string(),
+  createdBy: z.string(),
+  createdAt: isoTimestamp,
+});
+export type Silence = z.infer<typeof silence>;
+
+/** `GET /api/alerts` answer: firing and pending. */
+export const activeAlertsResponse = z.object({ active: z.array(activeAlert) });
+export type ActiveAlertsResponse = z.infer<typeof activeAlertsResponse>;
+
+export const ALERT_HISTORY_DEFAULT_LIMIT = 500;
+export const ALERT_HISTORY_MAX_LIMIT = 10_000;
+
+/** `GET /api/alerts/history` query string (times as ISO 8601 or epoch ms). */
+export const alertHistoryQuery = z.object({
+  from: isoTimestamp
+    .or(z.string().regex(/^\d+$/, 'must be ISO 8601 or epoch milliseconds'))
+    .optional(),
+  to: isoTimestamp
+    .or(z.string().regex(/^\d+$/, 'must be ISO 8601 or epoch milliseconds'))
+    .optional(),
+  host: hostName.optional(),
+  ruleId: z.string().min(1).max(64).optional(),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(ALERT_HISTORY_MAX_LIMIT, `must be at most ${ALERT_HISTORY_MAX_LIMIT}`)
+    .default(ALERT_HISTORY_DEFAULT_LIMIT),
+  format: z.enum(['json', 'csv'], { error: "must be 'json' or 'csv'" }).default('json'),
+});
+export type AlertHistoryQuery = z.infer<typeof alertHistoryQuery>;
+
+export const alertHistoryResponse = z.object({ events: z.array(alertEvent) });
+export type AlertHistoryResponse = z.infer<typeof alertHistoryResponse>;
+export const alertRulesResponse = z.object({ rules: z.array(alertRule) });
+export type AlertRulesResponse = z.infer<typeof alertRulesResponse>;
+export const alertRuleResponse = z.object({ rule: alertRule });
+export type AlertRuleResponse = z.infer<typeof alertRuleResponse>;
+export const alertChannelsResponse = z.object({ channels: z.array(alertChannel) });
+export type AlertChannelsResponse = z.infer<typeof alertChannelsResponse>;
+export const alertChannelResponse = z.object({ channel: alertChannel });
+export type AlertChannelResponse = z.infer<typeof alertChannelResponse>;
+export const silencesResponse = z.object({ silences: z.array(silence) });
+export type SilencesResponse = z.infer<typeof silencesResponse>;
+export const silenceResponse = z.object({ silence });
+export type SilenceResponse = z.infer<typeof silenceResponse>;
+/** `POST /api/alerts/channels/:id/test` answer. */
+export const channelTestResponse = z.object({
+  delivered: z.boolean(),
+  error: z.string().optional(),
+});
+export type ChannelTestResponse = z.infer<typeof channelTestResponse>;
+
+/**
+ * One line per issue of a failed parse, each naming its field: `threshold: must be a number`,
+ * `config.url: must be an http:// or https:// URL`. The API answers these joined by '; '.
+ */
+export function describeAlertIssues(error: z.ZodError): string[] {
+  const lines = error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return `${path || 'body'}: ${issue.message}`;
+  });
+  return [...new Set(lines)];
+}
