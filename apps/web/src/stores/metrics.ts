@@ -1,5 +1,5 @@
 import { serverMessage } from '@livestat/contracts';
-import type { HostInfo, Snapshot } from '@livestat/contracts';
+import type { ClientMessage, HostInfo, Snapshot } from '@livestat/contracts';
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowReactive, shallowRef, watch } from 'vue';
 import { createApiClient, sessionEndReason, ticketedStream } from '../lib/api';
@@ -13,6 +13,8 @@ import { createLiveWindowFiller } from '../features/live/live-window-filler';
 import { createPoller } from '../lib/poller';
 import { StreamSocket } from '../lib/stream-socket';
 import type { SocketConstructor } from '../lib/stream-socket';
+import { StreamWatches } from '../lib/stream-watches';
+import type { WatchMessage, WatchSpec, WatchedMessage } from '../lib/stream-watches';
 import { useAuthStore } from './auth';
 import type { AuthStore } from './auth';
 
@@ -104,6 +106,8 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       message: onMessage,
       close: onClose,
     });
+    // The full tables (every cgroup, every process) panels ask for while they show them.
+    const watches = new StreamWatches((message) => stream.send(message as ClientMessage));
     const backoff = createBackoff(deps.backoff, deps.random);
     const retryTimer = createOneShotTimer(clock);
     const staleTimer = createOneShotTimer(clock);
@@ -154,6 +158,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       connectionState.value = 'connected';
       lastError.value = null;
       setPolling(false);
+      watches.opened();
       // The window is filled once this socket has sent the host's latest snapshot: the
       // window's end is then the server's time, whatever this machine's clock says.
     }
@@ -169,6 +174,11 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       const parsed = serverMessage.safeParse(value);
       if (!parsed.success) return;
       const message = parsed.data;
+      // The answer to a watch (`cgroups`, `processes`): a message carrying a host, not a snapshot.
+      if (message.type !== 'snapshot' && 'host' in message) {
+        watches.deliver(message as WatchedMessage);
+        return;
+      }
       switch (message.type) {
         case 'snapshot':
           ingest(message, true);
@@ -330,6 +340,18 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       attempt.value = 0;
     }
 
+    /**
+     * Asks the server for a full table of one host (`watch_cgroups`) while the returned function
+     * is not called: sent now if the socket is open, again after every reconnect; each answer
+     * goes to `receive`.
+     */
+    function watchStream<W extends WatchMessage, M extends WatchedMessage>(
+      spec: WatchSpec<W>,
+      receive: (message: M) => void,
+    ): () => void {
+      return watches.add(spec, (message) => receive(message as M));
+    }
+
     /** Tries again now, from attempt 1: the Retry button, or the browser coming back online. */
     function retry(): void {
       if (!started) {
@@ -379,6 +401,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       selectHost,
       setWindow,
       backfill,
+      watchStream,
     };
   });
 }
