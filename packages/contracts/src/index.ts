@@ -4,3 +4,5 @@ export * from './messages.js';
 export * from './rest.js';
 export * from './series.js';
 export * from './alerts.js';
+export * from './app.js';
+export * from './tokens.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { activeAlert, alertEvent } from './alerts.js';
+import { appMessage } from './app.js';
 import { hostName, isoTimestamp } from './common.js';
 import { snapshot } from './snapshot.js';
 
@@ -51,6 +52,7 @@ export const serverMessage = z.discriminatedUnion('type', [
   hostsMessage,
   alertMessage,
   alertsMessage,
+  appMessage,
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
 export type PongMessage = z.infer<typeof pongMessage>;
