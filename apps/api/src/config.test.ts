@@ -30,7 +30,7 @@ describe('loadConfig', () => {
       maxBufferedSnapshots: 10_000,
       heartbeatIntervalMs: 30_000,
       wsMaxBufferedBytes: 1024 * 1024,
-      collectors: ['cpu', 'memory', 'network', 'disk', 'perf', 'bandwidth'],
+      collectors: ['cpu', 'memory', 'network', 'disk', 'perf', 'bandwidth', 'processes'],
       procRoot: '/proc',
       sysRoot: '/sys',
       retentionDays: 7,
@@ -73,7 +73,7 @@ describe('loadConfig', () => {
     [
       'COLLECTORS',
       'cpu,gpu',
-      'COLLECTORS each must be one of cpu, memory, network, disk, perf, bandwidth',
+      'COLLECTORS each must be one of cpu, memory, network, disk, perf, bandwidth, processes',
     ],
     ['CORS_ORIGINS', 'http://localhost:5173/', 'CORS_ORIGINS each entry must be an origin'],
     ['JWT_TTL', '12 hours', 'JWT_TTL must be a duration'],

@@ -1,5 +1,6 @@
 export * from './common.js';
 export * from './snapshot.js';
+export * from './processes.js';
 export * from './messages.js';
 export * from './rest.js';
 export * from './series.js';

@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { activeAlert, alertEvent } from './alerts.js';
 import { appMessage } from './app.js';
 import { hostName, isoTimestamp } from './common.js';
+import {
+  PROCESS_WATCH_DEFAULT_LIMIT,
+  PROCESS_WATCH_MAX_LIMIT,
+  processRow,
+  processSort,
+} from './processes.js';
 import { snapshot } from './snapshot.js';
 
 /** Largest client frame the server accepts (`maxPayload`). */
@@ -44,6 +50,22 @@ export const alertsMessage = z.object({
   active: z.array(activeAlert),
 });
 
+/**
+ * A watched host's full process table, sent each tick to the sockets that sent
+ * `watch_processes` for it: the first `limit` processes in the watch's `sort` order.
+ */
+export const processesMessage = z.object({
+  type: z.literal('processes'),
+  host: hostName,
+  /** The timestamp of the snapshot the table was sampled with. */
+  timestamp: isoTimestamp,
+  sort: processSort,
+  /** Processes on the host, of which `processes` lists the first `limit`. */
+  total: z.number().int().nonnegative(),
+  ioUnavailableReason: z.string().nullable(),
+  processes: z.array(processRow),
+});
+
 /** Every message the server sends on `/api/ws/metrics`. */
 export const serverMessage = z.discriminatedUnion('type', [
   snapshot,
@@ -53,6 +75,7 @@ export const serverMessage = z.discriminatedUnion('type', [
   alertMessage,
   alertsMessage,
   appMessage,
+  processesMessage,
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
 export type PongMessage = z.infer<typeof pongMessage>;
@@ -60,6 +83,7 @@ export type ErrorMessage = z.infer<typeof errorMessage>;
 export type HostsMessage = z.infer<typeof hostsMessage>;
 export type AlertMessage = z.infer<typeof alertMessage>;
 export type AlertsMessage = z.infer<typeof alertsMessage>;
+export type ProcessesMessage = z.infer<typeof processesMessage>;
 
 export const pingMessage = z.object({ type: z.literal('ping'), id: messageId.optional() });
 export const subscribeMessage = z.object({
@@ -79,6 +103,19 @@ export const resumeMessage = z.object({
   after: isoTimestamp,
 });
 
+/** Asks for a host's full process table each tick, until `unwatch_processes`. */
+export const watchProcessesMessage = z.object({
+  type: z.literal('watch_processes'),
+  host: hostName,
+  sort: processSort.default('cpu'),
+  limit: z.number().int().min(1).max(PROCESS_WATCH_MAX_LIMIT).default(PROCESS_WATCH_DEFAULT_LIMIT),
+});
+/** Stops the process tables of one host, or of every host when `host` is left out. */
+export const unwatchProcessesMessage = z.object({
+  type: z.literal('unwatch_processes'),
+  host: hostName.optional(),
+});
+
 /** Every message a client may send on `/api/ws/metrics`. */
 export const clientMessage = z.discriminatedUnion('type', [
   pingMessage,
@@ -86,6 +123,8 @@ export const clientMessage = z.discriminatedUnion('type', [
   requestSnapshotMessage,
   authMessage,
   resumeMessage,
+  watchProcessesMessage,
+  unwatchProcessesMessage,
 ]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 export type PingMessage = z.infer<typeof pingMessage>;
@@ -93,6 +132,8 @@ export type SubscribeMessage = z.infer<typeof subscribeMessage>;
 export type RequestSnapshotMessage = z.infer<typeof requestSnapshotMessage>;
 export type AuthMessage = z.infer<typeof authMessage>;
 export type ResumeMessage = z.infer<typeof resumeMessage>;
+export type WatchProcessesMessage = z.infer<typeof watchProcessesMessage>;
+export type UnwatchProcessesMessage = z.infer<typeof unwatchProcessesMessage>;
 
 /** WebSocket close codes the stream uses, with their meaning here. */
 export const CLOSE_CODES = {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hostName, isoTimestamp, isStorableTime, TIME_RANGE_MESSAGE } from './common.js';
 import { hostInfo } from './messages.js';
+import { processSort } from './processes.js';
 import { COLLECTOR_NAMES, snapshot } from './snapshot.js';
 
 /** Every error answer of the REST API. */
@@ -153,6 +154,57 @@ export const historyResponse = z.object({
   series: z.record(z.string(), z.array(historyPoint)),
 });
 export type HistoryResponse = z.infer<typeof historyResponse>;
+
+export const PROCESSES_TOP_DEFAULT_LIMIT = 10;
+export const PROCESSES_TOP_MAX_LIMIT = 50;
+
+/** `GET /api/processes/top` query string: who used the most of `by` between `from` and `to`. */
+export const processesTopQuery = z
+  .object({
+    host: hostName,
+    from: timeParam,
+    to: timeParam,
+    by: processSort.default('cpu'),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(PROCESSES_TOP_MAX_LIMIT)
+      .default(PROCESSES_TOP_DEFAULT_LIMIT),
+  })
+  .refine((q) => q.from < q.to, { path: ['from'], message: 'must be before to' });
+export type ProcessesTopQuery = z.infer<typeof processesTopQuery>;
+
+/** One process in a window: a pid, its start time and its name identify it. */
+export const processUsage = z.object({
+  pid: z.number().int().positive(),
+  name: z.string(),
+  user: z.string(),
+  /** '' when the tier holds no command line. */
+  command: z.string(),
+  /** CPU time used in the window, seconds of one core. */
+  cpuSeconds: z.number().nonnegative(),
+  /** `cpuSeconds` over the time the process was seen in the window, 100 = one core. */
+  avgCpuPercent: z.number().nonnegative(),
+  peakRssBytes: z.number().int().nonnegative(),
+  /** Bytes read + written in the window; null where I/O could not be read. */
+  ioBytes: z.number().nonnegative().nullable(),
+  firstSeen: isoTimestamp,
+  lastSeen: isoTimestamp,
+});
+export type ProcessUsage = z.infer<typeof processUsage>;
+
+/** `GET /api/processes/top` answer, sorted by the `by` measure, highest first. */
+export const processesTopResponse = z.object({
+  host: hostName,
+  from: isoTimestamp,
+  to: isoTimestamp,
+  by: processSort,
+  /** The stored tier the answer was computed from. */
+  tier: z.enum(['raw', '1m', '1h']),
+  processes: z.array(processUsage),
+});
+export type ProcessesTopResponse = z.infer<typeof processesTopResponse>;
 
 export const componentStatus = z.enum(['up', 'down', 'not_configured']);
 export type ComponentStatus = z.infer<typeof componentStatus>;

@@ -1,17 +1,17 @@
 import type { z } from 'zod';
-import { snapshot } from './snapshot.js';
+import { COLLECTOR_NAMES, snapshot } from './snapshot.js';
 
-/** The parts of a snapshot that hold series: the six collectors and the sampler's own cost. */
-export const SERIES_SECTIONS = [
-  'cpu',
-  'memory',
-  'network',
-  'disk',
-  'perf',
-  'bandwidth',
-  'agent',
-] as const;
+/** The parts of a snapshot that hold series: the collectors and the sampler's own cost. */
+export const SERIES_SECTIONS = [...COLLECTOR_NAMES, 'agent'] as const;
 export type SeriesSection = (typeof SERIES_SECTIONS)[number];
+
+/**
+ * True for a section a snapshot may lack: those added after the first six (`processes`…), which
+ * an older agent does not send. Storage and history treat a missing one as no data, not an error.
+ */
+export function isOptionalSection(section: SeriesSection): boolean {
+  return snapshot.shape[section]._zod.def.type === 'optional';
+}
 
 /**
  * Arrays whose elements are named by one of their fields: `cpu.cores.3.usagePercent` is the core

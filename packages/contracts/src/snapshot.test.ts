@@ -13,6 +13,7 @@ import {
   perfMetrics,
   snapshot,
 } from './snapshot.js';
+import { processesMetrics } from './processes.js';
 
 /** The dotted paths of the issues of a failed parse; fails the test if the parse succeeded. */
 function failurePaths(result: z.ZodSafeParseResult<unknown>): string[] {
@@ -34,6 +35,7 @@ const collectorSchemas = {
   disk: diskMetrics,
   perf: perfMetrics,
   bandwidth: bandwidthMetrics,
+  processes: processesMetrics,
 } as const;
 
 describe('exampleSnapshot', () => {
@@ -74,6 +76,13 @@ describe('snapshot', () => {
     const parsed = snapshot.parse(s);
     expect(parsed.perf).toEqual({ available: false, error: 'perf failed' });
     expect(parsed.cpu).toEqual({ available: false, error: 'cpu failed' });
+  });
+
+  it('accepts a snapshot without the sections added after the first six (an older agent)', () => {
+    const { processes: _processes, ...old } = makeExampleSnapshot();
+    const parsed = snapshot.parse(old);
+    expect(parsed.processes).toBeUndefined();
+    expect(parsed.cpu).toEqual(exampleSnapshot.cpu);
   });
 
   it('keeps the other collectors when one is unavailable', () => {

@@ -1,8 +1,17 @@
 import { z } from 'zod';
 import { collectorResult, count, hostName, isoTimestamp, percent, rate, text } from './common.js';
+import { processesMetrics, type ProcessesMetrics } from './processes.js';
 
-/** The six host collectors, in the order the dashboard shows them. */
-export const COLLECTOR_NAMES = ['cpu', 'memory', 'network', 'disk', 'perf', 'bandwidth'] as const;
+/** The host collectors, in the order the dashboard shows them. */
+export const COLLECTOR_NAMES = [
+  'cpu',
+  'memory',
+  'network',
+  'disk',
+  'perf',
+  'bandwidth',
+  'processes',
+] as const;
 export const collectorName = z.enum(COLLECTOR_NAMES);
 export type CollectorName = z.infer<typeof collectorName>;
 
@@ -295,6 +304,8 @@ export const snapshot = z.object({
   disk: diskMetrics,
   perf: perfMetrics,
   bandwidth: bandwidthMetrics,
+  // Sections added after the first six are optional: an older agent's snapshot still parses.
+  processes: processesMetrics.optional(),
   agent: agentMetrics,
 });
 export type Snapshot = z.infer<typeof snapshot>;
@@ -307,4 +318,5 @@ export interface CollectorPayloads {
   disk: DiskMetrics;
   perf: PerfMetrics;
   bandwidth: BandwidthMetrics;
+  processes: ProcessesMetrics;
 }

@@ -28,6 +28,11 @@ export function createCollectors(
     perf: () =>
       createPerfCollector(deps, { intervalMs, logger: logger.child({ collector: 'perf' }) }),
     bandwidth: () => createBandwidthCollector(deps, { intervalMs }),
+    // Replaced by the per-pid collector of issue 14 as soon as it lands.
+    processes: () => ({
+      name: 'processes',
+      collect: async () => ({ available: false, error: 'processes collector not built yet' }),
+    }),
   };
   return names.map((name) => factories[name]());
 }

@@ -45,7 +45,7 @@ describeEachBackend('writeSnapshots', (backend) => {
   it('stores one row per section per snapshot, each section as its JSON', async () => {
     const snapshot = varied(3);
     const result = await writeSnapshots(test.db, [snapshot]);
-    expect(result).toMatchObject({ rows: 7, inserted: 7 });
+    expect(result).toMatchObject({ rows: 8, inserted: 8 });
     const rows = await test.db.query<{ metric_type: string; ts: Date; metric_data: unknown }>(
       'SELECT metric_type, ts, metric_data FROM metrics_snapshots ORDER BY metric_type',
     );
@@ -57,6 +57,7 @@ describeEachBackend('writeSnapshots', (backend) => {
       'memory',
       'network',
       'perf',
+      'processes',
     ]);
     for (const row of rows) {
       expect(row.ts.toISOString()).toBe(snapshot.timestamp);
@@ -73,7 +74,7 @@ describeEachBackend('writeSnapshots', (backend) => {
       i += size;
     }
     const retried = await writeSnapshots(test.db, snapshots.slice(2000, 2100));
-    expect(retried).toEqual({ rows: 700, inserted: 0, rollupRows: 0 });
+    expect(retried).toEqual({ rows: 800, inserted: 0, rollupRows: 0 });
 
     const raw = await test.db.query<{
       metric_type: SeriesSection;
@@ -82,7 +83,7 @@ describeEachBackend('writeSnapshots', (backend) => {
     }>(
       'SELECT metric_type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, metric_data FROM metrics_snapshots',
     );
-    expect(raw).toHaveLength(4000 * 7);
+    expect(raw).toHaveLength(4000 * 8);
     for (const tier of TIERS) {
       const expected = new Map<
         string,
@@ -175,7 +176,7 @@ describeEachBackend('writeSnapshots', (backend) => {
     const odd: Snapshot = varied(7, 'host\\with\ttab "quoted"');
     if (odd.disk.available) odd.disk.filesystems[0]!.mountPoint = '/mnt/back\\slash\nline';
     const result = await writeSnapshots(test.db, [odd, odd]);
-    expect(result.inserted).toBe(7);
+    expect(result.inserted).toBe(8);
     expect(await readSnapshots(test.db, odd.host, new Date(0).toISOString(), 10)).toEqual([odd]);
   });
 
@@ -184,7 +185,7 @@ describeEachBackend('writeSnapshots', (backend) => {
     const prepared = await prepareSnapshots(snapshots.slice(0, 100));
     // Part of it is already stored, as after a lost COMMIT acknowledgement.
     await writeSnapshots(test.db, snapshots.slice(60, 130));
-    expect(await writePrepared(test.db, prepared)).toMatchObject({ rows: 700, inserted: 420 });
+    expect(await writePrepared(test.db, prepared)).toMatchObject({ rows: 800, inserted: 480 });
     expect(await writePrepared(test.db, prepared)).toMatchObject({ inserted: 0, rollupRows: 0 });
     // Sums compared to the last bits: batches split differently add in another order.
     const rollups = async () =>

@@ -1,4 +1,4 @@
-import type { SeriesSection, Snapshot } from '@livestat/contracts';
+import { isOptionalSection, type SeriesSection, type Snapshot } from '@livestat/contracts';
 import type { Database, Queryable, QueryOptions } from './db.js';
 import {
   aggregateSections,
@@ -111,6 +111,8 @@ export async function prepareSnapshots(
     const host = copyText(snapshot.host);
     const tail = `\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
     for (const section of STORED_SECTIONS) {
+      // An optional section an older agent does not send is no row at all.
+      if (snapshot[section] === undefined) continue;
       const k = key(snapshot.host, section, tsMs);
       // A repeat within the batch replaces the earlier one, whose numbers must not count.
       if (rows.has(k)) return prepareDeduplicated(snapshots, tiers);
@@ -135,6 +137,7 @@ function prepareDeduplicated(
     minMs = Math.min(minMs, tsMs);
     maxMs = Math.max(maxMs, tsMs);
     for (const section of STORED_SECTIONS) {
+      if (snapshot[section] === undefined) continue;
       const line =
         `${copyText(snapshot.host)}\t${snapshot.timestamp}\t${section}\t` +
         `${copyJson(snapshot[section])}\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
@@ -202,7 +205,7 @@ export async function writePrepared(
       snapshots.map((snapshot) => snapshot.host),
       snapshots.map((snapshot) => snapshot.timestamp),
     ]);
-    return { rows: snapshots.length * STORED_SECTIONS.length, inserted: fresh.length, rollupRows };
+    return { rows: rows.size, inserted: fresh.length, rollupRows };
   });
 }
 
@@ -256,7 +259,7 @@ export async function readSnapshots(
   );
   const snapshots: Snapshot[] = [];
   for (const row of rows) {
-    if (!STORED_SECTIONS.every((section) => section in row.sections)) continue;
+    if (!STORED_SECTIONS.every((s) => s in row.sections || isOptionalSection(s))) continue;
     snapshots.push({
       type: 'snapshot',
       host,
