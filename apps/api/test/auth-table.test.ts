@@ -49,6 +49,7 @@ const ROUTES = routesOf(
     history: {} as never,
     hosts: {} as never,
     wsTicket: {} as never,
+    users: {} as never,
   }),
 );
 const GUARDED = ROUTES.filter((route) => !PUBLIC_ROUTES.includes(route));
@@ -129,6 +130,11 @@ describe('the running API refuses every data route without a credential it honou
         'GET /api/snapshots/latest',
         'POST /api/auth/refresh',
         'POST /api/ws/ticket',
+        'GET /api/users',
+        'POST /api/users',
+        'PATCH /api/users/:id',
+        'POST /api/users/:id/password',
+        'DELETE /api/users/:id',
       ]),
     );
     expect(ROUTES).toEqual(expect.arrayContaining(PUBLIC_ROUTES));

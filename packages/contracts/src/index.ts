@@ -7,3 +7,4 @@ export * from './series.js';
 export * from './alerts.js';
 export * from './app.js';
 export * from './tokens.js';
+export * from './users.js';

@@ -1,3 +1,4 @@
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@livestat/contracts';
 import type * as Argon2 from 'argon2';
 
 // argon2 (a native addon) is loaded on the first hash or verify, not at start: an API whose
@@ -5,10 +6,8 @@ import type * as Argon2 from 'argon2';
 let argon2: Promise<typeof Argon2> | undefined;
 const loadArgon2 = () => (argon2 ??= import('argon2'));
 
-/** The shortest password accepted for a new or changed password. */
-export const PASSWORD_MIN_LENGTH = 8;
-/** The longest: hashing cost does not grow with length, but request bodies should stay small. */
-export const PASSWORD_MAX_LENGTH = 1024;
+// The policy's bounds live in the contracts, so the dashboard checks a new password as we do.
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@livestat/contracts';
 
 /**
  * argon2id at OWASP's 19 MiB / 2 passes / 1 lane: strong enough for a dashboard login, and light

@@ -23,6 +23,7 @@ import { createSharedLoginStore } from '../http/login-limit-store.js';
 import { createHistoryRouter, type HistoryRouterDeps } from '../http/history-route.js';
 import { createHostsRouter, type HostsRouterDeps } from '../http/hosts-routes.js';
 import { createSpaRouter } from '../http/spa.js';
+import { createUsersRouter, type UsersRouterDeps } from '../http/users-routes.js';
 import { createWsTicketRouter, type WsTicketRouterDeps } from '../http/ws-ticket-route.js';
 import type { Logger } from '../logger.js';
 import { createShutdown } from '../shutdown.js';
@@ -55,6 +56,7 @@ export function createApiRouters(deps: {
   history: Omit<HistoryRouterDeps, 'guards'>;
   hosts: Omit<HostsRouterDeps, 'guards'>;
   wsTicket: Omit<WsTicketRouterDeps, 'guards'>;
+  users: Omit<UsersRouterDeps, 'guards'>;
 }): Router[] {
   const guards = [deps.requireAuth];
   return [
@@ -62,6 +64,7 @@ export function createApiRouters(deps: {
     createHistoryRouter({ ...deps.history, guards }),
     createHostsRouter({ ...deps.hosts, guards }),
     createWsTicketRouter({ ...deps.wsTicket, guards }),
+    createUsersRouter({ ...deps.users, guards }),
   ];
 }
 
@@ -219,6 +222,7 @@ export async function startApi(
       history: { history, limiter: workLimiter },
       hosts: { bus, db: db.lane('read') },
       wsTicket: { tickets, tokens },
+      users: { users, logger },
     }),
     rootRouters: [createMetricsRoute({ metrics, token: config.metricsToken })],
     spa,

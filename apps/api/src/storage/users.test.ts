@@ -123,6 +123,23 @@ describeEachBackend('user store', (backend) => {
     expect(removed).toHaveLength(1);
   });
 
+  it('changes a role, but never demotes the only admin', async () => {
+    const a = await users.create({ username: 'a', passwordHash: 'h', role: 'admin' });
+    const b = await users.create({ username: 'b', passwordHash: 'h', role: 'viewer' });
+    expect(await codeOf(users.setRole(a.id, 'viewer'))).toBe('last_admin');
+    expect(await users.findById(a.id)).toMatchObject({ role: 'admin' });
+    // Re-affirming the only admin is not a demotion.
+    expect(await users.setRole(a.id, 'admin')).toEqual({ id: a.id, username: 'a', role: 'admin' });
+    expect(await users.setRole(b.id, 'admin')).toEqual({ id: b.id, username: 'b', role: 'admin' });
+    expect(await users.setRole(a.id, 'viewer')).toEqual({
+      id: a.id,
+      username: 'a',
+      role: 'viewer',
+    });
+    expect(await codeOf(users.setRole(b.id, 'viewer'))).toBe('last_admin');
+    expect(await users.setRole(987_654, 'viewer')).toBeNull();
+  });
+
   it('answers which of many ids are still users, in one query', async () => {
     const a = await users.create({ username: 'a', passwordHash: 'h', role: 'admin' });
     const b = await users.create({ username: 'b', passwordHash: 'h', role: 'viewer' });

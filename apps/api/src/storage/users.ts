@@ -1,8 +1,8 @@
-import type { PublicUser, Role } from '@livestat/contracts';
+import { USERNAME_PATTERN, type PublicUser, type Role } from '@livestat/contracts';
 import type { Queryable } from './db.js';
 
-/** What a username may be: the same rule as `ADMIN_USERNAME` (config.ts). */
-export const USERNAME_PATTERN = /^[\w.@-]{1,64}$/;
+// What a username may be: the same rule as `ADMIN_USERNAME` (config.ts), and the dashboard's.
+export { USERNAME_PATTERN } from '@livestat/contracts';
 
 /** A user as stored, with the password hash: for login only, never for an answer. */
 export interface UserRecord extends PublicUser {
@@ -42,6 +42,11 @@ export interface UserStore {
   create(user: { username: string; passwordHash: string; role: Role }): Promise<PublicUser>;
   /** Replaces the hash; false when there is no such user. */
   setPassword(username: string, passwordHash: string): Promise<boolean>;
+  /**
+   * Sets the role of user `id`; null when there is no such user. Refuses (`last_admin`) to
+   * demote the only admin, as {@link UserStore.remove} refuses to delete it.
+   */
+  setRole(id: number, role: Role): Promise<PublicUser | null>;
   /**
    * Deletes the user; false when there is no such user. Refuses (`last_admin`) to delete the
    * only admin, which would leave nobody able to administer the installation.
@@ -124,6 +129,31 @@ export function createUserStore(db: Queryable): UserStore {
         [username, passwordHash],
       );
       return rows.length > 0;
+    },
+
+    async setRole(id, role) {
+      if (!Number.isSafeInteger(id) || id < 1) return null;
+      // One statement, so the check and the update see the same admins.
+      const [updated] = await db.query<Row>(
+        `UPDATE users SET role = $2
+         WHERE id = $1
+           AND ($2 = 'admin' OR role <> 'admin'
+                OR (SELECT count(*) FROM users WHERE role = 'admin') > 1)
+         RETURNING id, username, role`,
+        [id, role],
+      );
+      if (updated) return publicOf(updated);
+      const [still] = await db.query<Pick<Row, 'username'>>(
+        'SELECT username FROM users WHERE id = $1',
+        [id],
+      );
+      if (still) {
+        throw new UserStoreError(
+          'last_admin',
+          `"${still.username}" is the only admin; make another user admin first`,
+        );
+      }
+      return null;
     },
 
     async remove(username) {
