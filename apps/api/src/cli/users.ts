@@ -1,14 +1,9 @@
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { role as roleSchema, type Role } from '@livestat/contracts';
 import { hashPassword, PasswordPolicyError } from '../auth/passwords.js';
-import { ConfigError, loadConfig, loadEnvFile, type Config } from '../config.js';
-import { createLogger, type Logger } from '../logger.js';
-import { DataDirLockedError, lockDataDir } from '../storage/data-dir-lock.js';
-import { createPgliteDatabase, createPostgresDatabase, type Database } from '../storage/db.js';
-import { migrate } from '../storage/migrate.js';
+import { CliFailure, runDatabaseCli, table } from './cli-support.js';
 import {
   createUserStore,
   USERNAME_PATTERN,
@@ -42,16 +37,6 @@ type Command =
   | { name: 'passwd'; username: string; passwordStdin: boolean }
   | { name: 'remove'; username: string }
   | { name: 'list' };
-
-/** A failure to report in one line and exit 1 (or `exitCode`). */
-class CliFailure extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
 
 function usageError(message: string): never {
   process.stderr.write(`users: ${message}\n\n${USAGE}`);
@@ -153,42 +138,6 @@ async function readNewPassword(fromStdin: boolean): Promise<string> {
   return password;
 }
 
-async function openDatabase(config: Config, logger: Logger) {
-  if (config.databaseUrl) {
-    const db = createPostgresDatabase({ connectionString: config.databaseUrl, logger, max: 2 });
-    return { db, release: async () => {} };
-  }
-  const dir = join(config.dataDir, 'pglite');
-  let release: () => Promise<void>;
-  try {
-    release = await lockDataDir(dir);
-  } catch (err) {
-    if (!(err instanceof DataDirLockedError)) throw err;
-    throw new CliFailure(
-      `the embedded database ${dir} is in use by process ${err.pid} (the API?): ` +
-        'stop it and run this again, or set DATABASE_URL when the API uses PostgreSQL',
-    );
-  }
-  try {
-    return { db: await createPgliteDatabase(dir), release };
-  } catch (err) {
-    await release();
-    throw err;
-  }
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 async function run(command: Command, users: UserStore): Promise<string> {
   switch (command.name) {
     case 'list': {
@@ -233,34 +182,9 @@ async function run(command: Command, users: UserStore): Promise<string> {
 }
 
 const command = parseCli(process.argv.slice(2));
-let config: Config;
-try {
-  loadEnvFile();
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) usageError(err.message);
-  throw err;
-}
-const logger = createLogger({ level: config.logLevel, name: 'livestat-users' }, process.stderr);
-
-let exitCode = 0;
-let opened: { db: Database; release: () => Promise<void> } | undefined;
-try {
-  opened = await openDatabase(config, logger);
-  await migrate(opened.db, logger);
-  const line = await run(command, createUserStore(opened.db));
-  process.stdout.write(`${line}\n`);
-} catch (err) {
-  const expected =
-    err instanceof CliFailure ||
-    err instanceof UserStoreError ||
-    err instanceof PasswordPolicyError;
-  process.stderr.write(`users: ${expected ? err.message : `failed: ${(err as Error).message}`}\n`);
-  exitCode = err instanceof CliFailure ? err.exitCode : 1;
-} finally {
-  await opened?.db.close().catch(() => undefined);
-  await opened?.release();
-}
-// Let stdout drain before exiting so a pipe receives the line.
-await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-process.exit(exitCode);
+await runDatabaseCli(
+  'users',
+  usageError,
+  (db) => run(command, createUserStore(db)),
+  (err) => err instanceof UserStoreError || err instanceof PasswordPolicyError,
+);
