@@ -3,7 +3,8 @@ import type { Snapshot } from './snapshot.js';
 /**
  * A complete, valid snapshot of a small VM, for tests of every package: 2 cores, `eth0` and
  * `lo`, one `vda` disk with an ext4 root, no PMU (hardware perf counters null and listed as
- * unsupported, software events counting) and no DRAM bandwidth source.
+ * unsupported, software events counting) and no DRAM bandwidth source; PSI on, cgroup v2 with
+ * one Docker container (`web`, healthy, named through the Docker API) and `nginx.service`.
  * The numbers agree with each other the way the collectors compute them (memory used is
  * total − free − buffers − cached, network totals leave out `lo`, and so on).
  * Never mutate it; take a copy with {@link makeExampleSnapshot}.
@@ -217,6 +218,76 @@ export const exampleSnapshot = {
     topByMemory: [987, 2210, 640, 512, 1],
     topByIo: [987, 512, 1423, 2210, 1],
   },
+  pressure: {
+    available: true,
+    cpu: {
+      some: { avg10: 1.52, avg60: 0.98, avg300: 0.41, stallMsPerSec: 14.2 },
+      full: { avg10: 0, avg60: 0, avg300: 0, stallMsPerSec: 0 },
+    },
+    memory: {
+      some: { avg10: 0, avg60: 0.05, avg300: 0.02, stallMsPerSec: 0 },
+      full: { avg10: 0, avg60: 0.02, avg300: 0.01, stallMsPerSec: 0 },
+    },
+    io: {
+      some: { avg10: 0.31, avg60: 0.22, avg300: 0.18, stallMsPerSec: 2.9 },
+      full: { avg10: 0.12, avg60: 0.09, avg300: 0.07, stallMsPerSec: 1.1 },
+    },
+  },
+  cgroups: {
+    available: true,
+    layout: 'v2',
+    total: 2,
+    truncated: false,
+    namesUnavailableReason: null,
+    groups: {
+      web: {
+        id: 'system.slice/docker-3f4e8a1b2c9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f.scope',
+        name: 'web',
+        kind: 'container',
+        runtime: 'docker',
+        containerId: '3f4e8a1b2c9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f',
+        image: 'nginx:1.27-alpine',
+        state: 'running',
+        health: 'healthy',
+        restartCount: 0,
+        cpuPercent: 6.5,
+        throttledMsPerSec: 0,
+        memoryBytes: 52428800,
+        memoryLimitBytes: 536870912,
+        memoryAnonBytes: 20971520,
+        memoryFileBytes: 29360128,
+        ioReadBytesPerSec: 0,
+        ioWriteBytesPerSec: 8192,
+        ioReadOpsPerSec: 0,
+        ioWriteOpsPerSec: 2,
+        pids: 9,
+        pressure: { cpu: 0.4, memory: 0, io: 0.1 },
+      },
+      'nginx.service': {
+        id: 'system.slice/nginx.service',
+        name: 'nginx.service',
+        kind: 'service',
+        runtime: 'systemd',
+        containerId: null,
+        image: null,
+        state: null,
+        health: null,
+        restartCount: null,
+        cpuPercent: 1.2,
+        throttledMsPerSec: 0,
+        memoryBytes: 12582912,
+        memoryLimitBytes: null,
+        memoryAnonBytes: 4194304,
+        memoryFileBytes: 7340032,
+        ioReadBytesPerSec: 0,
+        ioWriteBytesPerSec: 4096,
+        ioReadOpsPerSec: 0,
+        ioWriteOpsPerSec: 1,
+        pids: 3,
+        pressure: { cpu: 0, memory: 0, io: 0 },
+      },
+    },
+  },
   agent: {
     cpuPercent: 0.8,
     rssBytes: 78643200,
@@ -230,6 +301,8 @@ export const exampleSnapshot = {
       perf: { durationMs: 0.1, ok: true },
       bandwidth: { durationMs: 0.5, ok: true },
       processes: { durationMs: 2.1, ok: true },
+      pressure: { durationMs: 0.1, ok: true },
+      cgroups: { durationMs: 0.9, ok: true },
     },
   },
 } satisfies Snapshot;

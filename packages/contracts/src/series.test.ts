@@ -28,6 +28,13 @@ describe('SERIES_PATTERNS', () => {
         'disk.filesystems.*.usedPercent',
         'bandwidth.dram.totalBytesPerSec',
         'agent.collectors.perf.durationMs',
+        'pressure.cpu.some.avg10',
+        'pressure.io.full.stallMsPerSec',
+        'cgroups.total',
+        'cgroups.groups.*.cpuPercent',
+        'cgroups.groups.*.memoryBytes',
+        'cgroups.groups.*.ioReadBytesPerSec',
+        'cgroups.groups.*.pressure.memory',
       ]),
     );
     expect(new Set(patterns).size).toBe(patterns.length);
@@ -42,6 +49,9 @@ describe('SERIES_PATTERNS', () => {
       'disk.filesystems.*.mountPoint',
       'perf.hardwareUnavailableReason',
       'bandwidth.dram.source',
+      'cgroups.truncated',
+      'cgroups.groups.*.name',
+      'cgroups.groups.*.kind',
     ]) {
       expect(patterns).not.toContain(absent);
     }
@@ -111,6 +121,31 @@ describe('resolveSeries', () => {
     });
   });
 
+  it('takes cgroup names with dots and slashes whole (units, container ids)', () => {
+    expect(resolveSeries('cgroups.groups.nginx.service.cpuPercent')?.steps).toEqual([
+      { kind: 'field', name: 'groups' },
+      { kind: 'key', name: 'nginx.service' },
+      { kind: 'field', name: 'cpuPercent' },
+    ]);
+    expect(resolveSeries('cgroups.groups.user.slice/user-1000.slice.pressure.io')?.steps).toEqual([
+      { kind: 'field', name: 'groups' },
+      { kind: 'key', name: 'user.slice/user-1000.slice' },
+      { kind: 'field', name: 'pressure' },
+      { kind: 'field', name: 'io' },
+    ]);
+    expect(resolveSeries('pressure.cpu.full.stallMsPerSec')?.section).toBe('pressure');
+  });
+
+  it('flattens a cgroup named with dots to a path that resolves back to it', () => {
+    const values = allPaths();
+    expect(values.get('cgroups.groups.nginx.service.cpuPercent')).toBe(1.2);
+    expect(values.get('cgroups.groups.web.memoryLimitBytes')).toBe(536870912);
+    expect(values.get('pressure.io.some.stallMsPerSec')).toBe(2.9);
+    // Strings and nulls are not series.
+    expect(values.has('cgroups.groups.nginx.service.memoryLimitBytes')).toBe(false);
+    expect(values.has('cgroups.groups.web.image')).toBe(false);
+  });
+
   it('returns null for paths no snapshot holds', () => {
     for (const path of [
       'cpu.nosuch',
@@ -120,6 +155,9 @@ describe('resolveSeries', () => {
       'cpu.cores',
       'agent.collectors.nosuch.durationMs',
       'cpu.available',
+      'cgroups.groups.web.nosuch',
+      'cgroups.groups..cpuPercent',
+      'pressure.cpu.some',
     ]) {
       expect(resolveSeries(path), path).toBeNull();
     }

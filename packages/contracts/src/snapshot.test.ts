@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { cgroupsMetrics } from './cgroups.js';
 import { exampleSnapshot, makeExampleSnapshot } from './examples.js';
+import { pressureMetrics } from './pressure.js';
 import {
   agentMetrics,
   bandwidthMetrics,
@@ -36,6 +38,8 @@ const collectorSchemas = {
   perf: perfMetrics,
   bandwidth: bandwidthMetrics,
   processes: processesMetrics,
+  pressure: pressureMetrics,
+  cgroups: cgroupsMetrics,
 } as const;
 
 describe('exampleSnapshot', () => {
@@ -124,6 +128,14 @@ describe('snapshot', () => {
     expect(failurePaths(snapshot.safeParse(without(exampleSnapshot, 'bandwidth')))).toEqual([
       'bandwidth',
     ]);
+  });
+
+  it('accepts a snapshot of an agent older than the pressure and cgroups sections', () => {
+    const old = without(without(exampleSnapshot, 'pressure') as typeof exampleSnapshot, 'cgroups');
+    const parsed = snapshot.parse(old);
+    expect(parsed.pressure).toBeUndefined();
+    expect(parsed.cgroups).toBeUndefined();
+    expect(parsed.cpu).toEqual(exampleSnapshot.cpu);
   });
 
   it('names the nested field that is wrong', () => {

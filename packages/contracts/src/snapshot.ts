@@ -1,8 +1,13 @@
 import { z } from 'zod';
+import { cgroupsMetrics, type CgroupsMetrics } from './cgroups.js';
 import { collectorResult, count, hostName, isoTimestamp, percent, rate, text } from './common.js';
+import { pressureMetrics, type PressureMetrics } from './pressure.js';
 import { processesMetrics, type ProcessesMetrics } from './processes.js';
 
-/** The host collectors, in the order the dashboard shows them. */
+/**
+ * The host collectors, in the order the dashboard shows them: the six of every snapshot, then
+ * the sections added later, which a snapshot from an older agent may lack.
+ */
 export const COLLECTOR_NAMES = [
   'cpu',
   'memory',
@@ -11,6 +16,8 @@ export const COLLECTOR_NAMES = [
   'perf',
   'bandwidth',
   'processes',
+  'pressure',
+  'cgroups',
 ] as const;
 export const collectorName = z.enum(COLLECTOR_NAMES);
 export type CollectorName = z.infer<typeof collectorName>;
@@ -306,6 +313,8 @@ export const snapshot = z.object({
   bandwidth: bandwidthMetrics,
   // Sections added after the first six are optional: an older agent's snapshot still parses.
   processes: processesMetrics.optional(),
+  pressure: pressureMetrics.optional(),
+  cgroups: cgroupsMetrics.optional(),
   agent: agentMetrics,
 });
 export type Snapshot = z.infer<typeof snapshot>;
@@ -319,4 +328,6 @@ export interface CollectorPayloads {
   perf: PerfMetrics;
   bandwidth: BandwidthMetrics;
   processes: ProcessesMetrics;
+  pressure: PressureMetrics;
+  cgroups: CgroupsMetrics;
 }
