@@ -45,18 +45,20 @@ describeEachBackend('writeSnapshots', (backend) => {
   it('stores one row per section per snapshot, each section as its JSON', async () => {
     const snapshot = varied(3);
     const result = await writeSnapshots(test.db, [snapshot]);
-    expect(result).toMatchObject({ rows: 8, inserted: 8 });
+    expect(result).toMatchObject({ rows: 10, inserted: 10 });
     const rows = await test.db.query<{ metric_type: string; ts: Date; metric_data: unknown }>(
       'SELECT metric_type, ts, metric_data FROM metrics_snapshots ORDER BY metric_type',
     );
     expect(rows.map((r) => r.metric_type)).toEqual([
       'agent',
       'bandwidth',
+      'cgroups',
       'cpu',
       'disk',
       'memory',
       'network',
       'perf',
+      'pressure',
       'processes',
     ]);
     for (const row of rows) {
@@ -74,7 +76,7 @@ describeEachBackend('writeSnapshots', (backend) => {
       i += size;
     }
     const retried = await writeSnapshots(test.db, snapshots.slice(2000, 2100));
-    expect(retried).toEqual({ rows: 800, inserted: 0, rollupRows: 0 });
+    expect(retried).toEqual({ rows: 1000, inserted: 0, rollupRows: 0 });
 
     const raw = await test.db.query<{
       metric_type: SeriesSection;
@@ -83,7 +85,7 @@ describeEachBackend('writeSnapshots', (backend) => {
     }>(
       'SELECT metric_type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, metric_data FROM metrics_snapshots',
     );
-    expect(raw).toHaveLength(4000 * 8);
+    expect(raw).toHaveLength(4000 * 10);
     for (const tier of TIERS) {
       const expected = new Map<
         string,
@@ -176,7 +178,7 @@ describeEachBackend('writeSnapshots', (backend) => {
     const odd: Snapshot = varied(7, 'host\\with\ttab "quoted"');
     if (odd.disk.available) odd.disk.filesystems[0]!.mountPoint = '/mnt/back\\slash\nline';
     const result = await writeSnapshots(test.db, [odd, odd]);
-    expect(result.inserted).toBe(8);
+    expect(result.inserted).toBe(10);
     expect(await readSnapshots(test.db, odd.host, new Date(0).toISOString(), 10)).toEqual([odd]);
   });
 
@@ -185,7 +187,7 @@ describeEachBackend('writeSnapshots', (backend) => {
     const prepared = await prepareSnapshots(snapshots.slice(0, 100));
     // Part of it is already stored, as after a lost COMMIT acknowledgement.
     await writeSnapshots(test.db, snapshots.slice(60, 130));
-    expect(await writePrepared(test.db, prepared)).toMatchObject({ rows: 800, inserted: 480 });
+    expect(await writePrepared(test.db, prepared)).toMatchObject({ rows: 1000, inserted: 600 });
     expect(await writePrepared(test.db, prepared)).toMatchObject({ inserted: 0, rollupRows: 0 });
     // Sums compared to the last bits: batches split differently add in another order.
     const rollups = async () =>
@@ -201,6 +203,19 @@ describeEachBackend('writeSnapshots', (backend) => {
     expect(await readSnapshots(test.db, 'vm-web-01', new Date(0).toISOString(), 200)).toEqual(
       snapshots,
     );
+  });
+
+  it('stores and reads back a snapshot of an agent older than the pressure and cgroups sections', async () => {
+    const old: Snapshot = varied(3, 'old-agent');
+    delete old.pressure;
+    delete old.cgroups;
+    expect(await writeSnapshots(test.db, [old, varied(4, 'old-agent')])).toMatchObject({
+      rows: 8 + 10,
+      inserted: 8 + 10,
+    });
+    const back = await readSnapshots(test.db, 'old-agent', new Date(0).toISOString(), 10);
+    expect(back).toEqual([old, varied(4, 'old-agent')]);
+    expect(back[0]).not.toHaveProperty('cgroups');
   });
 
   it('writes nothing for an empty batch', async () => {

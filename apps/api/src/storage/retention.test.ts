@@ -8,9 +8,12 @@ import {
 } from '../../test/databases.js';
 import { writeSnapshots } from './metrics-store.js';
 import { createRetention, retentionRules } from './retention.js';
+import { STORED_SECTIONS } from './rollup.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
+/** Rows per snapshot: the example carries every section. */
+const SECTIONS = STORED_SECTIONS.length;
 
 describeEachBackend('retention', (backend) => {
   let test: TestDatabase;
@@ -38,7 +41,7 @@ describeEachBackend('retention', (backend) => {
     for (let i = 0; i < snapshots.length; i += 2000)
       await writeSnapshots(test.db, snapshots.slice(i, i + 2000));
     const raw = await count('metrics_snapshots');
-    expect(raw).toBe(snapshots.length * 7);
+    expect(raw).toBe(snapshots.length * SECTIONS);
 
     const retention = createRetention({
       db: test.db,
@@ -51,7 +54,7 @@ describeEachBackend('retention', (backend) => {
     const deleted = await retention.runOnce();
 
     const rawCutoff = new Date(NOW - 7 * DAY).toISOString();
-    const keptRaw = snapshots.filter((s) => s.timestamp >= rawCutoff).length * 7;
+    const keptRaw = snapshots.filter((s) => s.timestamp >= rawCutoff).length * SECTIONS;
     expect(await count('metrics_snapshots')).toBe(keptRaw);
     expect(deleted.metrics_snapshots).toBe(raw - keptRaw);
     expect(await count('metrics_snapshots', `ts < '${rawCutoff}'`)).toBe(0);
@@ -82,13 +85,13 @@ describeEachBackend('retention', (backend) => {
       intervalMs: 20,
     });
     retention.start();
-    await vi.waitFor(async () => expect(await count('metrics_snapshots')).toBe(7));
+    await vi.waitFor(async () => expect(await count('metrics_snapshots')).toBe(SECTIONS));
     // Written after the first pass: only a scheduled pass can remove it.
     await writeSnapshots(test.db, [old(2)]);
-    await vi.waitFor(async () => expect(await count('metrics_snapshots')).toBe(7));
+    await vi.waitFor(async () => expect(await count('metrics_snapshots')).toBe(SECTIONS));
     await retention.stop();
     await writeSnapshots(test.db, [old(3)]);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await count('metrics_snapshots')).toBe(14);
+    expect(await count('metrics_snapshots')).toBe(2 * SECTIONS);
   });
 });
