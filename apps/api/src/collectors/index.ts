@@ -6,6 +6,7 @@ import { createDiskCollector } from './disk.js';
 import { createMemoryCollector } from './memory.js';
 import { createNetworkCollector } from './network.js';
 import { createPerfCollector } from './perf.js';
+import { createPressureCollector } from './pressure.js';
 import type { Collector, CollectorDeps } from './types.js';
 
 export interface CollectorSetOptions extends CollectorDeps {
@@ -32,6 +33,12 @@ export function createCollectors(
     processes: () => ({
       name: 'processes',
       collect: async () => ({ available: false, error: 'processes collector not built yet' }),
+    }),
+    pressure: () => createPressureCollector(deps),
+    // The cgroups collector lands next (issue 15); until then the section says so.
+    cgroups: () => ({
+      name: 'cgroups',
+      collect: async () => ({ available: false, error: 'cgroups collector not built yet' }),
     }),
   };
   return names.map((name) => factories[name]());
