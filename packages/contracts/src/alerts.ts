@@ -126,18 +126,28 @@ export type AlertEvent = z.infer<typeof alertEvent>;
 /** What every channel's redacted secret reads as in an answer. */
 export const REDACTED = '•••';
 
+const HTTP_URL = /^https?:\/\/[^\s/?#]+(?:[/?#]\S*)?$/;
+const URL_MESSAGE = 'must be an http:// or https:// URL';
+// A host part is required; contracts use no URL class (neither Node's nor the browser's).
 const url = z
   .string({ error: 'must be a URL' })
   .max(2048, 'must be at most 2048 characters')
-  // A host part is required; contracts use no URL class (neither Node's nor the browser's).
-  .regex(/^https?:\/\/[^\s/?#]+(?:[/?#]\S*)?$/, 'must be an http:// or https:// URL');
+  .regex(HTTP_URL, URL_MESSAGE);
+/** A URL that is itself a credential (webhooks): {@link REDACTED} on PUT keeps the stored one. */
+const secretUrl = z
+  .string({ error: 'must be a URL' })
+  .max(2048, 'must be at most 2048 characters')
+  .refine((value) => value === REDACTED || HTTP_URL.test(value), URL_MESSAGE);
 const secret = z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(1024);
 const email = z
   .string({ error: 'must be an e-mail address' })
   .max(320)
   .email('must be an e-mail address');
 
-export const webhookConfig = z.object({ url, /** HMAC-SHA256 key. */ secret: secret.optional() });
+export const webhookConfig = z.object({
+  url: secretUrl,
+  /** HMAC-SHA256 key. */ secret: secret.optional(),
+});
 export const ntfyConfig = z.object({
   /** Server and topic: `https://ntfy.sh/my-topic`. */
   url,
@@ -150,7 +160,7 @@ export const ntfyConfig = z.object({
     .optional(),
   tags: z.array(z.string().min(1).max(64), { error: 'must be a list of tags' }).max(20).optional(),
 });
-export const slackConfig = z.object({ url });
+export const slackConfig = z.object({ url: secretUrl });
 export const telegramConfig = z.object({
   botToken: secret,
   chatId: z
