@@ -1,0 +1,114 @@
+import {
+  resolveSeries,
+  SERIES_PATTERNS,
+  type SeriesStep,
+  type Snapshot,
+} from '@livestat/contracts';
+
+/** One value a rule reads from a snapshot: the concrete series path and its number. */
+export interface SeriesValue {
+  path: string;
+  value: number;
+}
+
+/** Reads a rule's series out of a snapshot: one value for a path, one per member for a family. */
+export type SeriesReader = (snapshot: Snapshot) => SeriesValue[];
+
+type Step =
+  | SeriesStep
+  | { kind: 'fixed-key'; name: string }
+  | { kind: 'fixed-element'; by: string; value: string | number };
+
+const NONE: SeriesValue[] = [];
+
+/**
+ * Compiles a rule's series (`cpu.usagePercent`, `disk.filesystems./.usedPercent`, or a family
+ * `disk.filesystems.*.usedPercent`) into a reader that walks only the fields it needs: the
+ * evaluator runs it for every rule on every snapshot, so it must not flatten the snapshot.
+ * A series no snapshot can hold (a collector that is not there yet) reads nothing.
+ */
+export function compileSeriesReader(series: string): SeriesReader {
+  const family = SERIES_PATTERNS.find((p) => p.pattern === series && p.pattern.includes('*'));
+  let section: string;
+  let steps: Step[];
+  if (family) {
+    section = family.section;
+    steps = [...family.steps];
+  } else {
+    const resolved = resolveSeries(series);
+    if (resolved === null) {
+      // Not in this build's catalogue: a rule for a collector that may land later, or PSI on
+      // a host without it. Read it by plain field names, so it works the day the field exists.
+      const [first, ...rest] = series.split('.');
+      if (!first || rest.length === 0) return () => NONE;
+      section = first;
+      steps = rest.map((name) => ({ kind: 'field', name }));
+    } else {
+      section = resolved.section;
+      steps = resolved.steps.map((step) =>
+        step.kind === 'field'
+          ? step
+          : step.kind === 'key'
+            ? { kind: 'fixed-key', name: step.name }
+            : { kind: 'fixed-element', by: step.by, value: step.value },
+      );
+    }
+  }
+  const prefix = section;
+  if (steps.every((step) => step.kind === 'field' || step.kind === 'fixed-key')) {
+    // One number at a known place: no path to build, the rule's series is its path.
+    const names = steps.map((step) => (step as { name: string }).name);
+    return (snapshot) => {
+      let node = (snapshot as unknown as Record<string, unknown>)[section];
+      if ((node as { available?: unknown } | undefined)?.available === false) return NONE;
+      for (const name of names) {
+        if (node === null || typeof node !== 'object') return NONE;
+        node = (node as Record<string, unknown>)[name];
+      }
+      return typeof node === 'number' && Number.isFinite(node)
+        ? [{ path: series, value: node }]
+        : NONE;
+    };
+  }
+  return (snapshot) => {
+    const payload = (snapshot as unknown as Record<string, unknown>)[section];
+    if (payload === null || typeof payload !== 'object') return NONE;
+    if ((payload as { available?: unknown }).available === false) return NONE;
+    const out: SeriesValue[] = [];
+    walk(payload, steps, 0, prefix, out);
+    return out;
+  };
+}
+
+function walk(node: unknown, steps: Step[], index: number, path: string, out: SeriesValue[]): void {
+  if (index === steps.length) {
+    if (typeof node === 'number' && Number.isFinite(node)) out.push({ path, value: node });
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const step = steps[index]!;
+  const record = node as Record<string, unknown>;
+  switch (step.kind) {
+    case 'field':
+      walk(record[step.name], steps, index + 1, `${path}.${step.name}`, out);
+      return;
+    case 'fixed-key':
+      walk(record[step.name], steps, index + 1, `${path}.${step.name}`, out);
+      return;
+    case 'key':
+      for (const key of Object.keys(record))
+        walk(record[key], steps, index + 1, `${path}.${key}`, out);
+      return;
+    case 'fixed-element':
+    case 'element': {
+      if (!Array.isArray(node)) return;
+      for (const element of node as Record<string, unknown>[]) {
+        const name = element?.[step.by];
+        if (typeof name !== 'string' && typeof name !== 'number') continue;
+        if (step.kind === 'fixed-element' && name !== step.value) continue;
+        walk(element, steps, index + 1, `${path}.${name}`, out);
+      }
+      return;
+    }
+  }
+}
