@@ -71,6 +71,19 @@ export interface Config {
   historyQueryTimeoutMs: number;
   /** Most rows one history request may read (series × rows per series); more is refused. */
   historyMaxRows: number;
+  /** Whether this API evaluates alert rules (when elected) and serves `/api/alerts`. */
+  alertsEnabled: boolean;
+  /** Where people open the dashboard (`PUBLIC_URL`): links in notifications point there. */
+  publicUrl: string | undefined;
+  /** First retry delay of a failed notification; doubled each attempt up to {@link alertsRetryMaxMs}. */
+  alertsRetryBaseMs: number;
+  alertsRetryMaxMs: number;
+  /** Notifications one channel is sent per minute at most; the rest wait in the outbox. */
+  alertsRateLimitPerMinute: number;
+  /** How long the evaluator's Redis lease lasts unrenewed: a dead leader is replaced within it. */
+  alertsLeaseMs: number;
+  /** The Telegram Bot API's base URL (a stand-in in tests). */
+  telegramApiUrl: string;
 }
 
 /** A bad environment: `message` names every offending variable (never its secret value). */
@@ -212,6 +225,13 @@ const schema = z
     RETENTION_DAYS: number(1, 3650).default(7),
     HISTORY_QUERY_TIMEOUT_SECONDS: number(0.1, 600).default(10),
     HISTORY_MAX_ROWS: integer(1000, 1_000_000_000).default(500_000),
+    ALERTS: z.enum(['on', 'off']).default('on'),
+    PUBLIC_URL: url(['http:', 'https:']).optional(),
+    ALERTS_RETRY_BASE_SECONDS: number(0.01, 3600).default(5),
+    ALERTS_RETRY_MAX_SECONDS: number(0.01, 86_400).default(300),
+    ALERTS_RATE_LIMIT_PER_MINUTE: integer(1, 10_000).default(20),
+    ALERTS_LEASE_SECONDS: number(1, 60).default(10),
+    TELEGRAM_API_URL: url(['http:', 'https:']).default('https://api.telegram.org'),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -333,6 +353,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     historyQueryTimeoutMs: Math.round(e.HISTORY_QUERY_TIMEOUT_SECONDS * 1000),
     historyMaxRows: e.HISTORY_MAX_ROWS,
+    alertsEnabled: e.ALERTS === 'on',
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    alertsRetryBaseMs: Math.round(e.ALERTS_RETRY_BASE_SECONDS * 1000),
+    alertsRetryMaxMs: Math.round(e.ALERTS_RETRY_MAX_SECONDS * 1000),
+    alertsRateLimitPerMinute: e.ALERTS_RATE_LIMIT_PER_MINUTE,
+    alertsLeaseMs: Math.round(e.ALERTS_LEASE_SECONDS * 1000),
+    telegramApiUrl: e.TELEGRAM_API_URL.replace(/\/+$/, ''),
   };
 }
 

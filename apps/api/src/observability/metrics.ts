@@ -1,4 +1,4 @@
-import type { Snapshot } from '@livestat/contracts';
+import type { ActiveAlert, Snapshot } from '@livestat/contracts';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SamplerStats } from '../sampler.js';
 import type { BatchWriterStats } from '../storage/batch-writer.js';
@@ -6,6 +6,7 @@ import type { BroadcastObserver } from '../stream/broadcaster.js';
 import type { RedisBusStats } from '../stream/redis-bus.js';
 import { VERSION } from '../version.js';
 import type { EventLoopLag } from './event-loop.js';
+import { registerAlertMetrics } from './alert-metrics.js';
 import { createHostMetrics, type HostMetricsOptions } from './host-metrics.js';
 
 /**
@@ -25,6 +26,8 @@ export interface ServiceMetricsSources {
   >;
   /** The Redis bus's counters, when `REDIS_URL` is set. */
   redis?: () => RedisBusStats;
+  /** The active alerts (`livestat_alerts_firing`), unless ALERTS=off. */
+  alerts?: () => readonly ActiveAlert[];
 }
 
 export interface ServiceMetricsOptions extends Omit<HostMetricsOptions, 'registry'> {
@@ -202,6 +205,8 @@ export function createServiceMetrics(
     help: 'Sessions offered a broadcast snapshot, summed over broadcasts (before each session’s host filter).',
     registers,
   });
+
+  if (sources.alerts) registerAlertMetrics(registry, sources.alerts);
 
   const hosts = createHostMetrics({ registry, ...hostOptions });
   return {

@@ -12,6 +12,8 @@ import {
   createRedisTicketStore,
   createTicketRedeemer,
 } from '../auth/ws-tickets.js';
+import { createAlertsRouter, type AlertsRouterDeps } from '../alerts/routes.js';
+import { createAlertsForApi, deliveryContext } from '../alerts/wiring.js';
 import type { Config } from '../config.js';
 import { createApp } from '../http/app.js';
 import { createMetricsRoute } from '../http/metrics-route.js';
@@ -57,6 +59,8 @@ export function createApiRouters(deps: {
   hosts: Omit<HostsRouterDeps, 'guards'>;
   wsTicket: Omit<WsTicketRouterDeps, 'guards'>;
   users: Omit<UsersRouterDeps, 'guards'>;
+  /** Absent with ALERTS=off. */
+  alerts?: Omit<AlertsRouterDeps, 'guards'>;
 }): Router[] {
   const guards = [deps.requireAuth];
   return [
@@ -65,6 +69,7 @@ export function createApiRouters(deps: {
     createHostsRouter({ ...deps.hosts, guards }),
     createWsTicketRouter({ ...deps.wsTicket, guards }),
     createUsersRouter({ ...deps.users, guards }),
+    ...(deps.alerts ? [createAlertsRouter({ ...deps.alerts, guards })] : []),
   ];
 }
 
@@ -164,6 +169,8 @@ export async function startApi(
         : 'no dashboard build found; serving the API only (npm run build first to serve it here)',
     );
   }
+  // Alerts: every replica serves them; the elected one evaluates and notifies.
+  const alerts = config.alertsEnabled ? createAlertsForApi(config, { db, bus, logger }) : null;
   let connections = () => 0;
   // Health's and /metrics' view of this process's rhythm: a blocked loop stalls everything.
   const eventLoop = createEventLoopMonitor();
@@ -173,6 +180,7 @@ export async function startApi(
     eventLoop: () => eventLoop.lag(),
     writer: () => storage.writer.stats(),
     redis: 'stats' in bus ? () => bus.stats() : undefined,
+    alerts: alerts ? () => alerts.active() : undefined,
   });
   // Every host's newest snapshot: this process's own and, over Redis, every agent's.
   bus.subscribe(({ snapshot }) => metrics.observeSnapshot(snapshot));
@@ -223,6 +231,7 @@ export async function startApi(
       hosts: { bus, db: db.lane('read') },
       wsTicket: { tickets, tokens },
       users: { users, logger },
+      alerts: alerts ? { alerts, delivery: deliveryContext(config) } : undefined,
     }),
     rootRouters: [createMetricsRoute({ metrics, token: config.metricsToken })],
     spa,
@@ -258,7 +267,11 @@ export async function startApi(
     ),
     logger,
     onBroadcast: metrics.onBroadcast,
+    greeting: alerts
+      ? () => JSON.stringify({ type: 'alerts', active: alerts.active() })
+      : undefined,
   });
+  alerts?.onMessage((text) => stream.sendToAll(text));
   connections = () => stream.connections();
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
@@ -283,6 +296,8 @@ export async function startApi(
 
   const shutdown = createShutdown(logger, [
     pipeline.stopSampling,
+    // The lead released first, so another replica takes over at once.
+    ['stop alerts', async () => alerts?.stop()],
     // No new upgrades; every socket gets 1001 'server shutting down'.
     ['close sockets', () => stream.close()],
     pipeline.stopCollectors,
@@ -321,6 +336,7 @@ export async function startApi(
         return;
       }
       ready = true;
+      alerts?.start().catch((err: unknown) => logger.error({ err }, 'alerts failed to start'));
       logger.info(
         { username: outcome === 'exists' ? undefined : config.adminUsername },
         (dashboardUrl === null

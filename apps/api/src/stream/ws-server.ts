@@ -53,10 +53,14 @@ export interface StreamServerOptions {
   cache?: LatestCache;
   /** Told after every broadcast: its duration in seconds and the sessions it was offered to (metrics). */
   onBroadcast?: BroadcastObserver;
+  /** A message every socket gets once authenticated, beside the snapshots (the active alerts). */
+  greeting?: () => string | null;
 }
 
 export interface StreamServer {
   connections(): number;
+  /** Sends one server message (not a snapshot) to every authenticated socket, whatever it subscribed to. */
+  sendToAll(text: string): void;
   /** Stop accepting upgrades (new ones answered 503), close every socket 1001 'server shutting down', resolve when all are closed (terminate stragglers after a short grace). */
   close(): Promise<void>;
 }
@@ -150,6 +154,8 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
     sessions.add(session);
     void session.closed.then(() => sessions.delete(session));
     broadcaster.add(session);
+    const greeting = options.greeting?.();
+    if (greeting) session.sendText(greeting);
     logger.info({ user: outcome.user.username, connections: broadcaster.size() }, 'socket open');
   }
 
@@ -187,6 +193,10 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
   let closed: Promise<void> | null = null;
   return {
     connections: () => broadcaster.size(),
+
+    sendToAll(text) {
+      for (const session of sessions) session.sendText(text);
+    },
 
     close() {
       closed ??= (async () => {
