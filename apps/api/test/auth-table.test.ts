@@ -50,6 +50,7 @@ const ROUTES = routesOf(
     hosts: {} as never,
     wsTicket: {} as never,
     users: {} as never,
+    alerts: {} as never,
   }),
 );
 const GUARDED = ROUTES.filter((route) => !PUBLIC_ROUTES.includes(route));

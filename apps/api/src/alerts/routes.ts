@@ -14,7 +14,7 @@ import { redactChannel } from './channel-store.js';
 import { CHANNEL_SENDERS } from './channels/index.js';
 import type { DeliveryContext } from './channels/types.js';
 import { describeDeliveryError } from './outbox.js';
-import { AlertStoreError } from './rule-store.js';
+import { AlertStoreError, isUuid } from './rule-store.js';
 import type { Alerts } from './service.js';
 
 export interface AlertsRouterDeps {
@@ -29,6 +29,13 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
   throw new HttpError(400, describeAlertIssues(parsed.error).join('; '), 'bad_parameter');
+}
+
+/** The `:id` of the path: a malformed one is a bad parameter (400), an unknown one a 404. */
+function idOf(req: { params: Record<string, unknown> }): string {
+  const id = String(req.params.id);
+  if (!isUuid(id)) throw new HttpError(400, 'id: must be a UUID', 'bad_parameter');
+  return id;
 }
 
 function storeError(err: unknown): never {
@@ -103,13 +110,13 @@ export function createAlertsRouter(deps: AlertsRouterDeps): Router {
   });
   router.put('/alerts/rules/:id', ...admin, async (req, res) => {
     const rule = await alerts.rules
-      .update(req.params.id as string, parse(alertRuleInput, req.body))
+      .update(idOf(req), parse(alertRuleInput, req.body))
       .catch(storeError);
     alerts.changed();
     res.json({ rule });
   });
   router.delete('/alerts/rules/:id', ...admin, async (req, res) => {
-    await alerts.rules.remove(req.params.id as string).catch(storeError);
+    await alerts.rules.remove(idOf(req)).catch(storeError);
     alerts.changed();
     res.status(204).end();
   });
@@ -126,15 +133,15 @@ export function createAlertsRouter(deps: AlertsRouterDeps): Router {
   });
   router.put('/alerts/channels/:id', ...admin, async (req, res) => {
     const input = parse(alertChannelInput, req.body);
-    const channel = await alerts.channels.update(req.params.id as string, input).catch(storeError);
+    const channel = await alerts.channels.update(idOf(req), input).catch(storeError);
     res.json({ channel: redactChannel(channel, 'admin') });
   });
   router.delete('/alerts/channels/:id', ...admin, async (req, res) => {
-    await alerts.channels.remove(req.params.id as string).catch(storeError);
+    await alerts.channels.remove(idOf(req)).catch(storeError);
     res.status(204).end();
   });
   router.post('/alerts/channels/:id/test', ...admin, async (req, res) => {
-    const channel = await alerts.channels.get(req.params.id as string);
+    const channel = await alerts.channels.get(idOf(req));
     if (!channel) throw new HttpError(404, 'no such channel', 'not_found');
     const at = new Date().toISOString();
     try {
@@ -180,7 +187,7 @@ export function createAlertsRouter(deps: AlertsRouterDeps): Router {
     res.status(201).json({ silence });
   });
   router.delete('/alerts/silences/:id', ...admin, async (req, res) => {
-    await alerts.silences.remove(req.params.id as string).catch(storeError);
+    await alerts.silences.remove(idOf(req)).catch(storeError);
     alerts.changed();
     res.status(204).end();
   });
