@@ -96,12 +96,22 @@ describe('the evaluator on streams of snapshots', () => {
     expect(summary()).toEqual(['web cpu.usagePercent ok→firing']);
   });
 
-  it('reads nothing, and keeps no state, for a series the snapshots lack (PSI on a host without it)', () => {
+  it('watches memory pressure on hosts that report PSI, and keeps no state for those without', () => {
     const psi = DEFAULT_RULES.find((r) => r.series.startsWith('pressure.'))!;
-    const { evaluator, transitions } = harness([rule({ ...psi, id: 'psi' })]);
-    for (let s = 0; s < 10; s++) evaluator.observe(snapshotAt('web', s, 99));
-    expect(transitions).toEqual([]);
-    expect(evaluator.size()).toBe(0);
+    const { evaluator, summary } = harness([rule({ ...psi, id: 'psi', forSeconds: 10 })]);
+    for (let s = 0; s < 15; s++) {
+      const stalled = snapshotAt('psi-host', s, 10);
+      if (stalled.pressure?.available) stalled.pressure.memory.some.avg60 = 35;
+      evaluator.observe(stalled);
+      const without = snapshotAt('old-kernel', s, 10);
+      delete (without as Partial<Snapshot>).pressure;
+      evaluator.observe(without);
+    }
+    expect(summary()).toEqual([
+      'psi-host pressure.memory.some.avg60 ok→pending',
+      'psi-host pressure.memory.some.avg60 pending→firing',
+    ]);
+    expect(evaluator.size()).toBe(1);
   });
 
   it('fires host down after max(3 intervals, 30 s) of silence and resolves when the host is back', () => {
