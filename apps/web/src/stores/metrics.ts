@@ -1,5 +1,5 @@
 import { serverMessage } from '@livestat/contracts';
-import type { ClientMessage, HostInfo, Snapshot } from '@livestat/contracts';
+import type { ClientMessage, HostInfo, ServerMessage, Snapshot } from '@livestat/contracts';
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowReactive, shallowRef, watch } from 'vue';
 import { createApiClient, sessionEndReason, ticketedStream } from '../lib/api';
@@ -11,6 +11,7 @@ import { LiveSeries } from '../features/live/live-series';
 import type { LiveWindowMinutes } from '../features/live/live-series';
 import { createLiveWindowFiller } from '../features/live/live-window-filler';
 import { createPoller } from '../lib/poller';
+import { MessageListeners } from '../lib/message-listeners';
 import { StreamSocket } from '../lib/stream-socket';
 import type { SocketConstructor } from '../lib/stream-socket';
 import { StreamWatches } from '../lib/stream-watches';
@@ -99,6 +100,9 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       selectedHost.value === null ? undefined : latest.get(selectedHost.value),
     );
 
+    /** Features' own message types (`alert`, `alerts`) go to their listeners: see `listen`. */
+    const listeners = new MessageListeners<ServerMessage>();
+
     let started = false;
     // The one socket. A close asked for (stop) is never reported, hence never retried.
     const stream = new StreamSocket(deps.WebSocket ?? (globalThis.WebSocket as SocketConstructor), {
@@ -174,6 +178,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       const parsed = serverMessage.safeParse(value);
       if (!parsed.success) return;
       const message = parsed.data;
+      listeners.emit(message);
       // The answer to a watch (`cgroups`, `processes`): a message carrying a host, not a snapshot.
       if (message.type !== 'snapshot' && 'host' in message) {
         watches.deliver(message as WatchedMessage);
@@ -402,6 +407,8 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       setWindow,
       backfill,
       watchStream,
+      /** Subscribes to one type of server message (a feature's own); returns the unsubscribe. */
+      listen: listeners.on.bind(listeners) as MessageListeners<ServerMessage>['on'],
     };
   });
 }
