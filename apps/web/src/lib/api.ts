@@ -123,8 +123,8 @@ export interface ApiClientOptions {
   fetch?: typeof fetch;
 }
 
-// The slice of a zod schema used here, so this module needs no import from zod itself.
-interface Schema<T> {
+/** The slice of a zod schema used here, so this module needs no import from zod itself. */
+export interface ResponseSchema<T> {
   safeParse(
     value: unknown,
   ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[] }[] } };
@@ -133,16 +133,30 @@ interface Schema<T> {
 // What a proxy answers when the API behind it is down (Vite's dev proxy: 502) or slow.
 const GATEWAY_STATUSES = new Set([502, 503, 504]);
 
-/** Creates an {@link ApiClient}. Only `login` works without a token. */
-export function createApiClient(options: ApiClientOptions = {}): ApiClient {
+/** One request of {@link createRequest}: method, JSON body, whether it carries the token. */
+export interface RequestInit {
+  method?: string;
+  body?: unknown;
+  auth: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * The request every REST call goes through, for features with endpoints of their own (alerts):
+ * the bearer token, the timeout, `{error}` bodies as an {@link ApiError}, a 401 as an
+ * {@link AuthError} reported to `onUnauthorized`, and the answer checked with `schema`.
+ */
+export function createRequest(
+  options: ApiClientOptions = {},
+): <T>(path: string, schema: ResponseSchema<T>, init: RequestInit) => Promise<T> {
   const baseUrl = options.baseUrl ?? '';
   const timeoutMs = options.timeoutMs ?? 10_000;
   const getToken = options.getToken ?? (() => null);
 
-  async function request<T>(
+  return async function request<T>(
     path: string,
-    schema: Schema<T>,
-    init: { method?: string; body?: unknown; auth: boolean; signal?: AbortSignal | undefined },
+    schema: ResponseSchema<T>,
+    init: RequestInit,
   ): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     const token = init.auth ? getToken() : null;
@@ -218,8 +232,12 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       clearTimeout(timer);
       init.signal?.removeEventListener('abort', abort);
     }
-  }
+  };
+}
 
+/** Creates an {@link ApiClient}. Only `login` works without a token. */
+export function createApiClient(options: ApiClientOptions = {}): ApiClient {
+  const request = createRequest(options);
   return {
     login: (username, password, opts = {}) =>
       request('/api/auth/login', loginResponse, {
