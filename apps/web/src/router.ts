@@ -25,6 +25,11 @@ export const router = createRouter({
       name: 'history',
       component: () => import('./features/history/HistoryView.vue'),
     },
+    {
+      path: '/alerts',
+      name: 'alerts',
+      component: () => import('./features/alerts/AlertsView.vue'),
+    },
     { path: '/:pathMatch(.*)*', redirect: { name: 'dashboard' } },
   ],
 });

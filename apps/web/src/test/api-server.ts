@@ -68,6 +68,14 @@ export interface TestApiServer {
   broadcast(snapshot: Snapshot): void;
   /** Sets the latest snapshot of a host without sending it (what polling and connect see). */
   setLatest(snapshot: Snapshot): void;
+  /** Sends any message (a feature's own, such as `alerts`) to every open socket. */
+  sendAll(message: unknown): void;
+  /**
+   * Answers authenticated requests this server does not know (a feature's endpoints): a status
+   * and body, or undefined for the default 404.
+   */
+  extra:
+    ((request: SeenRequest, body: string) => { status: number; body?: unknown } | undefined) | null;
   /** When set, `POST /api/ws/ticket` answers this status (`{error}`) instead of a ticket. */
   ticketFailure: number | null;
   /**
@@ -139,6 +147,11 @@ export async function startTestApiServer(): Promise<TestApiServer> {
     setLatest(snapshot) {
       latest.set(snapshot.host, snapshot);
     },
+    sendAll(message) {
+      const text = JSON.stringify(message);
+      for (const { ws } of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
+    },
+    extra: null,
     session,
     close: async () => undefined,
   };
@@ -146,12 +159,13 @@ export async function startTestApiServer(): Promise<TestApiServer> {
   function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const authorization = req.headers.authorization;
-    requests.push({
+    const seen: SeenRequest = {
       method: req.method ?? '',
       path: url.pathname,
       search: url.searchParams,
       authorization,
-    });
+    };
+    requests.push(seen);
 
     if (req.method === 'POST' && url.pathname === '/api/auth/login') {
       const { username, password } = JSON.parse(body || '{}') as Record<string, unknown>;
@@ -201,8 +215,12 @@ export async function startTestApiServer(): Promise<TestApiServer> {
       case '/api/history':
         json(res, 200, server.history(url.searchParams));
         return;
-      default:
-        json(res, 404, { error: 'not found' });
+      default: {
+        const answer = server.extra?.(seen, body);
+        if (answer === undefined) json(res, 404, { error: 'not found' });
+        else if (answer.body === undefined) res.writeHead(answer.status).end();
+        else json(res, answer.status, answer.body);
+      }
     }
   }
 
