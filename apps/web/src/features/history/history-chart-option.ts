@@ -76,6 +76,8 @@ export interface HistoryChartInput {
    * would trap the page under a finger); pinch and the slider still zoom.
    */
   touch?: boolean;
+  /** A series of no points drawn after the lines: the alerts' marked areas. */
+  extra?: LineSeriesOption;
 }
 
 const spread = (point: HistoryPoint): number | null =>
@@ -192,6 +194,7 @@ export function historyChartOption(input: HistoryChartInput): HistoryChartOption
       },
     );
   });
+  if (input.extra !== undefined) series.push(input.extra);
 
   return {
     animation: false,

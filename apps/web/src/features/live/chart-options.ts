@@ -200,15 +200,18 @@ export function liveChartOption(
   spec: ChartSpec,
   source: LiveSource,
   hidden: ReadonlySet<string> = new Set(),
+  /** A series of no points drawn after the lines: the alerts' marked areas. */
+  extra?: LineSeriesOption,
 ): LiveChartOption {
   const from = source.cutoff;
-  const series = (base.series as LineSeriesOption[])
+  const series: LineSeriesOption[] = (base.series as LineSeriesOption[])
     .map((line, i) => ({ line, path: spec.lines[i]!.path }))
     .filter(({ path }) => !hidden.has(path))
     .map(({ line, path }) => ({
       ...line,
       data: chartData(source.get(path), source.intervalMs, from, LIVE_MAX_POINTS),
     }));
+  if (extra !== undefined) series.push(extra);
   const xAxis = Number.isFinite(from)
     ? { ...base.xAxis, min: from, max: from + source.windowMs }
     : base.xAxis;
@@ -253,7 +256,12 @@ export function liveChartUpdate(
   const yAxis = next.yAxis as { interval?: number | null; max?: number | null };
   const option: LiveChartOption = {
     xAxis: { min: xAxis.min, max: xAxis.max },
-    series: lines.map((line) => ({ id: line.id, data: line.data })),
+    // A series with marked areas (the alerts') sends them too: their open ends move with time.
+    series: lines.map((line) =>
+      line.markArea === undefined
+        ? { id: line.id, data: line.data }
+        : { id: line.id, data: line.data, markArea: line.markArea },
+    ),
   };
   // Only byte charts move their top and step with the data; the others keep the base's.
   // Null (clearing a step or top) is what a merging setOption needs; ECharts' types omit it.
