@@ -7,6 +7,7 @@ import { createMemoryCollector } from './memory.js';
 import { createNetworkCollector } from './network.js';
 import { createPerfCollector } from './perf.js';
 import { createPressureCollector } from './pressure.js';
+import { createProcessesCollector } from './processes.js';
 import type { Collector, CollectorDeps } from './types.js';
 
 export interface CollectorSetOptions extends CollectorDeps {
@@ -29,11 +30,7 @@ export function createCollectors(
     perf: () =>
       createPerfCollector(deps, { intervalMs, logger: logger.child({ collector: 'perf' }) }),
     bandwidth: () => createBandwidthCollector(deps, { intervalMs }),
-    // Replaced by the per-pid collector of issue 14 as soon as it lands.
-    processes: () => ({
-      name: 'processes',
-      collect: async () => ({ available: false, error: 'processes collector not built yet' }),
-    }),
+    processes: () => createProcessesCollector(deps),
     pressure: () => createPressureCollector(deps),
     // The cgroups collector lands next (issue 15); until then the section says so.
     cgroups: () => ({

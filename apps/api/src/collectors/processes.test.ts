@@ -1,0 +1,232 @@
+import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { processesMetrics, type ProcessesMetrics } from '@livestat/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  FAKE_BTIME,
+  FAKE_PASSWD,
+  fakeProcesses,
+  makeTreeDir,
+  writeProcessTree,
+  type FakeProcess,
+} from '../../test/process-tree.js';
+import { createProcessesCollector, sortedEntries, toProcessRow } from './processes.js';
+
+const FIXTURE = fileURLToPath(
+  new URL('../../test/fixtures/proc/processes-debian12-6.18/', import.meta.url),
+);
+
+type Available = Extract<ProcessesMetrics, { available: true }>;
+
+let workDir: string | null = null;
+afterEach(async () => {
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+  workDir = null;
+});
+
+/** The fields after `comm` of a stat line, split the plain way, for brute-force expectations. */
+function fields(statText: string): string[] {
+  return statText
+    .slice(statText.lastIndexOf(')') + 2)
+    .trim()
+    .split(' ');
+}
+
+describe('processes collector on real /proc files (Linux 6.18)', () => {
+  async function collectFixture() {
+    workDir = await mkdtemp(path.join(os.tmpdir(), 'livestat-processes-'));
+    const proc = path.join(workDir, 'proc');
+    await symlink(path.join(FIXTURE, 't0'), proc);
+    let clock = 0;
+    const collector = createProcessesCollector(
+      {
+        procRoot: proc,
+        sysRoot: '/nonexistent',
+        rootFs: path.join(FIXTURE, 'rootfs'),
+        now: () => clock,
+      },
+      { clockTicks: 100, pageSize: 4096 },
+    );
+    await collector.prime!();
+    await unlink(proc);
+    await symlink(path.join(FIXTURE, 't1'), proc);
+    clock = 1000;
+    const section = (await collector.collect()) as Available;
+    return { section, table: collector.latestTable()! };
+  }
+
+  it('counts every process but the kernel threads, with the zombie', async () => {
+    const { section, table } = await collectFixture();
+    expect(processesMetrics.parse(section)).toEqual(section);
+    expect(table.entries.map((e) => e.pid).sort((a, b) => a - b)).toEqual([
+      1, 3061, 3062, 3063, 3064, 3070,
+    ]);
+    expect(section).toMatchObject({ total: 6, zombie: 1, ioUnavailableReason: null });
+    const rows = table.entries.map(toProcessRow);
+    expect(rows.find((r) => r.pid === 3070)).toMatchObject({
+      state: 'Z',
+      command: '',
+      rssBytes: 0,
+    });
+  });
+
+  it('reads names with spaces and parentheses, the owner, and a capped command line', async () => {
+    const { table } = await collectFixture();
+    const byPid = new Map(table.entries.map((e) => [e.pid, toProcessRow(e)]));
+    expect(byPid.get(3061)?.name).toBe('my (odd) name');
+    expect(byPid.get(3063)?.name).toBe('busy) R 1 (x');
+    expect(byPid.get(3061)?.user).toBe('root');
+    const long = await readFile(path.join(FIXTURE, 't0/3064/cmdline'), 'utf8');
+    expect(long.length).toBeGreaterThan(1024);
+    expect(byPid.get(3064)?.command).toBe(long.replaceAll('\u0000', ' ').slice(0, 1024));
+  });
+
+  it('gives CPU % from the utime+stime delta, RSS from pages and start time from btime', async () => {
+    const { section, table } = await collectFixture();
+    const btime = Number(
+      /btime (\d+)/.exec(await readFile(path.join(FIXTURE, 't1/stat'), 'utf8'))![1],
+    );
+    for (const entry of table.entries) {
+      const before = fields(await readFile(path.join(FIXTURE, `t0/${entry.pid}/stat`), 'utf8'));
+      const after = fields(await readFile(path.join(FIXTURE, `t1/${entry.pid}/stat`), 'utf8'));
+      const ticks = (f: string[]) => Number(f[11]) + Number(f[12]);
+      expect(entry.cpuPercent).toBeCloseTo(ticks(after) - ticks(before), 5);
+      expect(entry.rssBytes).toBe(Number(after[21]) * 4096);
+      expect(entry.threads).toBe(Number(after[17]));
+      expect(Date.parse(entry.startedAt)).toBe(btime * 1000 + Number(after[19]) * 10);
+    }
+    // dd copying /dev/zero is the busiest.
+    expect(section.topByCpu[0]).toBe(3063);
+  });
+});
+
+describe('processes collector on a hand-built tree', () => {
+  async function setUp(processes: FakeProcess[]) {
+    workDir = makeTreeDir();
+    const proc = path.join(workDir, 'proc');
+    await writeProcessTree(proc, processes);
+    const rootFs = path.join(workDir, 'rootfs');
+    await mkdir(path.join(rootFs, 'etc'), { recursive: true });
+    await writeFile(path.join(rootFs, 'etc/passwd'), FAKE_PASSWD);
+    let clock = 0;
+    const collector = createProcessesCollector(
+      { procRoot: proc, sysRoot: '/nonexistent', rootFs, now: () => clock },
+      { clockTicks: 100, pageSize: 4096 },
+    );
+    await collector.prime!();
+    const collect = async () => {
+      clock += 1000;
+      return (await collector.collect()) as Available;
+    };
+    return {
+      proc,
+      collector,
+      collect,
+      async tick(next: FakeProcess[]) {
+        await writeProcessTree(proc, next);
+        return collect();
+      },
+    };
+  }
+
+  it('matches a brute-force count and ranking of 2,000 processes', async () => {
+    const t0 = fakeProcesses(2000);
+    // In the second second each process used (pid % 37) ticks and read (pid % 11) pages.
+    const t1 = t0.map((p) => ({
+      ...p,
+      cpuTicks: p.cpuTicks + (p.pid % 37),
+      readBytes: p.readBytes! + (p.pid % 11) * 4096,
+    }));
+    const { collector, tick } = await setUp(t0);
+    const section = await tick(t1);
+    const user = t1.filter((p) => p.pid !== 2 && p.ppid !== 2);
+    expect(section).toMatchObject({
+      total: 2000,
+      running: user.filter((p) => p.state === 'R').length,
+      blocked: user.filter((p) => p.state === 'D').length,
+      zombie: user.filter((p) => p.state === 'Z').length,
+      threads: user.reduce((sum, p) => sum + p.threads, 0),
+    });
+    const rank = (key: (p: FakeProcess) => number) =>
+      [...user]
+        .sort((a, b) => key(b) - key(a) || a.pid - b.pid)
+        .slice(0, 5)
+        .map((p) => p.pid);
+    expect(section.topByCpu).toEqual(rank((p) => p.pid % 37));
+    expect(section.topByMemory).toEqual(rank((p) => p.rssPages));
+    expect(section.topByIo).toEqual(rank((p) => p.pid % 11));
+    expect(section.top.length).toBeLessThanOrEqual(15);
+    // The full table a watcher gets, sorted, agrees with the same brute force.
+    const table = collector.latestTable()!;
+    expect(sortedEntries(table.entries, 'memory', 100).map((e) => e.pid)).toEqual(
+      [...user]
+        .sort((a, b) => b.rssPages - a.rssPages || a.pid - b.pid)
+        .slice(0, 100)
+        .map((p) => p.pid),
+    );
+    const users = new Map(table.entries.map((e) => [e.pid, e.user]));
+    expect(users.get(1)).toBe('root');
+    expect(user.filter((p) => p.uid === 1000).every((p) => users.get(p.pid) === 'alice')).toBe(
+      true,
+    );
+    expect(user.filter((p) => p.uid === 1001).every((p) => users.get(p.pid) === '1001')).toBe(true);
+    const started = table.entries.find((e) => e.pid === 1)!.startedAt;
+    expect(Date.parse(started)).toBe(FAKE_BTIME * 1000 + 500 * 10);
+  });
+
+  it('treats a reused pid as a new process: new name, no CPU carried over', async () => {
+    const t0 = fakeProcesses(20);
+    const reused = t0[10]!;
+    const t1 = t0.map((p) =>
+      p === reused
+        ? {
+            ...p,
+            comm: 'newcomer',
+            startTicks: p.startTicks + 9000,
+            cpuTicks: p.cpuTicks + 500,
+            argv: ['newcomer'],
+          }
+        : p,
+    );
+    const { collector, tick } = await setUp(t0);
+    await tick(t1);
+    const entry = collector.latestTable()!.entries.find((e) => e.pid === reused.pid)!;
+    expect(toProcessRow(entry)).toMatchObject({
+      name: 'newcomer',
+      command: 'newcomer',
+      cpuPercent: 0,
+    });
+    expect(Date.parse(entry.startedAt)).toBe(FAKE_BTIME * 1000 + (reused.startTicks + 9000) * 10);
+    // From the next tick on its own CPU counts.
+    const t2 = t1.map((p) => (p.pid === reused.pid ? { ...p, cpuTicks: p.cpuTicks + 50 } : p));
+    await tick(t2);
+    expect(collector.latestTable()!.entries.find((e) => e.pid === reused.pid)!.cpuPercent).toBe(50);
+  });
+
+  it('skips a process that vanished mid-read, without an error', async () => {
+    const t0 = fakeProcesses(10);
+    const { proc, collect } = await setUp(t0);
+    // Listed, but one's stat is gone and the other's reads empty: both exited meanwhile.
+    const [gone, half] = [t0[6]!, t0[7]!];
+    await rm(path.join(proc, String(gone.pid), 'stat'));
+    await writeFile(path.join(proc, String(half.pid), 'stat'), '');
+    const section = await collect();
+    expect(section.total).toBe(t0.filter((p) => p.ppid !== 2 && p.pid !== 2).length - 2);
+    expect(section.top.map((p) => p.pid)).not.toContain(gone.pid);
+  });
+
+  it('reports null I/O with one reason when the kernel has no io files', async () => {
+    const t0 = fakeProcesses(10).map((p) => ({ ...p, readBytes: null, writeBytes: null }));
+    const { collector, tick } = await setUp(t0);
+    const section = await tick(t0);
+    expect(section.ioUnavailableReason).toBe(
+      '/proc/<pid>/io not found (kernel without task I/O accounting)',
+    );
+    expect(section.topByIo).toEqual([]);
+    expect(section.top.every((p) => p.ioBytesPerSec === null)).toBe(true);
+    const row = toProcessRow(collector.latestTable()!.entries[0]!);
+    expect([row.readBytesPerSec, row.writeBytesPerSec]).toEqual([null, null]);
+  });
+});
