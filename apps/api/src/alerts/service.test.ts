@@ -14,7 +14,9 @@ import {
 } from '../../test/databases.js';
 import { createApp } from '../http/app.js';
 import { createLocalBus, type Bus } from '../stream/bus.js';
+import { createChannelStore } from './channel-store.js';
 import { createLocalFeed } from './feed.js';
+import { createOutboxSender } from './outbox.js';
 import { alwaysLeader } from './leader.js';
 import { createAlertsRouter } from './routes.js';
 import { createAlerts, type Alerts } from './service.js';
@@ -304,5 +306,65 @@ describeEachBackend('alerts end to end: rules, transitions, outbox, webhook', (b
     });
     const web4 = await call('GET', `/api/alerts/history?host=web-4&ruleId=${ruleId}`, 'viewer');
     expect(web4.json.events.map((e: { to: string }) => e.to)).toEqual(['firing']);
+  });
+
+  it('sends a test through a channel on demand, reporting a failure without its URL', async () => {
+    receiver.received.length = 0;
+    const ok = await call('POST', `/api/alerts/channels/${channelId}/test`, 'admin');
+    expect(ok.json).toEqual({ delivered: true });
+    expect(receiver.received).toHaveLength(1);
+    expect((await call('POST', `/api/alerts/channels/${channelId}/test`, 'viewer')).status).toBe(
+      403,
+    );
+    const dead = {
+      kind: 'slack',
+      name: 'gone',
+      config: { url: 'http://127.0.0.1:1/services/secret-token' },
+    };
+    const made = await call('POST', '/api/alerts/channels', 'admin', dead);
+    const failed = await call('POST', `/api/alerts/channels/${made.json.channel.id}/test`, 'admin');
+    expect(failed.json.delivered).toBe(false);
+    expect(failed.json.error).not.toContain('secret-token');
+    await call('DELETE', `/api/alerts/channels/${made.json.channel.id}`, 'admin');
+  });
+
+  it('holds what a channel may not send this minute in the outbox, dropping nothing', async () => {
+    await alerts.stop();
+    receiver.received.length = 0;
+    const rule = (await alerts.rules.get(ruleId))!;
+    for (let i = 0; i < 5; i++) {
+      await alerts.states.record({
+        rule,
+        host: `burst-${i}`,
+        series: 'cpu.usagePercent',
+        transition: { from: 'ok', to: 'firing', at: Date.now(), value: 99 },
+        status: { state: 'firing', since: Date.now(), firingSince: Date.now(), value: 99 },
+      });
+    }
+    // Deliveries of the earlier tests fall in the same minute: count from a fresh channel.
+    await test.db.query(
+      `UPDATE notification_outbox SET delivered_at = now() - interval '2 minutes' WHERE delivered_at IS NOT NULL`,
+    );
+    const sender = createOutboxSender({
+      db: test.db,
+      channels: createChannelStore(test.db),
+      logger: silentLogger,
+      context: delivery,
+      retryBaseMs: 100,
+      retryMaxMs: 400,
+      ratePerMinute: 2,
+      pollMs: 50,
+    });
+    sender.start();
+    await vi.waitFor(() => expect(receiver.received.length).toBe(2), { timeout: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sender.stop();
+    expect(receiver.received.length).toBe(2);
+    const held = await test.db.query<{ later: boolean }>(
+      `SELECT next_attempt_at > now() + interval '30 seconds' AS later FROM notification_outbox WHERE delivered_at IS NULL`,
+    );
+    expect(held).toEqual([{ later: true }, { later: true }, { later: true }]);
+    alerts = start();
+    await alerts.start();
   });
 });
