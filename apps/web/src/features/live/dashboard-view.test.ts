@@ -31,12 +31,12 @@ beforeEach(() => {
 });
 
 describe('DashboardView', () => {
-  it('lays out the six panels, each with its figures and a chart', () => {
+  it('lays out the six panels, each with its figures and a chart, then the processes', () => {
     withSnapshot();
     const wrapper = mount(DashboardView, { global });
     const panels = wrapper.findAll('.panels > section.panel');
-    expect(panels.map((p) => p.attributes('data-panel'))).toEqual(PANELS);
-    for (const panel of panels) {
+    expect(panels.map((p) => p.attributes('data-panel'))).toEqual([...PANELS, 'processes']);
+    for (const panel of panels.slice(0, PANELS.length)) {
       expect(panel.find('.chart').exists()).toBe(true);
       expect(panel.findAll('[data-value]').some((v) => v.text() !== NO_VALUE)).toBe(true);
     }
