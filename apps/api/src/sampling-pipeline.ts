@@ -1,6 +1,8 @@
 import { createSelfMeter } from './collectors/self-meter.js';
 import { createAggregator } from './collectors/aggregator.js';
 import { createCollectors } from './collectors/index.js';
+import type { ProcessTable } from './collectors/process-table.js';
+import type { ProcessesCollector } from './collectors/processes.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { createSampler } from './sampler.js';
@@ -39,5 +41,10 @@ export function createSamplingPipeline(config: Config, logger: Logger) {
     logger,
     now,
   });
-  return { aggregator, sampler };
+  const processes = collectors.find(
+    (collector): collector is ProcessesCollector => collector.name === 'processes',
+  );
+  /** The last tick's full process table (valid until the next tick); null without the collector. */
+  const processTable = (): ProcessTable | null => processes?.latestTable() ?? null;
+  return { aggregator, sampler, processTable };
 }

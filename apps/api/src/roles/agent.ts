@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { createShutdown } from '../shutdown.js';
 import { MigrationError } from '../storage/migrate.js';
 import { VERSION } from '../version.js';
-import { createBus } from './bus.js';
+import { createBus, createWatches } from './bus.js';
 import { displayUrl } from './display-url.js';
 import { createPublishingPipeline } from './publishing-pipeline.js';
 import { openDatabase, startStorage, type OpenedDatabase } from './storage.js';
@@ -36,7 +36,12 @@ export async function startAgent(config: Config, logger: Logger): Promise<void> 
 
   // With Redis down, sampling and writing carry on; publishing resumes by itself.
   const bus = createBus(config, logger);
-  const pipeline = createPublishingPipeline(config, logger, { bus, writer: storage.writer });
+  const watches = createWatches(config, logger);
+  const pipeline = createPublishingPipeline(config, logger, {
+    bus,
+    writer: storage.writer,
+    watches,
+  });
 
   await pipeline.sampler.start();
   const publishTo = displayUrl(redisUrl);
@@ -62,6 +67,7 @@ export async function startAgent(config: Config, logger: Logger): Promise<void> 
     storage.flushStep,
     storage.closeStep,
     ['close bus', () => bus.close()],
+    ['close watches', () => watches.close()],
   ]);
   storage.prepared.catch((err: unknown) => {
     if (!(err instanceof MigrationError)) return; // aborted by shutdown

@@ -41,7 +41,7 @@ import { limitResumeSource } from '../stream/resume.js';
 import { REDIS_PUBLISHER_OPTIONS } from '../stream/redis-bus.js';
 import { createStreamServer } from '../stream/ws-server.js';
 import { VERSION } from '../version.js';
-import { createBus } from './bus.js';
+import { createBus, createWatches } from './bus.js';
 import { checkPort, listenProblem } from './listen.js';
 import { createPublishingPipeline } from './publishing-pipeline.js';
 import { openDatabase, startStorage, type OpenedDatabase } from './storage.js';
@@ -141,7 +141,12 @@ export async function startApi(
 
   // The bus: in-process, or Redis so every replica streams every host.
   const bus = createBus(config, logger);
-  const pipeline = createPublishingPipeline(config, logger, { bus, writer: storage.writer });
+  const watches = createWatches(config, logger);
+  const pipeline = createPublishingPipeline(config, logger, {
+    bus,
+    writer: storage.writer,
+    watches,
+  });
   const { sampler } = pipeline;
 
   // Each user's history requests and resume pages share one bound: two at once, two waiting.
@@ -267,6 +272,7 @@ export async function startApi(
     ),
     logger,
     onBroadcast: metrics.onBroadcast,
+    watches,
     greeting: alerts
       ? () => JSON.stringify({ type: 'alerts', active: alerts.active() })
       : undefined,
@@ -314,6 +320,7 @@ export async function startApi(
     storage.flushStep,
     storage.closeStep,
     ['close bus', () => bus.close()],
+    ['close watches', () => watches.close()],
     ['close ticket store', () => tickets.close()],
     ['close login limit store', async () => loginLimitStore?.close()],
   ]);

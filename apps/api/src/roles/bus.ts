@@ -2,6 +2,9 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createLocalBus, type Bus } from '../stream/bus.js';
+import { processWatchKind } from '../stream/process-watch.js';
+import { createRedisWatchRelay } from '../stream/watch-relay.js';
+import { createWatchHub, type WatchHub } from '../stream/watches.js';
 import {
   createRedisBus,
   REDIS_PUBLISHER_OPTIONS,
@@ -27,4 +30,26 @@ export function createBus(config: Config, logger: Logger): Bus | RedisBus {
         prefix: config.redisPrefix,
       })
     : createLocalBus({ logger });
+}
+
+/**
+ * The watch hub of the full tables sockets may watch (`watch_processes`): in-process, or with a
+ * Redis relay so a table reaches the replica whose socket watches it from the process sampling
+ * that host, and only while it is watched. Its own Redis connections: a subscribed connection
+ * runs nothing else, and the bus's subscriber parses every snapshot.
+ */
+export function createWatches(config: Config, logger: Logger): WatchHub {
+  const relay = config.redisUrl
+    ? createRedisWatchRelay({
+        publisher: new Redis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
+        // An agent has no sockets: it only answers watcher keys.
+        subscriber:
+          config.role === 'agent'
+            ? undefined
+            : new Redis(config.redisUrl, REDIS_SUBSCRIBER_OPTIONS),
+        prefix: config.redisPrefix,
+        logger,
+      })
+    : null;
+  return createWatchHub({ kinds: [processWatchKind], relay, logger });
 }

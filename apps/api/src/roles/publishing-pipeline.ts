@@ -4,21 +4,34 @@ import { createSamplingPipeline } from '../sampling-pipeline.js';
 import type { ShutdownStep } from '../shutdown.js';
 import type { BatchWriter } from '../storage/batch-writer.js';
 import type { Bus } from '../stream/bus.js';
+import { processTablePayload } from '../stream/process-watch.js';
+import type { WatchHub } from '../stream/watches.js';
 
 /**
- * The sampling pipeline with its two outlets — every snapshot is published on the bus and
- * queued for the database — and the shutdown steps that stop it. Both roles run it; the
+ * The sampling pipeline with its outlets — every snapshot is published on the bus and
+ * queued for the database, the process table handed to watchers — and the shutdown steps that
+ * stop it. Both roles run it; the
  * caller starts `sampler`.
  */
 export function createPublishingPipeline(
   config: Config,
   logger: Logger,
-  outlets: { bus: Bus; writer: BatchWriter },
+  outlets: { bus: Bus; writer: BatchWriter; watches: WatchHub },
 ) {
-  const { aggregator, sampler } = createSamplingPipeline(config, logger);
+  const { aggregator, sampler, processTable } = createSamplingPipeline(config, logger);
   sampler.subscribe((snapshot) => {
     outlets.bus.publish(snapshot);
     outlets.writer.enqueue(snapshot);
+    // The full process table goes only where a socket watches this host.
+    const table = processTable();
+    if (table && outlets.watches.wanted('processes', snapshot.host)) {
+      outlets.watches.publish({
+        kind: 'processes',
+        host: snapshot.host,
+        timestamp: snapshot.timestamp,
+        table: processTablePayload(table),
+      });
+    }
   });
   const stopSampling: ShutdownStep = [
     'stop sampling',

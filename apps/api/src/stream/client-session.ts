@@ -16,6 +16,7 @@ import { QueryCancelledError } from '../storage/db.js';
 import { WorkLimitError } from '../storage/work-limiter.js';
 import { resumePages, type ResumeSource } from './resume.js';
 import { authenticateToken } from './upgrade.js';
+import type { WatchHub } from './watches.js';
 
 export interface ClientSessionOptions {
   ws: WebSocket;
@@ -35,6 +36,8 @@ export interface ClientSessionOptions {
   logger: Logger;
   /** Error lines shared by every session: a cause failing on every socket is logged once a minute. */
   errorLog: LogLimiter;
+  /** The full tables this socket may watch (`watch_processes`); none: watches are ignored. */
+  watches?: WatchHub;
   /** Called once, when the session stops taking broadcasts (it is closing or closed). */
   onDetach: (session: ClientSession) => void;
 }
@@ -127,6 +130,7 @@ export function createClientSession(options: ClientSessionOptions): ClientSessio
     heldBytes = 0;
     if (!detached) {
       detached = true;
+      options.watches?.release(session);
       options.onDetach(session);
     }
   }
@@ -218,6 +222,19 @@ export function createClientSession(options: ClientSessionOptions): ClientSessio
             send(errorMessage('internal', 'authentication is unavailable; try again'));
           }
         });
+        return;
+      case 'watch_processes': {
+        if (!options.watches) {
+          send(errorMessage('bad_message', 'process tables are not served here'));
+          return;
+        }
+        const { host, sort, limit } = message;
+        const refused = options.watches.watch(session, 'processes', host, { sort, limit });
+        if (refused) send(errorMessage('too_many_watches', refused));
+        return;
+      }
+      case 'unwatch_processes':
+        options.watches?.unwatch(session, 'processes', message.host);
         return;
       case 'resume':
         request(async () => {

@@ -13,9 +13,11 @@ import {
  * - `bad_message`: JSON, but not a client message (unknown `type`, wrong fields, binary frame);
  * - `busy`: too many requests still being answered on this socket; this one was dropped;
  * - `resume_failed`: the database could not be read for a `resume`;
+ * - `too_many_watches`: a `watch_…` beyond the watches one socket may hold;
  * - `internal`: anything else went wrong answering the message (logged on the server).
  */
-export type StreamErrorCode = 'bad_json' | 'bad_message' | 'busy' | 'resume_failed' | 'internal';
+export type StreamErrorCode =
+  'bad_json' | 'bad_message' | 'busy' | 'resume_failed' | 'too_many_watches' | 'internal';
 
 /** A frame that is not a valid client message, and what to tell the client. */
 export class ClientMessageError extends Error {

@@ -11,6 +11,7 @@ import type { UserStore } from '../storage/users.js';
 import { createBroadcaster, type BroadcastObserver } from './broadcaster.js';
 import type { Bus } from './bus.js';
 import { createClientSession, type ClientSession } from './client-session.js';
+import type { WatchHub } from './watches.js';
 import { startHeartbeat } from './heartbeat.js';
 import { createLatestCache, type LatestCache } from './latest-cache.js';
 import { DEFAULT_RESUME_LIMIT, type ResumeSource } from './resume.js';
@@ -53,6 +54,8 @@ export interface StreamServerOptions {
   cache?: LatestCache;
   /** Told after every broadcast: its duration in seconds and the sessions it was offered to (metrics). */
   onBroadcast?: BroadcastObserver;
+  /** Full tables sockets may watch (`watch_processes`), see watches.ts. */
+  watches?: WatchHub;
   /** A message every socket gets once authenticated, beside the snapshots (the active alerts). */
   greeting?: () => string | null;
 }
@@ -149,6 +152,7 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
       closeGraceMs,
       logger,
       errorLog,
+      watches: options.watches,
       onDetach: (detached) => broadcaster.delete(detached),
     });
     sessions.add(session);
