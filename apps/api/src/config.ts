@@ -84,6 +84,12 @@ export interface Config {
   alertsLeaseMs: number;
   /** The Telegram Bot API's base URL (a stand-in in tests). */
   telegramApiUrl: string;
+  /** `STATSD_PORT`: the UDP port StatsD is received on (on `host`); null when `off`. */
+  statsdPort: number | null;
+  /** `APP_MAX_SERIES`: application series one service may hold; new ones past it are refused. */
+  appMaxSeries: number;
+  /** `APP_MAX_TAG_VALUES`: distinct values one tag key may take within a service. */
+  appMaxTagValues: number;
 }
 
 /** A bad environment: `message` names every offending variable (never its secret value). */
@@ -237,6 +243,13 @@ const schema = z
       .default('info'),
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     SAMPLING: z.enum(['on', 'off']).default('on'),
+    STATSD_PORT: z
+      .union([z.literal('off'), integer(0, 65_535)], {
+        error: 'must be a port number 0-65535 or off',
+      })
+      .default(8125),
+    APP_MAX_SERIES: integer(1, 1_000_000).default(2000),
+    APP_MAX_TAG_VALUES: integer(1, 1_000_000).default(100),
     TRUST_PROXY: z
       .string()
       .transform((value, ctx) => {
@@ -360,6 +373,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     alertsRateLimitPerMinute: e.ALERTS_RATE_LIMIT_PER_MINUTE,
     alertsLeaseMs: Math.round(e.ALERTS_LEASE_SECONDS * 1000),
     telegramApiUrl: e.TELEGRAM_API_URL.replace(/\/+$/, ''),
+    statsdPort: e.STATSD_PORT === 'off' ? null : e.STATSD_PORT,
+    appMaxSeries: e.APP_MAX_SERIES,
+    appMaxTagValues: e.APP_MAX_TAG_VALUES,
   };
 }
 

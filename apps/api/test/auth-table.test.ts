@@ -51,6 +51,7 @@ const ROUTES = routesOf(
     wsTicket: {} as never,
     users: {} as never,
     alerts: {} as never,
+    apps: {} as never,
   }),
 );
 const GUARDED = ROUTES.filter((route) => !PUBLIC_ROUTES.includes(route));

@@ -26,6 +26,8 @@ export function spawnTs(
       HOME: process.env.HOME,
       LOG_LEVEL: 'info',
       ENV_FILE: 'none',
+      // Test processes run side by side: none may take the default StatsD port from another.
+      STATSD_PORT: '0',
       ...env,
     },
   });

@@ -40,8 +40,11 @@ export const appMetric = z.object({
   name: text.min(1).max(200),
   kind: appMetricKind,
   tags: z.record(z.string(), z.string()),
-  /** Counter: the sum in the interval; timer/histogram: how many samples. */
-  count: finite.nonnegative().optional(),
+  /**
+   * Counter: the sum in the interval (negative when a client decremented more than it
+   * incremented); timer/histogram: how many samples.
+   */
+  count: finite.optional(),
   /** Counter: per second. */
   rate: finite.optional(),
   /** Gauge: the last value. */

@@ -20,6 +20,11 @@ export interface AppDeps {
    * Prometheus looks. Each guards itself (the metrics route checks METRICS_TOKEN).
    */
   rootRouters?: readonly Router[];
+  /**
+   * Routers that read their own bodies, mounted before the JSON parser (whose 16 kB limit is for
+   * the dashboard's requests): OTLP's `POST /v1/metrics`.
+   */
+  ingestRouters?: readonly Router[];
   /** `TRUST_PROXY`: whose X-Forwarded-For sets `req.ip` (see {@link compileTrustProxy}). */
   trustProxy?: TrustProxySetting;
   /** The built dashboard (`createSpaRouter`), served outside `/api`; none when not built. */
@@ -39,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
   // `upgrade-insecure-requests` would send its scripts and socket to an https:// that is not
   // there. Everything else stays at helmet's defaults (same-origin scripts, styles, sockets).
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  for (const router of deps.ingestRouters ?? []) app.use(router);
   app.use(express.json({ limit: '16kb' }));
 
   app.get('/api/health', async (_req, res) => {

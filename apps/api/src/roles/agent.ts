@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { createShutdown } from '../shutdown.js';
 import { MigrationError } from '../storage/migrate.js';
 import { VERSION } from '../version.js';
+import { createAppBus, createAppIngest } from '../ingest/app-ingest.js';
 import { createBus, createWatches } from './bus.js';
 import { displayUrl } from './display-url.js';
 import { createPublishingPipeline } from './publishing-pipeline.js';
@@ -43,6 +44,11 @@ export async function startAgent(config: Config, logger: Logger): Promise<void> 
     watches,
   });
 
+  // Applications on this host push StatsD here; their `app` messages go out over Redis.
+  const appBus = createAppBus(config, logger);
+  const apps = createAppIngest(config, logger, { bus: appBus });
+  pipeline.sampler.subscribe(apps.onSnapshot);
+  await apps.start();
   await pipeline.sampler.start();
   const publishTo = displayUrl(redisUrl);
   const storeIn = displayUrl(databaseUrl);
@@ -63,11 +69,13 @@ export async function startAgent(config: Config, logger: Logger): Promise<void> 
   // The API's order, minus the server and its sockets.
   const shutdown = createShutdown(logger, [
     pipeline.stopSampling,
+    ['stop statsd', () => apps.close()],
     pipeline.stopCollectors,
     storage.flushStep,
     storage.closeStep,
     ['close bus', () => bus.close()],
     ['close watches', () => watches.close()],
+    ['close app bus', () => appBus.close()],
   ]);
   storage.prepared.catch((err: unknown) => {
     if (!(err instanceof MigrationError)) return; // aborted by shutdown

@@ -41,6 +41,10 @@ import { limitResumeSource } from '../stream/resume.js';
 import { REDIS_PUBLISHER_OPTIONS } from '../stream/redis-bus.js';
 import { createStreamServer } from '../stream/ws-server.js';
 import { VERSION } from '../version.js';
+import { createAppBus, createAppIngest } from '../ingest/app-ingest.js';
+import { createOtlpRouter } from '../ingest/otlp-route.js';
+import { createAppsRouter, type AppsRouterDeps } from '../http/apps-route.js';
+import { createTokenStore } from '../tokens/token-store.js';
 import { createBus, createWatches } from './bus.js';
 import { checkPort, listenProblem } from './listen.js';
 import { createPublishingPipeline } from './publishing-pipeline.js';
@@ -59,6 +63,7 @@ export function createApiRouters(deps: {
   hosts: Omit<HostsRouterDeps, 'guards'>;
   wsTicket: Omit<WsTicketRouterDeps, 'guards'>;
   users: Omit<UsersRouterDeps, 'guards'>;
+  apps: Omit<AppsRouterDeps, 'guards'>;
   /** Absent with ALERTS=off. */
   alerts?: Omit<AlertsRouterDeps, 'guards'>;
 }): Router[] {
@@ -69,6 +74,7 @@ export function createApiRouters(deps: {
     createHostsRouter({ ...deps.hosts, guards }),
     createWsTicketRouter({ ...deps.wsTicket, guards }),
     createUsersRouter({ ...deps.users, guards }),
+    createAppsRouter({ ...deps.apps, guards }),
     ...(deps.alerts ? [createAlertsRouter({ ...deps.alerts, guards })] : []),
   ];
 }
@@ -148,6 +154,13 @@ export async function startApi(
     watches,
   });
   const { sampler } = pipeline;
+  // Applications' own metrics (StatsD, OTLP), closed into an `app` message by each tick.
+  const appBus = createAppBus(config, logger);
+  const apps = createAppIngest(config, logger, { bus: appBus });
+  sampler.subscribe(apps.onSnapshot);
+  const apiTokens = createTokenStore(db.lane('auth'), {
+    onUseError: (err) => logger.warn({ err }, 'recording an API token use failed'),
+  });
 
   // Each user's history requests and resume pages share one bound: two at once, two waiting.
   const workLimiter = createWorkLimiter();
@@ -236,15 +249,25 @@ export async function startApi(
       hosts: { bus, db: db.lane('read') },
       wsTicket: { tickets, tokens },
       users: { users, logger },
+      apps: {
+        localHost: config.hostName,
+        describeLocal: config.sampling ? apps.describe : undefined,
+        bus: appBus,
+        maxSeries: config.appMaxSeries,
+      },
       alerts: alerts ? { alerts, delivery: deliveryContext(config) } : undefined,
     }),
+    ingestRouters: [createOtlpRouter({ tokens: apiTokens, ingest: apps.ingestOtlp, logger })],
     rootRouters: [createMetricsRoute({ metrics, token: config.metricsToken })],
     spa,
     trustProxy: config.trustProxy,
   });
 
   // SAMPLING=off: a replica that only serves; what it streams comes over Redis.
-  if (config.sampling) await sampler.start();
+  if (config.sampling) {
+    await apps.start();
+    await sampler.start();
+  }
   const server = app.listen(config.port, config.host);
   try {
     await once(server, 'listening');
@@ -265,6 +288,7 @@ export async function startApi(
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     cache: recent,
+    apps: appBus,
     resume: limitResumeSource(
       (host, after, limit, read) =>
         readSnapshots(db.lane('read'), host, after, limit, { signal: read?.signal }),
@@ -302,6 +326,7 @@ export async function startApi(
 
   const shutdown = createShutdown(logger, [
     pipeline.stopSampling,
+    ['stop statsd', () => apps.close()],
     // The lead released first, so another replica takes over at once.
     ['stop alerts', async () => alerts?.stop()],
     // No new upgrades; every socket gets 1001 'server shutting down'.
@@ -321,6 +346,7 @@ export async function startApi(
     storage.closeStep,
     ['close bus', () => bus.close()],
     ['close watches', () => watches.close()],
+    ['close app bus', () => appBus.close()],
     ['close ticket store', () => tickets.close()],
     ['close login limit store', async () => loginLimitStore?.close()],
   ]);

@@ -1,3 +1,4 @@
+import type { AppBus } from '../ingest/app-bus.js';
 import type { Logger } from '../logger.js';
 import type { Bus, BusMessage } from './bus.js';
 import type { ClientSession } from './client-session.js';
@@ -32,6 +33,8 @@ export function createBroadcaster(deps: {
   logger: Logger;
   /** Told after each fan-out: its duration and the number of sessions it was offered to. */
   onBroadcast?: BroadcastObserver;
+  /** `app` messages, delivered like snapshots to the sockets subscribed to their host. */
+  apps?: AppBus;
 }): Broadcaster {
   const { bus, cache, logger, onBroadcast } = deps;
   const registry = new Set<ClientSession>();
@@ -76,11 +79,24 @@ export function createBroadcaster(deps: {
   }
 
   const unsubscribe = bus.subscribe(broadcast);
+  const unsubscribeApps = deps.apps?.subscribe(({ message, json }) => {
+    const data = Buffer.from(json);
+    for (const session of registry) {
+      try {
+        session.deliverFor(message.host, data);
+      } catch (err) {
+        logger.error({ err, user: session.username }, 'app message to a socket failed');
+      }
+    }
+  });
   return {
     add: (session) => void registry.add(session),
     delete: (session) => void registry.delete(session),
     size: () => registry.size,
     sessions: () => registry.values(),
-    stop: unsubscribe,
+    stop: () => {
+      unsubscribe();
+      unsubscribeApps?.();
+    },
   };
 }

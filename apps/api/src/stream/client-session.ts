@@ -52,6 +52,8 @@ export interface ClientSession {
   deliver(message: BusMessage, data: Buffer): void;
   /** A server message that is not a snapshot (e.g. `hosts`), with the backpressure check. */
   sendText(text: string): void;
+  /** A message about one host (an `app` message), sent only if the socket subscribes to it. */
+  deliverFor(host: string, data: Buffer): void;
   close(code: number, reason: string): void;
   /** Resolves when the socket has closed. */
   readonly closed: Promise<void>;
@@ -312,6 +314,9 @@ export function createClientSession(options: ClientSessionOptions): ClientSessio
       if (heldBytes > maxBufferedBytes) close(CLOSE_CODES.tryAgainLater, 'client too slow');
     },
     sendText: send,
+    deliverFor(host, data) {
+      if (state === 'open' && wants(host)) send(data);
+    },
     close,
     closed,
   };

@@ -9,6 +9,7 @@ import { causeOf, createLogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
 import type { UserStore } from '../storage/users.js';
 import { createBroadcaster, type BroadcastObserver } from './broadcaster.js';
+import type { AppBus } from '../ingest/app-bus.js';
 import type { Bus } from './bus.js';
 import { createClientSession, type ClientSession } from './client-session.js';
 import type { WatchHub } from './watches.js';
@@ -52,6 +53,8 @@ export interface StreamServerOptions {
   closeGraceMs?: number;
   /** The ring behind `resume`; default {@link createLatestCache}() (15 minutes per host). */
   cache?: LatestCache;
+  /** `app` messages to deliver beside the snapshots (absent: none). */
+  apps?: AppBus;
   /** Told after every broadcast: its duration in seconds and the sessions it was offered to (metrics). */
   onBroadcast?: BroadcastObserver;
   /** Full tables sockets may watch (`watch_processes`), see watches.ts. */
@@ -106,6 +109,7 @@ export function createStreamServer(options: StreamServerOptions): StreamServer {
     cache,
     logger,
     onBroadcast: options.onBroadcast,
+    apps: options.apps,
   });
   const heartbeat = startHeartbeat({
     intervalMs: options.heartbeatIntervalMs,

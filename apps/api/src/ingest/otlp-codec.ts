@@ -1,0 +1,84 @@
+import protobuf from 'protobufjs';
+import { OTLP_METRICS_DESCRIPTOR } from './otlp-descriptor.js';
+
+const root = protobuf.Root.fromJSON(OTLP_METRICS_DESCRIPTOR);
+const REQUEST = root.lookupType(
+  'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
+);
+const RESPONSE = root.lookupType(
+  'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
+);
+
+/** A body that is not an OTLP export request in the encoding it claims: answered 400. */
+export class OtlpDecodeError extends Error {
+  readonly code = 'bad_body';
+  constructor(message: string) {
+    super(message);
+    this.name = 'OtlpDecodeError';
+  }
+}
+
+/**
+ * Decodes a protobuf `ExportMetricsServiceRequest` into the plain object shape OTLP/JSON has
+ * (camelCase, enums as numbers), so one reader serves both encodings. 64-bit integers become
+ * numbers: counts beyond 2^53 lose their last digits, which no rate here can show.
+ */
+export function decodeOtlpProtobuf(body: Uint8Array): unknown {
+  try {
+    const message = REQUEST.decode(body);
+    return REQUEST.toObject(message, { longs: Number, enums: Number, bytes: String });
+  } catch (err) {
+    throw new OtlpDecodeError(`not an OTLP metrics protobuf: ${(err as Error).message}`);
+  }
+}
+
+/** Parses an OTLP/JSON body (the protobuf JSON mapping: int64 as strings, ids as hex). */
+export function decodeOtlpJson(body: Buffer): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new OtlpDecodeError(`not JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new OtlpDecodeError('an OTLP export request must be a JSON object');
+  }
+  return value;
+}
+
+/** What the OTLP spec calls a partial success: how many points were refused, and why. */
+export interface PartialSuccess {
+  rejectedDataPoints: number;
+  errorMessage: string;
+}
+
+/** The `ExportMetricsServiceResponse` as protobuf; `partialSuccess` only when something was refused. */
+export function encodeOtlpResponse(partial: PartialSuccess | null): Uint8Array {
+  return RESPONSE.encode(
+    RESPONSE.fromObject(partial === null ? {} : { partialSuccess: partial }),
+  ).finish();
+}
+
+/** The same response as OTLP/JSON (int64 as a string). */
+export function otlpJsonResponse(partial: PartialSuccess | null): object {
+  return partial === null
+    ? {}
+    : {
+        partialSuccess: {
+          rejectedDataPoints: String(partial.rejectedDataPoints),
+          errorMessage: partial.errorMessage,
+        },
+      };
+}
+
+/** Decodes a response body (tests and benches read what the route answered). */
+export function decodeOtlpResponse(body: Uint8Array): {
+  partialSuccess?: { rejectedDataPoints?: number; errorMessage?: string };
+} {
+  return RESPONSE.toObject(RESPONSE.decode(body), { longs: Number });
+}
+
+/** Encodes a request from its plain object form (tests and benches). */
+export function encodeOtlpRequest(request: object): Uint8Array {
+  return REQUEST.encode(REQUEST.fromObject(request)).finish();
+}
