@@ -4,6 +4,7 @@ import type { Router } from 'vue-router';
 import { guardRoute } from './lib/auth-guard';
 import type { AuthStore } from './stores/auth';
 import DashboardView from './features/live/DashboardView.vue';
+import { parseHistoryQuery } from './features/history/history-link';
 import LoginView from './views/LoginView.vue';
 
 declare module 'vue-router' {
@@ -24,6 +25,8 @@ export const router = createRouter({
       path: '/history',
       name: 'history',
       component: () => import('./features/history/HistoryView.vue'),
+      // A link's host, series and range (`?host=…&series=…&range=7d`) are the view's start.
+      props: (route) => ({ link: parseHistoryQuery(route.query) }),
     },
     {
       path: '/alerts',

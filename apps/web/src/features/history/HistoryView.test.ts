@@ -395,3 +395,28 @@ describe('HistoryView', () => {
     );
   });
 });
+
+describe('HistoryView opened from a link', () => {
+  it("charts a container's CPU and memory over the last 7 days on the linked host", async () => {
+    const series = [
+      'cgroups.groups.nginx.service.cpuPercent',
+      'cgroups.groups.nginx.service.memoryBytes',
+    ];
+    wrapper = mount(HistoryView, {
+      props: { api, clock, link: { host: 'vm-db-02', series, range: '7d' } },
+      global: { plugins: [pinia], stubs: { VChart: true, Echarts: true } },
+    });
+    await vi.waitFor(() => expect(historyRequests()).toHaveLength(1));
+    const [request] = historyRequests();
+    expect(request!.get('host')).toBe('vm-db-02');
+    expect(request!.getAll('series')).toEqual(series);
+    expect(Number(request!.get('from'))).toBe(T0 - 7 * 24 * HOUR);
+    expect(wrapper.find('[data-preset="7d"]').attributes('aria-pressed')).toBe('true');
+    // Offered under their own section, checked, though the snapshot carries no such cgroup.
+    const checked = wrapper.findAll('input[type="checkbox"]:checked');
+    expect(checked.map((box) => box.attributes('data-group'))).toEqual([
+      'cgroup:nginx.service:cpu',
+      'cgroup:nginx.service:memory',
+    ]);
+  });
+});

@@ -4,6 +4,8 @@ import type { SeriesGroup } from './history-view';
 
 /** What the chooser says for a series the host measures nothing of, and gave no reason. */
 export const NOT_MEASURED = 'not measured on this host';
+/** What it says for a series of a section the host's agent does not send. */
+export const NOT_REPORTED = "not reported by this host's agent";
 
 /**
  * Why the series at `path` cannot exist on the host of `snapshot` (its latest), or null when
@@ -14,9 +16,14 @@ export const NOT_MEASURED = 'not measured on this host';
 export function seriesUnavailable(path: string, snapshot: Snapshot | undefined): string | null {
   const resolved = resolveSeries(path);
   if (snapshot === undefined || resolved === null) return null;
-  const payload = snapshot[resolved.section] as { available?: boolean; error?: string };
+  const payload = snapshot[resolved.section] as { available?: boolean; error?: string } | undefined;
+  // A section added since the host's agent was built (pressure, cgroups) is simply not there.
+  if (payload === undefined) return NOT_REPORTED;
   if (payload.available === false) return payload.error ?? NOT_MEASURED;
   if (flattenSeries(resolved.section, payload).has(path)) return null;
+  // A cgroup comes and goes (a container stopped, or out of the snapshot's top 20 for now):
+  // its past may still be stored.
+  if (path.startsWith('cgroups.groups.')) return null;
   if (snapshot.perf.available && resolved.section === 'perf') {
     return snapshot.perf.hardwareUnavailableReason ?? NOT_MEASURED;
   }

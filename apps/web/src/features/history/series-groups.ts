@@ -3,10 +3,16 @@ import type { Snapshot } from '@livestat/contracts';
 import type { SeriesGroup } from './history-view';
 import { chartedNames, panelCharts } from '../live/panels/charted';
 import type { ChartView } from '../live/panels/panel-state';
+import { PRESSURE_VIEWS } from '../live/panels/pressure';
+import { cgroupViews } from '../cgroups/cgroup-links';
+import type { CgroupsMetrics } from '../cgroups/local-contract';
 
 /** A chart the history view offers, and the part of the chooser it is listed under. */
 export interface ChooserGroup extends SeriesGroup {
-  /** `Overview`, a panel's title (`CPU`, `Network`…), `Interfaces` or `Devices`. */
+  /**
+   * `Overview`, a panel's title (`CPU`, `Network`…), `Interfaces`, `Devices`, `Pressure` or
+   * `Containers & services`.
+   */
   section: string;
 }
 
@@ -97,17 +103,47 @@ export const PANEL_GROUPS: readonly ChooserGroup[] = panelCharts().flatMap(
       ),
 );
 
+/** Pressure (PSI) of CPU, memory and I/O: some and full avg10, one chart each. */
+export const PRESSURE_GROUPS: readonly ChooserGroup[] = PRESSURE_VIEWS.map((view) =>
+  viewGroup(`pressure-${view.id}`, view.label, 'Pressure', view),
+);
+
+/** The section the charts of each container and service are listed under. */
+export const CGROUPS_SECTION = 'Containers & services';
+
+/** The CPU and the memory chart of the cgroup named `name`, as its live charts draw them. */
+export function cgroupGroups(name: string): ChooserGroup[] {
+  return cgroupViews(name).map((view) =>
+    viewGroup(
+      `cgroup:${name}:${view.id}`,
+      `${name} ${view.label.toLowerCase()}`,
+      CGROUPS_SECTION,
+      view,
+    ),
+  );
+}
+
+/** The cgroups a snapshot carries, by name (none when it has no cgroups section). */
+function cgroupNames(snapshot: Snapshot | undefined): string[] {
+  const section = (snapshot as { cgroups?: CgroupsMetrics } | undefined)?.cgroups;
+  return section?.available === true ? Object.keys(section.groups) : [];
+}
+
 // A name the API cannot take as part of a series path (whitespace, too long) is not offered.
 const valid = (group: ChooserGroup) =>
   group.series.every((s) => seriesPath.safeParse(s.path).success);
 
 /**
- * The charts offered for a host: the overview, every other chart of the panels, then each
- * chart of the per-core, per-interface (loopback left out) and per-device views, for the cores,
- * interfaces and devices its latest snapshot lists, by name.
+ * The charts offered for a host: the overview, every other chart of the panels, pressure, then
+ * each chart of the per-core, per-interface (loopback left out) and per-device views, for the
+ * cores, interfaces and devices its latest snapshot lists, by name, and the CPU and memory of
+ * each cgroup it carries — and of those in `cgroups` (a link's), carried now or not.
  */
-export function groupsForHost(snapshot: Snapshot | undefined): ChooserGroup[] {
-  const groups = [...OVERVIEW_GROUPS, ...PANEL_GROUPS];
+export function groupsForHost(
+  snapshot: Snapshot | undefined,
+  cgroups: readonly string[] = [],
+): ChooserGroup[] {
+  const groups = [...OVERVIEW_GROUPS, ...PANEL_GROUPS, ...PRESSURE_GROUPS];
   const names = chartedNames(snapshot);
   const loopback = (name: string) =>
     snapshot?.network.available === true && snapshot.network.interfaces[name]?.loopback === true;
@@ -132,6 +168,10 @@ export function groupsForHost(snapshot: Snapshot | undefined): ChooserGroup[] {
         groups.push(viewGroup(id, label, section, view));
       });
     }
+  }
+  const named = new Set([...cgroupNames(snapshot), ...cgroups]);
+  for (const name of [...named].sort((a, b) => a.localeCompare(b))) {
+    groups.push(...cgroupGroups(name));
   }
   return groups.filter(valid);
 }

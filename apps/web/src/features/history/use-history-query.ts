@@ -41,6 +41,8 @@ export interface HistoryQueryDeps {
   paths: Readonly<Ref<readonly string[]>>;
   /** The width a chart has, in pixels: about one bucket is asked for per pixel. */
   chartWidth: () => number;
+  /** The range preset the view opens on (a link's); 1 h by default. */
+  initialPreset?: HistoryPresetId;
 }
 
 /**
@@ -49,12 +51,13 @@ export interface HistoryQueryDeps {
  * range opened on the part that holds data, and the unzoomed answer kept so "Reset zoom"
  * redraws at once. `stop()` cancels the pending zoom and the load in flight.
  */
-export function useHistoryQuery({ api, clock, host, chosen, paths, chartWidth }: HistoryQueryDeps) {
+export function useHistoryQuery(deps: HistoryQueryDeps) {
+  const { api, clock, host, chosen, paths, chartWidth, initialPreset = '1h' } = deps;
   const loader = createHistoryLoader(api);
   const zoomTimer = createOneShotTimer(clock);
-  const active = ref<HistoryPresetId | 'custom'>('1h');
+  const active = ref<HistoryPresetId | 'custom'>(initialPreset);
   /** The preset's or custom range: what "Reset zoom" returns to. */
-  const base = ref<TimeRange>(presetRange('1h', clock.now()));
+  const base = ref<TimeRange>(presetRange(initialPreset, clock.now()));
   /** The part of `base` asked for: all of it, or the zoomed window. */
   const visible = ref<TimeRange>({ ...base.value });
   const shown = shallowRef<Shown | null>(null);

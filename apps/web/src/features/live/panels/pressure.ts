@@ -1,5 +1,6 @@
 import type { PressureMetrics, PressureResource } from '../../cgroups/local-contract';
 import { formatDecimal } from '../../../lib/format';
+import type { ChartView } from './panel-state';
 
 /** What a panel shows of its resource's pressure: a line of figures, or a note saying why not. */
 export type PressureView =
@@ -51,3 +52,22 @@ export function pressureView(
   const text = full === null ? `some ${pair(some)}` : `some ${pair(some)} · full ${pair(full)}`;
   return { kind: 'line', text, title: pressureMeaning(resource) };
 }
+
+const RESOURCE_LABELS: Record<PressureResource, string> = {
+  cpu: 'CPU pressure',
+  memory: 'Memory pressure',
+  io: 'I/O pressure',
+};
+
+/** A chart of each resource's pressure: some and full avg10, in %. */
+export const PRESSURE_VIEWS: readonly ChartView[] = (['cpu', 'memory', 'io'] as const).map(
+  (resource) => ({
+    id: resource,
+    label: RESOURCE_LABELS[resource],
+    unit: 'percent',
+    lines: [
+      { path: `pressure.${resource}.some.avg10`, label: 'some' },
+      { path: `pressure.${resource}.full.avg10`, label: 'full' },
+    ],
+  }),
+);
