@@ -31,11 +31,15 @@ beforeEach(() => {
 });
 
 describe('DashboardView', () => {
-  it('lays out the six panels, each with its figures and a chart, then the processes', () => {
+  it('lays out the six panels, each with its figures and a chart, then the processes and containers', () => {
     withSnapshot();
     const wrapper = mount(DashboardView, { global });
     const panels = wrapper.findAll('.panels > section.panel');
-    expect(panels.map((p) => p.attributes('data-panel'))).toEqual([...PANELS, 'processes']);
+    expect(panels.map((p) => p.attributes('data-panel'))).toEqual([
+      ...PANELS,
+      'processes',
+      'cgroups',
+    ]);
     for (const panel of panels.slice(0, PANELS.length)) {
       expect(panel.find('.chart').exists()).toBe(true);
       expect(panel.findAll('[data-value]').some((v) => v.text() !== NO_VALUE)).toBe(true);
