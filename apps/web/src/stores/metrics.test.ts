@@ -1,4 +1,4 @@
-import type { Snapshot } from '@livestat/contracts';
+import type { ClientMessage, ProcessesMessage, Snapshot } from '@livestat/contracts';
 import { makeExampleSnapshot } from '@livestat/contracts/examples';
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,6 +11,7 @@ import { defineAuthStore } from './auth';
 import { RESUME_RETRY_MS } from '../features/live/live-window-filler';
 import { defineMetricsStore } from './metrics';
 import type { SocketConstructor, SocketLike } from '../lib/stream-socket';
+import type { WatchSpec } from '../lib/stream-watches';
 import type { MetricsStoreDeps } from './metrics';
 
 const HOST = 'vm-web-01';
@@ -415,5 +416,55 @@ describe('metrics store against a real ws server', () => {
       host: 'db-1',
       after: new Date(T0 - 5 * 60_000).toISOString(),
     });
+  });
+});
+
+describe('full-table watches on the socket', () => {
+  const watch = { type: 'watch_processes', host: HOST, sort: 'cpu', limit: 100 } as const;
+  const spec: WatchSpec<ClientMessage> = {
+    type: 'processes',
+    host: HOST,
+    watch,
+    unwatch: { type: 'unwatch_processes', host: HOST },
+  };
+  const table = (total: number) => ({
+    type: 'processes',
+    host: HOST,
+    timestamp: new Date(T0).toISOString(),
+    sort: 'cpu',
+    total,
+    ioUnavailableReason: null,
+    processes: [],
+  });
+  const watches = (index: number) =>
+    (api.sockets[index]?.received ?? []).filter((m) => m.type.endsWith('watch_processes'));
+
+  it('asks once open and again after a reconnect, hands over answers, and unwatches', async () => {
+    api.setLatest(snap(1, 0));
+    const { metrics } = setup();
+    const totals: number[] = [];
+    const stop = metrics.watchStream(spec, (message: ProcessesMessage) =>
+      totals.push(message.total),
+    );
+    metrics.start();
+    await until(() => watches(0).length === 1);
+    expect(watches(0)).toEqual([watch]);
+    api.sockets[0]!.ws.send(JSON.stringify(table(7)));
+    // Another host's table is not this watch's.
+    api.sockets[0]!.ws.send(JSON.stringify({ ...table(8), host: 'db-1' }));
+    await until(() => totals.length === 1);
+
+    // The server forgot the watch with the socket: the next one asks again.
+    api.sockets[0]!.ws.terminate();
+    await until(() => metrics.nextRetryAt !== null);
+    clock.advanceTo(metrics.nextRetryAt!);
+    await until(() => watches(1).length === 1);
+    api.sockets[1]!.ws.send(JSON.stringify(table(9)));
+    await until(() => totals.length === 2);
+    expect(totals).toEqual([7, 9]);
+
+    stop();
+    await until(() => watches(1).length === 2);
+    expect(watches(1)).toEqual([watch, { type: 'unwatch_processes', host: HOST }]);
   });
 });
