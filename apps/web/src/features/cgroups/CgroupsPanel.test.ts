@@ -10,7 +10,7 @@ import { EchartsStub } from '../../test/echarts-stub';
 import { parseHistoryQuery } from '../history/history-link';
 import CgroupsPanel from './CgroupsPanel.vue';
 import { cgroupRow } from './cgroup-fixtures';
-import type { CgroupRow, CgroupsMetrics } from './local-contract';
+import type { CgroupRow, CgroupsMetrics } from '@livestat/contracts';
 
 const HOST = 'vm-web-01';
 const MiB = 1024 * 1024;

@@ -6,7 +6,7 @@ import {
   formatPercent,
 } from '../../lib/format';
 import { usageTone } from '../live/panels/disk';
-import type { CgroupRow } from './local-contract';
+import type { CgroupRow } from '@livestat/contracts';
 
 /** How full a cgroup's memory is against its limit, for the bar. */
 export interface MemoryBar {

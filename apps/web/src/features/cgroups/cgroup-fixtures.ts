@@ -1,4 +1,4 @@
-import type { CgroupRow } from './local-contract';
+import type { CgroupRow } from '@livestat/contracts';
 
 /**
  * A cgroup row for tests: a systemd service with nothing but its name, CPU and memory, unless

@@ -1,4 +1,4 @@
-import type { CgroupRow } from './local-contract';
+import type { CgroupRow } from '@livestat/contracts';
 
 /** The columns the table sorts by. */
 export const CGROUP_SORT_KEYS = [

@@ -1,4 +1,4 @@
-import type { CgroupLayout } from './local-contract';
+import type { CgroupLayout } from '@livestat/contracts';
 
 /** What the collector searches the hierarchy for, in words. */
 export const KINDS_SEARCHED =

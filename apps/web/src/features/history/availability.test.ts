@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { SeriesGroup } from './history-view';
 import {
   NOT_MEASURED,
+  NOT_REPORTED,
   defaultSelection,
   seriesUnavailable,
   unavailableGroups,
@@ -74,5 +75,20 @@ describe('defaultSelection', () => {
     });
     expect(defaultSelection(['cpu', 'ipc'], groups, metal)).toEqual(['cpu', 'ipc']);
     expect(defaultSelection(['cpu', 'ipc'], groups, undefined)).toEqual(['cpu', 'ipc']);
+  });
+});
+
+describe('sections newer than the agent, and cgroups that come and go', () => {
+  it("says a section the host's agent does not send is not reported", () => {
+    const old = makeExampleSnapshot() as Snapshot;
+    delete old.pressure;
+    delete old.cgroups;
+    expect(seriesUnavailable('pressure.cpu.some.avg10', old)).toBe(NOT_REPORTED);
+    expect(seriesUnavailable('cgroups.groups.web.cpuPercent', old)).toBe(NOT_REPORTED);
+    expect(seriesUnavailable('pressure.cpu.some.avg10', vm)).toBeNull();
+  });
+
+  it('leaves a cgroup the snapshot no longer carries chartable: its past may be stored', () => {
+    expect(seriesUnavailable('cgroups.groups.stopped-job.cpuPercent', vm)).toBeNull();
   });
 });

@@ -6,6 +6,7 @@ import {
   DEFAULT_GROUP_IDS,
   OVERVIEW_GROUPS,
   PANEL_GROUPS,
+  PRESSURE_GROUPS,
   groupsForHost,
   selectedGroups,
   seriesPaths,
@@ -49,7 +50,9 @@ describe('series groups', () => {
 
   it('adds every chart per core, per interface (not loopback) and per device from a snapshot', () => {
     const groups = groupsForHost(snapshotWith(['lo', 'eth1', 'eth0.100'], ['sda', 'nvme0n1']));
-    const extra = groups.slice(OVERVIEW_GROUPS.length + PANEL_GROUPS.length);
+    const extra = groups.slice(
+      OVERVIEW_GROUPS.length + PANEL_GROUPS.length + PRESSURE_GROUPS.length,
+    );
     expect(extra.map((g) => [g.section, g.id])).toEqual([
       ['Cores', 'cpu-cores'],
       ['Interfaces', 'interface:eth0.100'],
@@ -64,6 +67,11 @@ describe('series groups', () => {
       ['Devices', 'device:sda'],
       ['Devices', 'device:sda:ops'],
       ['Devices', 'device:sda:busy'],
+      // The example carries a container and a service.
+      ['Containers & services', 'cgroup:nginx.service:cpu'],
+      ['Containers & services', 'cgroup:nginx.service:memory'],
+      ['Containers & services', 'cgroup:web:cpu'],
+      ['Containers & services', 'cgroup:web:memory'],
     ]);
     expect(extra[1]!.series.map((s) => s.path)).toEqual([
       'network.interfaces.eth0.100.rxBytesPerSec',
@@ -96,12 +104,32 @@ describe('series groups', () => {
   });
 
   it('offers only the panels without a snapshot, or when collectors are unavailable', () => {
-    expect(groupsForHost(undefined)).toEqual([...OVERVIEW_GROUPS, ...PANEL_GROUPS]);
+    const panels = [...OVERVIEW_GROUPS, ...PANEL_GROUPS, ...PRESSURE_GROUPS];
+    expect(groupsForHost(undefined)).toEqual(panels);
     const snapshot = makeExampleSnapshot() as Snapshot;
     snapshot.cpu = { available: false, error: 'no /proc/stat' };
     snapshot.network = { available: false, error: 'no /proc/net/dev' };
     snapshot.disk = { available: false, error: 'no /proc/diskstats' };
-    expect(groupsForHost(snapshot)).toEqual([...OVERVIEW_GROUPS, ...PANEL_GROUPS]);
+    snapshot.cgroups = { available: false, error: 'no cgroup hierarchy' };
+    expect(groupsForHost(snapshot)).toEqual(panels);
+  });
+
+  it('lists pressure, and the CPU and memory of each cgroup, a linked one too', () => {
+    expect(PRESSURE_GROUPS.map((g) => [g.section, g.label, g.series.map((s) => s.path)])).toEqual([
+      ['Pressure', 'CPU pressure', ['pressure.cpu.some.avg10', 'pressure.cpu.full.avg10']],
+      ['Pressure', 'Memory pressure', ['pressure.memory.some.avg10', 'pressure.memory.full.avg10']],
+      ['Pressure', 'I/O pressure', ['pressure.io.some.avg10', 'pressure.io.full.avg10']],
+    ]);
+    const groups = groupsForHost(makeExampleSnapshot() as Snapshot, ['db.gone']);
+    const cgroups = groups.filter((g) => g.section === 'Containers & services');
+    expect(cgroups.map((g) => [g.id, g.unit, g.series[0]!.path])).toEqual([
+      ['cgroup:db.gone:cpu', 'percent', 'cgroups.groups.db.gone.cpuPercent'],
+      ['cgroup:db.gone:memory', 'bytes', 'cgroups.groups.db.gone.memoryBytes'],
+      ['cgroup:nginx.service:cpu', 'percent', 'cgroups.groups.nginx.service.cpuPercent'],
+      ['cgroup:nginx.service:memory', 'bytes', 'cgroups.groups.nginx.service.memoryBytes'],
+      ['cgroup:web:cpu', 'percent', 'cgroups.groups.web.cpuPercent'],
+      ['cgroup:web:memory', 'bytes', 'cgroups.groups.web.memoryBytes'],
+    ]);
   });
 
   it('picks the selected groups in the order offered, ignoring unknown ids', () => {

@@ -5,7 +5,6 @@ import { chartedNames, panelCharts } from '../live/panels/charted';
 import type { ChartView } from '../live/panels/panel-state';
 import { PRESSURE_VIEWS } from '../live/panels/pressure';
 import { cgroupViews } from '../cgroups/cgroup-links';
-import type { CgroupsMetrics } from '../cgroups/local-contract';
 
 /** A chart the history view offers, and the part of the chooser it is listed under. */
 export interface ChooserGroup extends SeriesGroup {
@@ -125,7 +124,7 @@ export function cgroupGroups(name: string): ChooserGroup[] {
 
 /** The cgroups a snapshot carries, by name (none when it has no cgroups section). */
 function cgroupNames(snapshot: Snapshot | undefined): string[] {
-  const section = (snapshot as { cgroups?: CgroupsMetrics } | undefined)?.cgroups;
+  const section = snapshot?.cgroups;
   return section?.available === true ? Object.keys(section.groups) : [];
 }
 

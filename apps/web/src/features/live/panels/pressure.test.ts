@@ -3,7 +3,7 @@ import { makeExampleSnapshot } from '@livestat/contracts/examples';
 import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { PressureMetrics } from '../../cgroups/local-contract';
+import type { PressureMetrics } from '@livestat/contracts';
 import { EchartsStub } from '../../../test/echarts-stub';
 import CpuPanel from './CpuPanel.vue';
 import DiskPanel from './DiskPanel.vue';

@@ -1,4 +1,4 @@
-import type { PressureMetrics, PressureResource } from '../../cgroups/local-contract';
+import type { PressureMetrics, PressureResource } from '@livestat/contracts';
 import { formatDecimal } from '../../../lib/format';
 import type { ChartView } from './panel-state';
 
