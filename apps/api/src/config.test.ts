@@ -83,7 +83,13 @@ describe('loadConfig', () => {
     [
       'COLLECTORS',
       'cpu,gpu',
-      'COLLECTORS each must be one of cpu, memory, network, disk, perf, bandwidth, processes',
+      'COLLECTORS each must be one of cpu, memory, network, disk, perf, bandwidth, processes, pressure, cgroups',
+    ],
+    ['CGROUPS_MAX', '0', 'CGROUPS_MAX must be between 1 and 100000'],
+    [
+      'DOCKER_HOST',
+      'docker.sock',
+      'DOCKER_HOST must be unix:///path/to/docker.sock or tcp://host:port',
     ],
     ['CORS_ORIGINS', 'http://localhost:5173/', 'CORS_ORIGINS each entry must be an origin'],
     ['JWT_TTL', '12 hours', 'JWT_TTL must be a duration'],

@@ -56,6 +56,10 @@ export interface Config {
    * as node_exporter's `--path.rootfs`; the host's mount points are measured under it.
    */
   rootFs: string;
+  /** `CGROUPS_MAX`: most cgroups the cgroups collector measures; `truncated` says when it cut. */
+  cgroupsMax: number;
+  /** `DOCKER_HOST`: the Docker (or Podman) Engine API, for container names and health. */
+  dockerHost: string;
   retentionDays: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Bearer token `GET /metrics` requires when set (at least 16 characters); unset → open. */
@@ -228,6 +232,14 @@ const schema = z
     PROC_ROOT: z.string().min(1).default('/proc'),
     SYS_ROOT: z.string().min(1).default('/sys'),
     ROOTFS: z.string().min(1).default('/'),
+    CGROUPS_MAX: integer(1, 100_000).default(500),
+    DOCKER_HOST: z
+      .string()
+      .regex(
+        /^(?:unix:\/\/\/\S+|tcp:\/\/[^:/\s]+:\d{1,5}\/?)$/,
+        'must be unix:///path/to/docker.sock or tcp://host:port',
+      )
+      .default('unix:///var/run/docker.sock'),
     RETENTION_DAYS: number(1, 3650).default(7),
     HISTORY_QUERY_TIMEOUT_SECONDS: number(0.1, 600).default(10),
     HISTORY_MAX_ROWS: integer(1000, 1_000_000_000).default(500_000),
@@ -359,6 +371,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     procRoot: e.PROC_ROOT,
     sysRoot: e.SYS_ROOT,
     rootFs: e.ROOTFS,
+    cgroupsMax: e.CGROUPS_MAX,
+    dockerHost: e.DOCKER_HOST,
     retentionDays: e.RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     metricsToken: e.METRICS_TOKEN,

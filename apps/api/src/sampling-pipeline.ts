@@ -23,6 +23,8 @@ export function createSamplingPipeline(config: Config, logger: Logger) {
     sysRoot: config.sysRoot,
     rootFs: config.rootFs,
     now,
+    cgroupsMax: config.cgroupsMax,
+    dockerHost: config.dockerHost,
     intervalMs: config.samplingIntervalMs,
     logger,
   });

@@ -1,6 +1,8 @@
 import type { CollectorName } from '@livestat/contracts';
 import type { Logger } from '../logger.js';
 import { createBandwidthCollector } from './bandwidth.js';
+import { createCgroupsCollector } from './cgroups.js';
+import { createContainerNames, parseDockerHost } from './container-names.js';
 import { createCpuCollector } from './cpu.js';
 import { createDiskCollector } from './disk.js';
 import { createMemoryCollector } from './memory.js';
@@ -14,6 +16,10 @@ export interface CollectorSetOptions extends CollectorDeps {
   /** Sampling interval; the perf children count over the same interval. */
   intervalMs: number;
   logger: Logger;
+  /** `CGROUPS_MAX`; default 500. */
+  cgroupsMax?: number;
+  /** `DOCKER_HOST`, already validated; default `unix:///var/run/docker.sock`. */
+  dockerHost?: string;
 }
 
 /** Builds the named collectors, in the dashboard's order. */
@@ -21,7 +27,7 @@ export function createCollectors(
   names: readonly CollectorName[],
   options: CollectorSetOptions,
 ): Collector[] {
-  const { intervalMs, logger, ...deps } = options;
+  const { intervalMs, logger, cgroupsMax, dockerHost, ...deps } = options;
   const factories: Record<CollectorName, () => Collector> = {
     cpu: () => createCpuCollector(deps),
     memory: () => createMemoryCollector(deps),
@@ -32,11 +38,13 @@ export function createCollectors(
     bandwidth: () => createBandwidthCollector(deps, { intervalMs }),
     processes: () => createProcessesCollector(deps),
     pressure: () => createPressureCollector(deps),
-    // The cgroups collector lands next (issue 15); until then the section says so.
-    cgroups: () => ({
-      name: 'cgroups',
-      collect: async () => ({ available: false, error: 'cgroups collector not built yet' }),
-    }),
+    cgroups: () =>
+      createCgroupsCollector(deps, {
+        max: cgroupsMax,
+        names: createContainerNames({
+          endpoint: parseDockerHost(dockerHost ?? 'unix:///var/run/docker.sock'),
+        }),
+      }),
   };
   return names.map((name) => factories[name]());
 }

@@ -45,8 +45,11 @@ function keptDescriptor(file: string): number | null {
   return opened;
 }
 
-// Reads a whole procfs file from offset 0 into the shared buffer, growing it for big files.
-function preadAll(fd: number): string {
+/**
+ * Reads a whole file from offset 0 into one shared buffer, grown for big files: procfs and
+ * cgroupfs files are read this way without a fresh buffer per read.
+ */
+export function preadAll(fd: number): string {
   let length = 0;
   for (;;) {
     if (length === buffer.length) {

@@ -1,0 +1,292 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cgroupsMetrics, type CgroupsMetrics } from '@livestat/contracts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  containerId,
+  manyCgroups,
+  writeV2Cgroup,
+  writeV2Host,
+  type V2Cgroup,
+} from '../../test/cgroup-tree.js';
+import { createCgroupsCollector, type CgroupsSample } from './cgroups.js';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'livestat-cgroups-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function available(metrics: CgroupsMetrics): CgroupsSample {
+  expect(cgroupsMetrics.parse(metrics)).toEqual(metrics);
+  if (!metrics.available) throw new Error(metrics.error);
+  return metrics;
+}
+
+describe('cgroups collector on this machine’s captured hybrid tree', () => {
+  it('reads the v1 controllers, with the layout named and no PSI', async () => {
+    // Symlinks flipped from the t0 reading to t1, as the golden test does.
+    const proc = path.join(dir, 'proc');
+    const sys = path.join(dir, 'sys');
+    symlinkSync(`${FIXTURES}proc/hybrid-6.18/t0`, proc);
+    symlinkSync(`${FIXTURES}sys/hybrid-6.18/t0`, sys);
+    let clock = 0;
+    const collector = createCgroupsCollector({ procRoot: proc, sysRoot: sys, now: () => clock });
+    await collector.prime?.();
+    unlinkSync(proc);
+    unlinkSync(sys);
+    symlinkSync(`${FIXTURES}proc/hybrid-6.18/t1`, proc);
+    symlinkSync(`${FIXTURES}sys/hybrid-6.18/t1`, sys);
+    clock = 1000;
+    const metrics = available(await collector.collect());
+    expect(metrics).toMatchObject({ layout: 'hybrid', total: 2, truncated: false });
+    expect(metrics.namesUnavailableReason).toMatch(/Docker\/Podman API/);
+    const capture = metrics.groups['livestat-capture']!;
+    // cpuacct.usage went from 431046177 to 822001439 ns in that second.
+    expect(capture.cpuPercent).toBe(39.1);
+    expect(capture).toMatchObject({
+      kind: 'other',
+      runtime: null,
+      memoryBytes: 59854848,
+      memoryLimitBytes: null,
+      memoryAnonBytes: 59076608,
+      memoryFileBytes: 0,
+      ioReadBytesPerSec: 0,
+      ioWriteOpsPerSec: 0,
+      throttledMsPerSec: 0,
+      // pids counts tasks: node's main thread and its six helper threads.
+      pids: 7,
+      pressure: { cpu: null, memory: null, io: null },
+    });
+    // The sandbox's group exists in the memory hierarchy only.
+    expect(metrics.groups.process_api).toMatchObject({
+      cpuPercent: 0,
+      throttledMsPerSec: null,
+      pids: null,
+    });
+    expect(collector.table()?.groups.map((row) => row.id)).toEqual([
+      'livestat-capture',
+      'process_api',
+    ]);
+  });
+});
+
+describe('cgroups collector on v2 hosts', () => {
+  it('finds docker, podman, kubepods, systemd and session cgroups among many, and their rates', async () => {
+    const groups = manyCgroups(60);
+    const roots = writeV2Host(dir, groups);
+    let clock = 0;
+    const collector = createCgroupsCollector({ ...roots, now: () => clock });
+    await collector.prime?.();
+    // One second later every container used 0.5 s of CPU more and wrote 1 MiB more.
+    for (const group of groups) {
+      writeV2Cgroup(roots.cgroupRoot, {
+        ...group,
+        usageUsec: group.usageUsec + 500_000,
+        io: group.io?.map(([dev, rb, wb, ri, wi]) => [dev, rb, wb + 512 * 1024, ri, wi + 8]),
+      });
+    }
+    clock = 1000;
+    const metrics = available(await collector.collect());
+    expect(metrics.layout).toBe('v2');
+    // 60 plus the user-1000 slice that holds the rootless containers and a session.
+    expect(metrics.total).toBe(61);
+    const table = collector.table()!;
+    const count = (kind: string, runtime: string | null) =>
+      table.groups.filter((row) => row.kind === kind && row.runtime === runtime).length;
+    expect(count('container', 'docker')).toBe(20);
+    expect(count('container', 'podman')).toBe(20);
+    expect(count('container', 'kubernetes')).toBe(10);
+    expect(count('service', 'systemd')).toBe(10);
+    expect(count('session', 'systemd')).toBe(1);
+    for (const row of table.groups) {
+      if (row.kind === 'session') continue;
+      expect(row.cpuPercent, row.id).toBe(50);
+      expect(row.ioWriteBytesPerSec, row.id).toBe(1024 * 1024);
+      expect(row.ioWriteOpsPerSec, row.id).toBe(16);
+    }
+    const service = table.groups.find((row) => row.id === 'system.slice/svc-4.service')!;
+    expect(service).toMatchObject({ name: 'svc-4.service', memoryLimitBytes: null, pids: 5 });
+    expect(service.pressure).toEqual({ cpu: 4, memory: 0, io: 0 });
+    // The snapshot keeps the top 20 by CPU and by memory only, keyed by name.
+    expect(Object.keys(metrics.groups).length).toBeLessThanOrEqual(40);
+    expect(metrics.groups['svc-4.service']?.id ?? 'not in the top').toBeTypeOf('string');
+  });
+
+  it('stops at CGROUPS_MAX and says the walk was cut', async () => {
+    const roots = writeV2Host(dir, manyCgroups(120));
+    const collector = createCgroupsCollector({ ...roots, now: () => 0 }, { max: 50 });
+    const metrics = available(await collector.collect());
+    expect(metrics).toMatchObject({ total: 50, truncated: true });
+  });
+
+  it('reads a restarted container’s counters as a reset, not a negative rate', async () => {
+    const id = containerId(7);
+    const web: V2Cgroup = {
+      path: `system.slice/docker-${id}.scope`,
+      usageUsec: 90_000_000,
+      memoryCurrent: 300_000_000,
+      io: [['8:0', 10_000_000, 20_000_000, 500, 900]],
+      pids: 12,
+    };
+    const roots = writeV2Host(dir, [web]);
+    let clock = 0;
+    const collector = createCgroupsCollector({ ...roots, now: () => clock });
+    await collector.prime?.();
+    // Restarted: the cgroup was created anew under the same id, its counters from zero.
+    writeV2Cgroup(roots.cgroupRoot, {
+      ...web,
+      usageUsec: 200_000,
+      memoryCurrent: 40_000_000,
+      io: [['8:0', 4096, 0, 1, 0]],
+      pids: 3,
+    });
+    clock = 1000;
+    const restarted = available(await collector.collect()).groups[id.slice(0, 12)]!;
+    expect(restarted).toMatchObject({
+      cpuPercent: 0,
+      ioReadBytesPerSec: 0,
+      ioWriteBytesPerSec: 0,
+      memoryBytes: 40_000_000,
+      pids: 3,
+    });
+    // The next second measures from the new counters.
+    writeV2Cgroup(roots.cgroupRoot, {
+      ...web,
+      usageUsec: 450_000,
+      memoryCurrent: 40_000_000,
+      io: [['8:0', 8192, 0, 2, 0]],
+      pids: 3,
+    });
+    clock = 2000;
+    const after = available(await collector.collect()).groups[id.slice(0, 12)]!;
+    expect(after).toMatchObject({ cpuPercent: 25, ioReadBytesPerSec: 4096, ioReadOpsPerSec: 1 });
+  });
+
+  it('drops a cgroup that vanishes between the walk and the read, and carries on', async () => {
+    const groups = manyCgroups(6);
+    const roots = writeV2Host(dir, groups);
+    let clock = 0;
+    const collector = createCgroupsCollector({ ...roots, now: () => clock });
+    expect(available(await collector.collect()).total).toBe(7);
+    // The container stops: its cgroup directory goes away before the next tick's reads.
+    rmSync(path.join(roots.cgroupRoot, groups[4 + 1]!.path), { recursive: true });
+    clock = 1000;
+    const metrics = available(await collector.collect());
+    expect(metrics.total).toBe(6);
+    expect(collector.table()!.groups.some((row) => row.id === groups[5]!.path)).toBe(false);
+    // A file gone from a cgroup that is still there (controller disabled) reads as null.
+    const svc = groups.find((group) => group.path.endsWith('.service'))!;
+    rmSync(path.join(roots.cgroupRoot, svc.path, 'io.stat'));
+    rmSync(path.join(roots.cgroupRoot, svc.path, 'io.pressure'));
+    clock = 2000;
+    const row =
+      collector.table() &&
+      available(await collector.collect()) &&
+      collector.table()!.groups.find((r) => r.id === svc.path)!;
+    expect(row).toMatchObject({
+      ioReadBytesPerSec: null,
+      ioWriteOpsPerSec: null,
+      pressure: { io: null },
+    });
+  });
+
+  it('walks again every 10 s, not every tick', async () => {
+    const roots = writeV2Host(dir, manyCgroups(3));
+    let clock = 0;
+    const collector = createCgroupsCollector({ ...roots, now: () => clock });
+    // Three containers and the user slice.
+    expect(available(await collector.collect()).total).toBe(4);
+    writeV2Cgroup(roots.cgroupRoot, {
+      path: 'system.slice/late.service',
+      usageUsec: 1,
+      memoryCurrent: 4096,
+    });
+    clock = 5000;
+    expect(available(await collector.collect()).total).toBe(4);
+    clock = 10_000;
+    expect(available(await collector.collect()).total).toBe(5);
+  });
+});
+
+describe('cgroups collector on a v1-only host', () => {
+  it('reads cpuacct, cpu, memory, blkio and pids trees and reports null PSI', async () => {
+    const id = containerId(3);
+    const sys = path.join(dir, 'sys/fs/cgroup');
+    const proc = path.join(dir, 'proc');
+    mkdirSync(path.join(proc, 'self'), { recursive: true });
+    writeFileSync(
+      path.join(proc, 'self/mountinfo'),
+      [
+        '25 22 0:23 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755',
+        '26 25 0:24 / /sys/fs/cgroup/systemd rw,nosuid shared:10 - cgroup cgroup rw,xattr,name=systemd',
+        '28 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:12 - cgroup cgroup rw,cpu,cpuacct',
+        '29 25 0:27 / /sys/fs/cgroup/memory rw,nosuid shared:13 - cgroup cgroup rw,memory',
+        '30 25 0:28 / /sys/fs/cgroup/blkio rw,nosuid shared:14 - cgroup cgroup rw,blkio',
+        '31 25 0:29 / /sys/fs/cgroup/pids rw,nosuid shared:15 - cgroup cgroup rw,pids',
+        '',
+      ].join('\n'),
+    );
+    const write = (controller: string, files: Record<string, string>) => {
+      const at = path.join(sys, controller, 'docker', id);
+      mkdirSync(at, { recursive: true });
+      for (const [name, text] of Object.entries(files)) writeFileSync(path.join(at, name), text);
+    };
+    const reading = (usageNs: number, throttledNs: number, readBytes: number) => {
+      write('cpu,cpuacct', {
+        'cpuacct.usage': `${usageNs}\n`,
+        'cpu.stat': `nr_periods 100\nnr_throttled 4\nthrottled_time ${throttledNs}\n`,
+      });
+      write('memory', {
+        'memory.usage_in_bytes': '104857600\n',
+        'memory.limit_in_bytes': '268435456\n',
+        'memory.stat': 'cache 20971520\nrss 73400320\ntotal_cache 20971520\ntotal_rss 73400320\n',
+      });
+      write('blkio', {
+        'blkio.throttle.io_service_bytes': `8:0 Read ${readBytes}\n8:0 Write 0\n8:0 Total ${readBytes}\nTotal ${readBytes}\n`,
+        'blkio.throttle.io_serviced': `8:0 Read ${readBytes / 4096}\n8:0 Write 0\n8:0 Total ${readBytes / 4096}\nTotal ${readBytes / 4096}\n`,
+      });
+      write('pids', { 'pids.current': '4\n' });
+    };
+    reading(5_000_000_000, 1_000_000, 4096);
+    let clock = 0;
+    const collector = createCgroupsCollector({
+      procRoot: proc,
+      sysRoot: path.join(dir, 'sys'),
+      now: () => clock,
+    });
+    await collector.prime?.();
+    reading(5_800_000_000, 21_000_000, 4096 * 11);
+    clock = 2000;
+    const metrics = available(await collector.collect());
+    expect(metrics).toMatchObject({ layout: 'v1', total: 1 });
+    expect(metrics.groups[id.slice(0, 12)]).toMatchObject({
+      kind: 'container',
+      runtime: 'docker',
+      cpuPercent: 40,
+      throttledMsPerSec: 10,
+      memoryBytes: 104857600,
+      memoryLimitBytes: 268435456,
+      memoryAnonBytes: 73400320,
+      memoryFileBytes: 20971520,
+      ioReadBytesPerSec: 20480,
+      ioReadOpsPerSec: 5,
+      pids: 4,
+      pressure: { cpu: null, memory: null, io: null },
+    });
+  });
+});
+
+describe('cgroups collector without cgroups', () => {
+  it('throws, naming the problem, so the section says why', async () => {
+    const proc = path.join(dir, 'proc');
+    mkdirSync(path.join(proc, 'self'), { recursive: true });
+    writeFileSync(path.join(proc, 'self/mountinfo'), '22 1 252:1 / / rw - ext4 /dev/vda1 rw\n');
+    const collector = createCgroupsCollector({ procRoot: proc, sysRoot: dir, now: () => 0 });
+    await expect(collector.collect()).rejects.toThrow(/no cgroup filesystem mounted/);
+  });
+});
