@@ -54,7 +54,6 @@ export function compileSeriesReader(series: string): SeriesReader {
       );
     }
   }
-  const prefix = section;
   if (steps.every((step) => step.kind === 'field' || step.kind === 'fixed-key')) {
     // One number at a known place: no path to build, the rule's series is its path.
     const names = steps.map((step) => (step as { name: string }).name);
@@ -70,19 +69,37 @@ export function compileSeriesReader(series: string): SeriesReader {
         : NONE;
     };
   }
+  // A family has one wildcard: its member's path is the pattern with the member's name in it,
+  // made once per member rather than once per read.
+  const paths = new Map<string | number, string>();
+  const template = family ? family.pattern : series;
+  const pathOf = (name: string | number | null) => {
+    if (name === null) return series;
+    let path = paths.get(name);
+    if (path === undefined) paths.set(name, (path = template.replace('*', String(name))));
+    return path;
+  };
   return (snapshot) => {
     const payload = (snapshot as unknown as Record<string, unknown>)[section];
     if (payload === null || typeof payload !== 'object') return NONE;
     if ((payload as { available?: unknown }).available === false) return NONE;
     const out: SeriesValue[] = [];
-    walk(payload, steps, 0, prefix, out);
+    walk(payload, steps, 0, null, pathOf, out);
     return out;
   };
 }
 
-function walk(node: unknown, steps: Step[], index: number, path: string, out: SeriesValue[]): void {
+function walk(
+  node: unknown,
+  steps: Step[],
+  index: number,
+  name: string | number | null,
+  pathOf: (name: string | number | null) => string,
+  out: SeriesValue[],
+): void {
   if (index === steps.length) {
-    if (typeof node === 'number' && Number.isFinite(node)) out.push({ path, value: node });
+    if (typeof node === 'number' && Number.isFinite(node))
+      out.push({ path: pathOf(name), value: node });
     return;
   }
   if (node === null || typeof node !== 'object') return;
@@ -90,23 +107,22 @@ function walk(node: unknown, steps: Step[], index: number, path: string, out: Se
   const record = node as Record<string, unknown>;
   switch (step.kind) {
     case 'field':
-      walk(record[step.name], steps, index + 1, `${path}.${step.name}`, out);
-      return;
     case 'fixed-key':
-      walk(record[step.name], steps, index + 1, `${path}.${step.name}`, out);
+      walk(record[step.name], steps, index + 1, name, pathOf, out);
       return;
     case 'key':
-      for (const key of Object.keys(record))
-        walk(record[key], steps, index + 1, `${path}.${key}`, out);
+      for (const key in record) walk(record[key], steps, index + 1, key, pathOf, out);
       return;
     case 'fixed-element':
     case 'element': {
       if (!Array.isArray(node)) return;
       for (const element of node as Record<string, unknown>[]) {
-        const name = element?.[step.by];
-        if (typeof name !== 'string' && typeof name !== 'number') continue;
-        if (step.kind === 'fixed-element' && name !== step.value) continue;
-        walk(element, steps, index + 1, `${path}.${name}`, out);
+        const member = element?.[step.by];
+        if (typeof member !== 'string' && typeof member !== 'number') continue;
+        if (step.kind === 'fixed-element') {
+          if (member !== step.value) continue;
+          walk(element, steps, index + 1, name, pathOf, out);
+        } else walk(element, steps, index + 1, member, pathOf, out);
       }
       return;
     }

@@ -62,27 +62,8 @@ export function evaluate(
   limits: RuleLimits,
   observation: Observation,
 ): { status: AlertStatus; transition: Transition | null } {
-  const { now, latest, average, covered } = observation;
-  const { comparison, threshold } = limits;
-  const recovery = limits.recoveryThreshold ?? threshold;
-  const breaching = covered && compare(comparison, average, threshold);
-  let next: AlertState = status.state;
-  switch (status.state) {
-    case 'ok':
-    case 'resolved':
-      if (breaching) next = 'firing';
-      else if (compare(comparison, latest, threshold)) next = 'pending';
-      break;
-    case 'pending':
-      if (breaching) next = 'firing';
-      // Back to ok only past the recovery limit, the newest sample and the average alike.
-      else if (!compare(comparison, latest, recovery) && !compare(comparison, average, recovery))
-        next = 'ok';
-      break;
-    case 'firing':
-      if (!compare(comparison, average, recovery)) next = 'resolved';
-      break;
-  }
+  const next = nextState(status.state, limits, observation);
+  const { now, average } = observation;
   if (next === status.state) {
     return { status: { ...status, value: average }, transition: null };
   }
@@ -95,6 +76,36 @@ export function evaluate(
     },
     transition: { from: status.state, to: next, at: now, value: average },
   };
+}
+
+/**
+ * The state {@link evaluate} moves to, without allocating: the evaluator calls it for every
+ * series of every snapshot and builds a transition only when the state changes.
+ */
+export function nextState(
+  state: AlertState,
+  limits: RuleLimits,
+  observation: Observation,
+): AlertState {
+  const { latest, average, covered } = observation;
+  const { comparison, threshold } = limits;
+  const recovery = limits.recoveryThreshold ?? threshold;
+  const breaching = covered && compare(comparison, average, threshold);
+  switch (state) {
+    case 'ok':
+    case 'resolved':
+      if (breaching) return 'firing';
+      return compare(comparison, latest, threshold) ? 'pending' : state;
+    case 'pending':
+      if (breaching) return 'firing';
+      // Back to ok only past the recovery limit, the newest sample and the average alike.
+      if (!compare(comparison, latest, recovery) && !compare(comparison, average, recovery)) {
+        return 'ok';
+      }
+      return state;
+    case 'firing':
+      return compare(comparison, average, recovery) ? state : 'resolved';
+  }
 }
 
 /**
