@@ -181,10 +181,10 @@ describeEachBackend('alerts end to end: rules, transitions, outbox, webhook', (b
           { ruleId, host: 'web-1', state: 'firing', severity: 'critical', value: 99 },
         ]);
       },
-      { timeout: 5000, interval: 100 },
+      { timeout: 15_000, interval: 100 },
     );
     bus.publish(cpuSnapshot('web-1', Date.now() + 1000, 10));
-    await vi.waitFor(() => expect(receiver.received.length).toBe(2), { timeout: 5000 });
+    await vi.waitFor(() => expect(receiver.received.length).toBe(2), { timeout: 15_000 });
     for (const request of receiver.received) {
       expect(request.path).toBe('/hook?key=s3cret-path');
       const expected = `sha256=${createHmac('sha256', 'hmac-key').update(request.body).digest('hex')}`;
@@ -227,10 +227,10 @@ describeEachBackend('alerts end to end: rules, transitions, outbox, webhook', (b
         expect(rows.length).toBe(2);
         expect(rows.every((row) => row.attempts >= 2)).toBe(true);
       },
-      { timeout: 5000, interval: 100 },
+      { timeout: 15_000, interval: 100 },
     );
     receiver.setDown(false);
-    await vi.waitFor(() => expect(receiver.received.length).toBe(2), { timeout: 5000 });
+    await vi.waitFor(() => expect(receiver.received.length).toBe(2), { timeout: 15_000 });
     const ids = receiver.received.map((r) => r.headers['x-livestat-delivery']);
     expect(new Set(ids).size).toBe(2);
     const pending = await test.db.query(
@@ -288,7 +288,7 @@ describeEachBackend('alerts end to end: rules, transitions, outbox, webhook', (b
 
     alerts = start();
     await alerts.start();
-    await vi.waitFor(() => expect(receiver.received.length).toBe(2), { timeout: 5000 });
+    await vi.waitFor(() => expect(receiver.received.length).toBe(2), { timeout: 15_000 });
     // A while longer: nothing arrives twice.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const ids = receiver.received.map((r) => r.headers['x-livestat-delivery']).sort();
@@ -306,6 +306,8 @@ describeEachBackend('alerts end to end: rules, transitions, outbox, webhook', (b
     });
     const web4 = await call('GET', `/api/alerts/history?host=web-4&ruleId=${ruleId}`, 'viewer');
     expect(web4.json.events.map((e: { to: string }) => e.to)).toEqual(['firing']);
+    // web-5's resolved is notified too, once.
+    await vi.waitFor(() => expect(receiver.received.length).toBe(3), { timeout: 15_000 });
   });
 
   it('sends a test through a channel on demand, reporting a failure without its URL', async () => {
@@ -356,7 +358,7 @@ describeEachBackend('alerts end to end: rules, transitions, outbox, webhook', (b
       pollMs: 50,
     });
     sender.start();
-    await vi.waitFor(() => expect(receiver.received.length).toBe(2), { timeout: 5000 });
+    await vi.waitFor(() => expect(receiver.received.length).toBe(2), { timeout: 15_000 });
     await new Promise((resolve) => setTimeout(resolve, 500));
     await sender.stop();
     expect(receiver.received.length).toBe(2);
