@@ -44,7 +44,11 @@ export function alertMarkArea(periods: readonly AlertPeriod[], target: MarkTarge
             color: SEVERITY_COLORS[period.severity],
             opacity: firing ? FIRING_OPACITY : RESOLVED_OPACITY,
           },
-          label: { color: SEVERITY_COLORS[period.severity] },
+          // A firing period ends at the chart's right edge: its name reads leftwards from there.
+          label: {
+            color: SEVERITY_COLORS[period.severity],
+            position: firing ? 'insideTopRight' : 'insideTopLeft',
+          },
         },
         { xAxis: Math.min(end, target.to) },
       ]);
