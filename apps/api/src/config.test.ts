@@ -96,10 +96,39 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL'],
     ['ROLE', 'worker', 'ROLE'],
     ['REDIS_URL', 'localhost:6379', 'REDIS_URL must be a URL starting with redis:// or rediss://'],
+    [
+      'PUBLIC_URL',
+      'livestat.example.com',
+      'PUBLIC_URL must be a URL starting with http:// or https://',
+    ],
+    ['ALERTS', 'maybe', 'ALERTS'],
+    [
+      'ALERTS_RATE_LIMIT_PER_MINUTE',
+      '0',
+      'ALERTS_RATE_LIMIT_PER_MINUTE must be between 1 and 10000',
+    ],
+    ['ALERTS_LEASE_SECONDS', '120', 'ALERTS_LEASE_SECONDS must be between 1 and 60'],
   ])('rejects %s=%s naming the variable', (name, value, expected) => {
     const error = configError({ [name]: value });
     expect(error.message).toContain(expected);
     expect(error.issues).toHaveLength(1);
+  });
+
+  it('reads the alert settings, a trailing slash off PUBLIC_URL', () => {
+    const config = loadConfig({
+      PUBLIC_URL: 'https://livestat.example.com/',
+      ALERTS_RETRY_BASE_SECONDS: '0.5',
+      ALERTS_RETRY_MAX_SECONDS: '60',
+      ALERTS: 'off',
+    });
+    expect(config).toMatchObject({
+      publicUrl: 'https://livestat.example.com',
+      alertsRetryBaseMs: 500,
+      alertsRetryMaxMs: 60_000,
+      alertsEnabled: false,
+      alertsRateLimitPerMinute: 20,
+      alertsLeaseMs: 10_000,
+    });
   });
 
   it('lists every bad variable at once', () => {
