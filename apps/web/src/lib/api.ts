@@ -5,6 +5,7 @@ import {
   latestSnapshotsResponse,
   loginResponse,
   meResponse,
+  processesTopResponse,
   wsTicketResponse,
 } from '@livestat/contracts';
 import type {
@@ -12,6 +13,8 @@ import type {
   HostInfo,
   LoginResponse,
   MeResponse,
+  ProcessesTopResponse,
+  ProcessSort,
   Snapshot,
   WsTicketResponse,
 } from '@livestat/contracts';
@@ -80,6 +83,17 @@ export interface HistoryParams {
   points?: number;
 }
 
+/** `GET /api/processes/top` parameters; `from` and `to` in epoch ms. */
+export interface ProcessesTopParams {
+  host: string;
+  from: number;
+  to: number;
+  /** The measure ranked by: CPU-seconds, peak RSS or bytes of I/O in the window. */
+  by: ProcessSort;
+  /** How many processes (the server's default is 10, its most 50). */
+  limit?: number;
+}
+
 /** Per-call options. */
 export interface RequestOptions {
   /** Aborts the request; it then rejects with an {@link ApiError} of kind `aborted`. */
@@ -97,6 +111,8 @@ export interface ApiClient {
    */
   refresh(options?: RequestOptions): Promise<LoginResponse>;
   history(params: HistoryParams, options?: RequestOptions): Promise<HistoryResponse>;
+  /** `GET /api/processes/top`: who used the most of a measure on a host in a window. */
+  processesTop(params: ProcessesTopParams, options?: RequestOptions): Promise<ProcessesTopResponse>;
   /** `GET /api/snapshots/latest`: the latest snapshot per host. */
   latestSnapshots(options?: RequestOptions): Promise<Snapshot[]>;
   hosts(options?: RequestOptions): Promise<HostInfo[]>;
@@ -258,6 +274,11 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
         auth: true,
         signal: opts.signal,
       }),
+    processesTop: (params, opts = {}) =>
+      request(`/api/processes/top?${processesTopSearch(params)}`, processesTopResponse, {
+        auth: true,
+        signal: opts.signal,
+      }),
     latestSnapshots: async (opts = {}) =>
       (
         await request('/api/snapshots/latest', latestSnapshotsResponse, {
@@ -285,6 +306,18 @@ export function historySearch(params: HistoryParams): string {
   search.set('from', String(Math.floor(params.from)));
   search.set('to', String(Math.ceil(params.to)));
   if (params.points !== undefined) search.set('points', String(params.points));
+  return search.toString();
+}
+
+/** The query string of a top-processes request, times as epoch ms (whole, widened outwards). */
+export function processesTopSearch(params: ProcessesTopParams): string {
+  const search = new URLSearchParams({
+    host: params.host,
+    from: String(Math.floor(params.from)),
+    to: String(Math.ceil(params.to)),
+    by: params.by,
+  });
+  if (params.limit !== undefined) search.set('limit', String(params.limit));
   return search.toString();
 }
 

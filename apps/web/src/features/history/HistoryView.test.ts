@@ -19,6 +19,7 @@ import { createManualClock } from '../../test/api-server';
 import type { ManualClock } from '../../test/api-server';
 import HistoryView from './HistoryView.vue';
 import HistoryChart from './HistoryChart.vue';
+import type { ProcessesTopResponse, ProcessUsage } from '@livestat/contracts';
 import { defaultSelection } from './availability';
 import { DEFAULT_GROUP_IDS, OVERVIEW_GROUPS, groupsForHost, seriesPaths } from './series-groups';
 
@@ -42,6 +43,10 @@ interface HistoryServer {
   history: URLSearchParams[];
   /** What `/api/history` answers: a status and a body. */
   answer: (search: URLSearchParams) => { status: number; body: unknown };
+  /** The `/api/processes/top` query strings seen, in order. */
+  top: URLSearchParams[];
+  /** What `/api/processes/top` answers: a status and a body. */
+  topAnswer: (search: URLSearchParams) => { status: number; body: unknown };
   close(): Promise<void>;
 }
 
@@ -50,6 +55,8 @@ async function startHistoryServer(snapshots: Snapshot[]): Promise<HistoryServer>
     baseUrl: '',
     history: [],
     answer: (search) => ({ status: 200, body: emptyAnswer(search) }),
+    top: [],
+    topAnswer: (search) => ({ status: 200, body: topAnswer(search, []) }),
     close: async () => undefined,
   };
   const http: Server = createServer((req, res) => {
@@ -84,6 +91,12 @@ async function startHistoryServer(snapshots: Snapshot[]): Promise<HistoryServer>
         send(status, body);
         return;
       }
+      case '/api/processes/top': {
+        state.top.push(url.searchParams);
+        const { status, body } = state.topAnswer(url.searchParams);
+        send(status, body);
+        return;
+      }
       default:
         send(404, { error: 'not found' });
     }
@@ -110,6 +123,33 @@ function emptyAnswer(search: URLSearchParams): HistoryResponse {
     series: Object.fromEntries(
       search.getAll('series').map((path) => [path, [[from, null, null, null]]]),
     ),
+  };
+}
+
+/** A `/api/processes/top` answer listing `processes`, for the range and measure asked. */
+function topAnswer(search: URLSearchParams, processes: ProcessUsage[]): ProcessesTopResponse {
+  return {
+    host: search.get('host') ?? '',
+    from: new Date(Number(search.get('from'))).toISOString(),
+    to: new Date(Number(search.get('to'))).toISOString(),
+    by: (search.get('by') ?? 'cpu') as ProcessesTopResponse['by'],
+    tier: 'raw',
+    processes,
+  };
+}
+
+function usage(pid: number, name: string, cpuSeconds: number, peakRssBytes: number): ProcessUsage {
+  return {
+    pid,
+    name,
+    user: 'alice',
+    command: `/usr/bin/${name} --busy`,
+    cpuSeconds,
+    avgCpuPercent: cpuSeconds,
+    peakRssBytes,
+    ioBytes: null,
+    firstSeen: new Date(T0 - HOUR).toISOString(),
+    lastSeen: new Date(T0).toISOString(),
   };
 }
 
@@ -393,6 +433,61 @@ describe('HistoryView', () => {
     expect(second).toBe(
       [new Date(T0 - HOUR + 60_000).toISOString(), ...Array(3 * count).fill('')].join(','),
     );
+  });
+  it('shows the top processes of a range selected on a chart, by CPU, memory or I/O', async () => {
+    server.answer = answerWithData;
+    const busy = [usage(4242, 'spike', 58, 1e6), usage(7, 'postgres', 3, 9e8)];
+    server.topAnswer = (search) => ({
+      status: 200,
+      body: topAnswer(
+        search,
+        search.get('by') === 'memory' ? [...busy].reverse() : search.get('by') === 'io' ? [] : busy,
+      ),
+    });
+    const view = mountView();
+    await vi.waitFor(() => expect(view.findAllComponents(HistoryChart)).toHaveLength(SHOWN.length));
+    expect(view.find('[data-testid="top-processes"]').exists()).toBe(false);
+
+    const charts = view.findAllComponents(HistoryChart);
+    const range = { from: T0 - 30 * 60_000, to: T0 - 25 * 60_000 };
+    charts[1]!.vm.$emit('select', range);
+    await vi.waitFor(() =>
+      expect(view.findAll('[data-testid="top-processes"] li')).toHaveLength(2),
+    );
+    expect(Object.fromEntries(server.top[0]!)).toEqual({
+      host: 'vm-web-01',
+      from: String(range.from),
+      to: String(range.to),
+      by: 'cpu',
+      limit: '10',
+    });
+    const names = () => view.findAll('[data-testid="top-processes"] li .name').map((n) => n.text());
+    expect(names()).toEqual(['spike', 'postgres']);
+    expect(view.get('[data-testid="top-processes"] li').attributes('title')).toBe(
+      '/usr/bin/spike --busy',
+    );
+    // The chart the range was drawn on keeps its brush; the others clear theirs.
+    expect(view.findAllComponents(HistoryChart).map((c) => c.props('selectedHere'))).toEqual(
+      SHOWN.map((_, i) => i === 1),
+    );
+
+    await view.get('[data-by="memory"]').trigger('click');
+    await vi.waitFor(() => expect(names()).toEqual(['postgres', 'spike']));
+    expect(server.top.at(-1)!.get('by')).toBe('memory');
+
+    await view.get('[data-by="io"]').trigger('click');
+    await vi.waitFor(() => expect(view.find('[data-testid="top-empty"]').exists()).toBe(true));
+
+    server.topAnswer = () => ({ status: 500, body: { error: 'database unavailable' } });
+    charts[0]!.vm.$emit('select', { from: range.from - 60_000, to: range.to });
+    await vi.waitFor(() =>
+      expect(view.get('[data-testid="top-processes"] [role="alert"]').text()).toBe(
+        'database unavailable',
+      ),
+    );
+
+    await view.get('[data-testid="top-processes"] .close').trigger('click');
+    expect(view.find('[data-testid="top-processes"]').exists()).toBe(false);
   });
 });
 

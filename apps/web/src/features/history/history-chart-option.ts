@@ -1,6 +1,7 @@
 import type { HistoryPoint, HistoryResponse } from '@livestat/contracts';
 import type { LineSeriesOption } from 'echarts/charts';
 import type {
+  BrushComponentOption,
   DataZoomComponentOption,
   GridComponentOption,
   LegendComponentOption,
@@ -22,6 +23,7 @@ export type HistoryChartOption = ComposeOption<
   | TooltipComponentOption
   | LegendComponentOption
   | DataZoomComponentOption
+  | BrushComponentOption
 >;
 
 /** The ids a history chart gives the three series drawing one history series. */
@@ -233,6 +235,23 @@ export function historyChartOption(input: HistoryChartInput): HistoryChartOption
       splitLine: { show: false },
     },
     yAxis: yAxes(group, peaks, axisOf),
+    // A drag across the chart selects a time range ("who did it"): a mouse's drag is the
+    // brush's (the chart takes the brush cursor, and ECharts then leaves panning to the
+    // slider and the wheel). A finger's drag stays the page's scroll; a tap asks instead.
+    brush: {
+      xAxisIndex: 0,
+      brushType: 'lineX',
+      brushMode: 'single',
+      transformable: false,
+      removeOnClick: true,
+      // The selection is a question about time, not a filter of the lines: none is dimmed.
+      seriesIndex: [],
+      brushStyle: {
+        borderWidth: 1,
+        color: 'rgba(47,125,225,0.15)',
+        borderColor: 'rgba(47,125,225,0.6)',
+      },
+    },
     dataZoom: [
       // 'none': the data is already the visible range's; filtering would cut lines at the edges.
       {
