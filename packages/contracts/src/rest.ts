@@ -70,7 +70,7 @@ export const seriesPath = z
   // The first segment names a section of the snapshot: `nosuch.x` is a bad parameter, not an
   // empty series. No NUL either: no interface or device can carry one, and the database refuses it.
   .regex(
-    new RegExp(`^(?:${[...COLLECTOR_NAMES, 'agent'].join('|')})(?:\\.[^.\\s\\u0000]+)+$`),
+    new RegExp(`^(?:${[...COLLECTOR_NAMES, 'agent', 'app'].join('|')})(?:\\.[^.\\s\\u0000]+)+$`),
     'a dotted path such as cpu.usagePercent',
   );
 

@@ -4,6 +4,7 @@ import { createShutdown } from '../shutdown.js';
 import { MigrationError } from '../storage/migrate.js';
 import { VERSION } from '../version.js';
 import { createAppBus, createAppIngest } from '../ingest/app-ingest.js';
+import { createAppStore } from '../ingest/app-store.js';
 import { createBus, createWatches } from './bus.js';
 import { displayUrl } from './display-url.js';
 import { createPublishingPipeline } from './publishing-pipeline.js';
@@ -46,7 +47,8 @@ export async function startAgent(config: Config, logger: Logger): Promise<void> 
 
   // Applications on this host push StatsD here; their `app` messages go out over Redis.
   const appBus = createAppBus(config, logger);
-  const apps = createAppIngest(config, logger, { bus: appBus });
+  const appStore = createAppStore({ db: storage.db.lane('write'), logger });
+  const apps = createAppIngest(config, logger, { bus: appBus, onMessage: appStore.enqueue });
   pipeline.sampler.subscribe(apps.onSnapshot);
   await apps.start();
   await pipeline.sampler.start();
@@ -71,6 +73,7 @@ export async function startAgent(config: Config, logger: Logger): Promise<void> 
     pipeline.stopSampling,
     ['stop statsd', () => apps.close()],
     pipeline.stopCollectors,
+    ['flush application metrics', () => appStore.close()],
     storage.flushStep,
     storage.closeStep,
     ['close bus', () => bus.close()],

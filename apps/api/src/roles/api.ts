@@ -42,6 +42,7 @@ import { REDIS_PUBLISHER_OPTIONS } from '../stream/redis-bus.js';
 import { createStreamServer } from '../stream/ws-server.js';
 import { VERSION } from '../version.js';
 import { createAppBus, createAppIngest } from '../ingest/app-ingest.js';
+import { createAppStore } from '../ingest/app-store.js';
 import { createOtlpRouter } from '../ingest/otlp-route.js';
 import { createAppsRouter, type AppsRouterDeps } from '../http/apps-route.js';
 import { createTokenStore } from '../tokens/token-store.js';
@@ -156,7 +157,8 @@ export async function startApi(
   const { sampler } = pipeline;
   // Applications' own metrics (StatsD, OTLP), closed into an `app` message by each tick.
   const appBus = createAppBus(config, logger);
-  const apps = createAppIngest(config, logger, { bus: appBus });
+  const appStore = createAppStore({ db: db.lane('write'), logger });
+  const apps = createAppIngest(config, logger, { bus: appBus, onMessage: appStore.enqueue });
   sampler.subscribe(apps.onSnapshot);
   const apiTokens = createTokenStore(db.lane('auth'), {
     onUseError: (err) => logger.warn({ err }, 'recording an API token use failed'),
@@ -342,6 +344,7 @@ export async function startApi(
           server.closeAllConnections();
         }),
     ],
+    ['flush application metrics', () => appStore.close()],
     storage.flushStep,
     storage.closeStep,
     ['close bus', () => bus.close()],

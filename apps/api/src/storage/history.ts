@@ -1,4 +1,5 @@
 import {
+  parseAppSeriesPath,
   resolveSeries,
   SERIES_PATTERNS,
   type HistoryPoint,
@@ -201,6 +202,27 @@ export async function queryHistory(
   return runHistory(db, request, options, prepareHistory(request, options));
 }
 
+/**
+ * An application series (`app.worker.queue.depth.value`) as a path into its `app` rows, which
+ * are stored as `{service: {metricKey: {field}}}` (ingest/app-store.ts): two record keys and a
+ * field, so the raw and rollup queries read it like any section's series.
+ */
+function resolveAppSeries(path: string): ResolvedSeries | null {
+  const ref = parseAppSeriesPath(path);
+  if (ref === null) return null;
+  return {
+    path,
+    // Not a snapshot section: the `metric_type` of the rows it is read from.
+    section: 'app' as ResolvedSeries['section'],
+    pattern: `app.*.*.${ref.field}`,
+    steps: [
+      { kind: 'key', name: ref.service },
+      { kind: 'key', name: ref.metricKey },
+      { kind: 'field', name: ref.field },
+    ],
+  };
+}
+
 /** A request checked and planned, before any statement runs. */
 interface PreparedHistory {
   paths: string[];
@@ -212,7 +234,7 @@ interface PreparedHistory {
 function prepareHistory(request: HistoryRequest, options: HistoryOptions): PreparedHistory {
   const paths = [...new Set(request.series)];
   const resolved = paths.map((path) => {
-    const series = resolveSeries(path);
+    const series = resolveSeries(path) ?? resolveAppSeries(path);
     if (series === null) {
       throw new HistoryRequestError(
         'series',

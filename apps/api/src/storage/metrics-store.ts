@@ -250,7 +250,7 @@ export async function readSnapshots(
     `SELECT ts, max(seq) AS seq, max(interval_ms) AS interval_ms,
             jsonb_object_agg(metric_type, metric_data) AS sections
      FROM metrics_snapshots
-     WHERE host = $1 AND ts > $2 AND ts IN (
+     WHERE host = $1 AND ts > $2 AND metric_type <> 'app' AND ts IN (
        SELECT DISTINCT ts FROM metrics_snapshots
        WHERE host = $1 AND metric_type = 'cpu' AND ts > $2 ORDER BY ts LIMIT $3)
      GROUP BY ts ORDER BY ts`,

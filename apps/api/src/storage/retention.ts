@@ -89,7 +89,8 @@ export function createRetention(options: RetentionOptions): Retention {
     );
     let deleted = 0;
     for (const { host } of hosts) {
-      for (const section of STORED_SECTIONS) {
+      // Application rows (`app`) are pruned like the sections beside them.
+      for (const section of [...STORED_SECTIONS, 'app']) {
         deleted += await pruneBatches(
           `WITH d AS (DELETE FROM ${table} WHERE ctid = ANY(ARRAY(
              SELECT ctid FROM ${table} WHERE host = $1 AND metric_type = $2 AND ${column} < $3
