@@ -11,6 +11,13 @@ import type { Queryable } from '../storage/db.js';
 /** How often one token's `last_used_at` is written at most: a busy exporter must not write per request. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * How long an accepted token is honoured without asking the database again: an exporter's
+ * requests then cost no lookup each. A revocation through this store applies at once; one by
+ * another process (the CLI, another replica) within this time.
+ */
+export const CHECK_CACHE_MS = 1000;
+
 /** A token that was just created: the secret, shown this once, and its listing. */
 export interface CreatedToken {
   token: string;
@@ -95,6 +102,8 @@ export function createTokenStore(
   const now = options.now ?? Date.now;
   // id → when this process last wrote its last use.
   const touched = new Map<number, number>();
+  // token hash → the accepted check and when it was made.
+  const accepted = new Map<string, { info: ApiTokenInfo; at: number }>();
 
   function touch(info: ApiTokenInfo): void {
     const at = now();
@@ -140,20 +149,37 @@ export function createTokenStore(
          WHERE id = $1 RETURNING ${COLUMNS}`,
         [id],
       );
-      if (row) touched.delete(Number(row.id));
+      if (row) {
+        touched.delete(Number(row.id));
+        for (const [hash, entry] of accepted) {
+          if (entry.info.id === Number(row.id)) accepted.delete(hash);
+        }
+      }
       return row ? infoOf(row) : null;
     },
 
     async check(token, scope) {
       // Not the format: no lookup, and no hash of arbitrary-length input.
       if (!API_TOKEN_PATTERN.test(token)) return { ok: false, reason: 'unknown' };
+      const hash = hashToken(token);
+      const cached = accepted.get(hash);
+      if (
+        cached !== undefined &&
+        now() - cached.at < CHECK_CACHE_MS &&
+        cached.info.scope === scope
+      ) {
+        touch(cached.info);
+        return { ok: true, info: cached.info };
+      }
       const [row] = await db.query<Row>(`SELECT ${COLUMNS} FROM api_tokens WHERE token_hash = $1`, [
-        hashToken(token),
+        hash,
       ]);
       if (!row) return { ok: false, reason: 'unknown' };
       const info = infoOf(row);
       if (info.revokedAt !== null) return { ok: false, reason: 'revoked' };
       if (info.scope !== scope) return { ok: false, reason: 'scope' };
+      if (accepted.size >= 1000) accepted.clear();
+      accepted.set(hash, { info, at: now() });
       touch(info);
       return { ok: true, info };
     },
