@@ -210,6 +210,24 @@ describe('ProcessesPanel', () => {
     expect(feed.sent.at(-1)).toEqual({ type: 'unwatch_processes', host: 'vm-db-01' });
   });
 
+  it('stops watching while the tab is hidden, and watches again when it is back', async () => {
+    const { feed } = setup();
+    const visibility = (state: DocumentVisibilityState) => {
+      Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    };
+    try {
+      visibility('hidden');
+      await nextTick();
+      expect(feed.sent.at(-1)).toEqual({ type: 'unwatch_processes', host: HOST });
+      visibility('visible');
+      await nextTick();
+      expect(feed.sent.at(-1)).toMatchObject({ type: 'watch_processes', host: HOST });
+    } finally {
+      delete (document as { visibilityState?: unknown }).visibilityState;
+    }
+  });
+
   it('says why there is no table: the collector failed, or the agent predates it', () => {
     const failed = setup({ available: false, error: 'EACCES reading /proc' });
     expect(failed.wrapper.find('[data-testid="collector-unavailable"]').text()).toBe(
