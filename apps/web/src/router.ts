@@ -33,6 +33,11 @@ export const router = createRouter({
       name: 'alerts',
       component: () => import('./features/alerts/AlertsView.vue'),
     },
+    {
+      path: '/settings',
+      name: 'settings',
+      component: () => import('./features/settings/SettingsView.vue'),
+    },
     { path: '/:pathMatch(.*)*', redirect: { name: 'dashboard' } },
   ],
 });
