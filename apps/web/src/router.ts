@@ -28,6 +28,7 @@ export const router = createRouter({
       // A link's host, series and range (`?host=…&series=…&range=7d`) are the view's start.
       props: (route) => ({ link: parseHistoryQuery(route.query) }),
     },
+    { path: '/apps', name: 'apps', component: () => import('./features/apps/AppsView.vue') },
     {
       path: '/alerts',
       name: 'alerts',

@@ -1,4 +1,4 @@
-import type { ClientMessage, ProcessesMessage, Snapshot } from '@livestat/contracts';
+import type { AppMessage, ClientMessage, ProcessesMessage, Snapshot } from '@livestat/contracts';
 import { makeExampleSnapshot } from '@livestat/contracts/examples';
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -92,6 +92,40 @@ describe('metrics store against a real ws server', () => {
     // Received at T0 + 1007, sampled at T0 + 1000.
     expect(metrics.latencies).toEqual([7]);
     expect(metrics.lastUpdateAt).toBe(T0 + 1007);
+  });
+
+  it("keeps each host's newest app message and charts the shown host's metrics", async () => {
+    api.setLatest(snap(1, 0));
+    const { metrics } = setup();
+    metrics.start();
+    await until(() => metrics.latest.get(HOST)?.seq === 1);
+    const app = (host: string, offset: number, depth: number): AppMessage => ({
+      type: 'app',
+      host,
+      timestamp: new Date(T0 + offset * 1000).toISOString(),
+      intervalMs: 1000,
+      services: {
+        worker: {
+          metrics: {
+            'queue.depth': { name: 'queue.depth', kind: 'gauge', tags: {}, value: depth },
+            messages: { name: 'messages', kind: 'counter', tags: {}, count: 40, rate: 40 },
+          },
+        },
+      },
+    });
+    api.sockets[0]!.ws.send(JSON.stringify(app(HOST, 1, 17)));
+    api.sockets[0]!.ws.send(JSON.stringify(app('other-host', 1, 99)));
+    api.sockets[0]!.ws.send(JSON.stringify(app(HOST, 2, 23)));
+    await until(() => metrics.latestApp.get(HOST)?.timestamp === app(HOST, 2, 0).timestamp);
+    expect(metrics.series.get('app.worker.queue.depth.value')?.toPoints()).toEqual([
+      [T0 + 1000, 17],
+      [T0 + 2000, 23],
+    ]);
+    expect(metrics.series.get('app.worker.messages.rate')?.lastValue).toBe(40);
+    // Another host's metrics are kept as its latest, not drawn into this host's window.
+    expect(
+      metrics.latestApp.get('other-host')?.services.worker?.metrics['queue.depth']?.value,
+    ).toBe(99);
   });
 
   it('fills the window over the socket on load: every snapshot the server holds, not history', async () => {

@@ -1,5 +1,12 @@
-import { serverMessage } from '@livestat/contracts';
-import type { ClientMessage, HostInfo, ServerMessage, Snapshot } from '@livestat/contracts';
+import { flattenAppSeries, serverMessage } from '@livestat/contracts';
+import type {
+  AppMessage,
+  ClientMessage,
+  HistoryResponse,
+  HostInfo,
+  ServerMessage,
+  Snapshot,
+} from '@livestat/contracts';
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowReactive, shallowRef, watch } from 'vue';
 import { createApiClient, sessionEndReason, ticketedStream } from '../lib/api';
@@ -93,6 +100,8 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
     const series = shallowRef(live);
     /** Bumped whenever `series` changed. */
     const version = ref(0);
+    /** The newest `app` message of each host: its applications' metrics (features/apps). */
+    const latestApp = shallowReactive(new Map<string, AppMessage>());
     /** Recent sample-to-screen latencies in ms (receive time − snapshot timestamp). */
     const latencies = shallowRef<readonly number[]>([]);
 
@@ -179,6 +188,10 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       if (!parsed.success) return;
       const message = parsed.data;
       listeners.emit(message);
+      if (message.type === 'app') {
+        ingestApp(message);
+        return;
+      }
       // The answer to a watch (`cgroups`, `processes`): a message carrying a host, not a snapshot.
       if (message.type !== 'snapshot' && 'host' in message) {
         watches.deliver(message as WatchedMessage);
@@ -277,6 +290,22 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       } else {
         filler.streamedShown(time);
       }
+    }
+
+    /** An application's metrics: kept per host, and in the selected host's live window. */
+    function ingestApp(message: AppMessage): void {
+      latestApp.set(message.host, message);
+      if (message.host !== selectedHost.value) return;
+      const time = Date.parse(message.timestamp);
+      if (live.addPoints(time, flattenAppSeries(message)) > 0) version.value += 1;
+    }
+
+    /**
+     * Adds `/api/history` buckets of the selected host to its live window where it has nothing:
+     * what a feature charting series of its own (applications) backfills with.
+     */
+    function addHistory(host: string, response: HistoryResponse): void {
+      if (host === selectedHost.value && live.addHistory(response) > 0) version.value += 1;
     }
 
     /** Shows `host`: its live window starts over and is filled. */
@@ -399,6 +428,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       series,
       version,
       latencies,
+      latestApp,
       backfilling,
       start,
       stop,
@@ -406,6 +436,7 @@ export function defineMetricsStore(deps: MetricsStoreDeps = {}) {
       selectHost,
       setWindow,
       backfill,
+      addHistory,
       watchStream,
       /** Subscribes to one type of server message (a feature's own); returns the unsubscribe. */
       listen: listeners.on.bind(listeners) as MessageListeners<ServerMessage>['on'],

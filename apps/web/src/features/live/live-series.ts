@@ -165,6 +165,24 @@ export class LiveSeries {
   }
 
   /**
+   * Adds values by series path at one time: an application's metrics (`app.<service>.…`), which
+   * arrive in `app` messages on the sampler's ticks beside the snapshots. Returns the number of
+   * points stored.
+   */
+  addPoints(time: number, values: ReadonlyMap<string, number>): number {
+    if (!Number.isFinite(time) || time < this.cutoff) return 0;
+    let stored = 0;
+    for (const [path, value] of values) {
+      if (this.#ring(path).add(time, value)) stored += 1;
+    }
+    if (time > this.#newest) {
+      this.#newest = time;
+      this.#sweep();
+    }
+    return stored;
+  }
+
+  /**
    * Adds history buckets (`[epochMs, avg, min, max]`, the average drawn) where the live data
    * has nothing in the bucket's span: the window before the first live sample after a page
    * load, or a hole a reconnect left. A bucket overlapping live samples is skipped, so exact
