@@ -52,6 +52,7 @@ const ROUTES = routesOf(
     users: {} as never,
     alerts: {} as never,
     apps: {} as never,
+    tokens: {} as never,
   }),
 );
 const GUARDED = ROUTES.filter((route) => !PUBLIC_ROUTES.includes(route));
@@ -137,6 +138,9 @@ describe('the running API refuses every data route without a credential it honou
         'PATCH /api/users/:id',
         'POST /api/users/:id/password',
         'DELETE /api/users/:id',
+        'GET /api/tokens',
+        'POST /api/tokens',
+        'DELETE /api/tokens/:id',
       ]),
     );
     expect(ROUTES).toEqual(expect.arrayContaining(PUBLIC_ROUTES));

@@ -25,6 +25,7 @@ import { createSharedLoginStore } from '../http/login-limit-store.js';
 import { createHistoryRouter, type HistoryRouterDeps } from '../http/history-route.js';
 import { createHostsRouter, type HostsRouterDeps } from '../http/hosts-routes.js';
 import { createSpaRouter } from '../http/spa.js';
+import { createTokensRouter, type TokensRouterDeps } from '../http/tokens-routes.js';
 import { createUsersRouter, type UsersRouterDeps } from '../http/users-routes.js';
 import { createWsTicketRouter, type WsTicketRouterDeps } from '../http/ws-ticket-route.js';
 import type { Logger } from '../logger.js';
@@ -67,6 +68,7 @@ export function createApiRouters(deps: {
   apps: Omit<AppsRouterDeps, 'guards'>;
   /** Absent with ALERTS=off. */
   alerts?: Omit<AlertsRouterDeps, 'guards'>;
+  tokens: Omit<TokensRouterDeps, 'guards'>;
 }): Router[] {
   const guards = [deps.requireAuth];
   return [
@@ -77,6 +79,7 @@ export function createApiRouters(deps: {
     createUsersRouter({ ...deps.users, guards }),
     createAppsRouter({ ...deps.apps, guards }),
     ...(deps.alerts ? [createAlertsRouter({ ...deps.alerts, guards })] : []),
+    createTokensRouter({ ...deps.tokens, guards }),
   ];
 }
 
@@ -258,6 +261,7 @@ export async function startApi(
         maxSeries: config.appMaxSeries,
       },
       alerts: alerts ? { alerts, delivery: deliveryContext(config) } : undefined,
+      tokens: { apiTokens, logger },
     }),
     ingestRouters: [createOtlpRouter({ tokens: apiTokens, ingest: apps.ingestOtlp, logger })],
     rootRouters: [createMetricsRoute({ metrics, token: config.metricsToken })],
