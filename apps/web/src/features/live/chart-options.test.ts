@@ -164,6 +164,14 @@ describe('baseChartOption', () => {
     expect((option.yAxis as { max: unknown }).max).toBeNull();
   });
 
+  it('steps a percent axis by whole percents, so a near-idle line keeps distinct ticks', () => {
+    const line = { path: 'cgroups.groups.db.cpuPercent', label: 'CPU' };
+    const percent = baseChartOption({ unit: 'percent', lines: [line] }, PALETTE);
+    expect(percent.yAxis).toMatchObject({ minInterval: 1 });
+    const bytes = baseChartOption({ unit: 'bytes', lines: [line] }, PALETTE);
+    expect(bytes.yAxis).not.toHaveProperty('minInterval');
+  });
+
   it('stacks the lines that share a stack, as areas', () => {
     const option = baseChartOption(
       {

@@ -179,6 +179,8 @@ export function baseChartOption(spec: ChartSpec, palette: readonly string[]): Li
       min: 0,
       // null, not absent: a merging setOption would otherwise keep a previous spec's top.
       max: (spec.yMax ?? null) as number | undefined,
+      // Whole percents: a near-idle line (a cgroup at 0.02 %) would label its ticks 0, 0, 1, 1 %.
+      ...(spec.unit === 'percent' ? { minInterval: 1 } : {}),
       splitNumber: 3,
       axisLabel: {
         fontSize: 11,
