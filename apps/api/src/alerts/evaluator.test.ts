@@ -141,4 +141,14 @@ describe('the evaluator on streams of snapshots', () => {
     evaluator.observe(snapshotAt('web', 101, 10));
     expect(summary()).toEqual(['web cpu.usagePercent firing→resolved']);
   });
+
+  it('fires on the first live sample when stored minutes already fill the window', () => {
+    const cpu = rule({ id: 'cpu', series: 'cpu.usagePercent', forSeconds: 900, threshold: 95 });
+    const { evaluator, summary } = harness([cpu]);
+    const minute = Math.floor((T0 + 100_000) / 60_000) * 60_000;
+    for (let m = 15; m >= 1; m--)
+      evaluator.seed('web', 'cpu.usagePercent', minute - m * 60_000, 60 * 98, 60);
+    evaluator.observe(snapshotAt('web', 100, 98));
+    expect(summary()).toEqual(['web cpu.usagePercent ok→firing']);
+  });
 });

@@ -11,6 +11,17 @@ import {
 } from './state-machine.js';
 import { RollingWindow } from './window.js';
 
+/** True when the concrete `path` is `series`, or a member of the family `series` (one `*`). */
+export function seriesMatches(series: string, path: string): boolean {
+  const star = series.indexOf('*');
+  if (star === -1) return series === path;
+  const prefix = series.slice(0, star);
+  const suffix = series.slice(star + 1);
+  return (
+    path.length > prefix.length + suffix.length && path.startsWith(prefix) && path.endsWith(suffix)
+  );
+}
+
 /** A transition with what it happened to: the record the store keeps and the outbox sends. */
 export interface AlertTransition {
   rule: AlertRule;
@@ -55,6 +66,11 @@ export interface Evaluator {
   setRules(rules: readonly AlertRule[]): void;
   /** Restores stored states (a restart, or a new leader), before the first snapshot. */
   resume(states: readonly ResumedState[]): void;
+  /**
+   * Fills the windows of rules watching `series` on `host` from a stored rollup bucket (oldest
+   * first, before the first live snapshot): `series` is a concrete path.
+   */
+  seed(host: string, series: string, at: number, sum: number, count: number): void;
   /** Evaluates every enabled rule that applies to the snapshot's host. */
   observe(snapshot: Snapshot): void;
   /** Evaluates the host-down rule for every host seen (call about once a second). */
@@ -169,6 +185,14 @@ export function createEvaluator(options: {
         if (s.series === '' && !lastSeen.has(s.host)) {
           lastSeen.set(s.host, { at: s.status.since, intervalMs: 0 });
         }
+      }
+    },
+
+    seed(host, series, at, sum, count) {
+      for (const compiled of rules) {
+        if (compiled.hosts !== null && !compiled.hosts.has(host)) continue;
+        if (!seriesMatches(compiled.rule.series, series)) continue;
+        entryFor(compiled.rule, host, series).window.addSum(at, sum, count);
       }
     },
 

@@ -16,7 +16,9 @@ import { createApp } from '../http/app.js';
 import { createLocalBus, type Bus } from '../stream/bus.js';
 import { createChannelStore } from './channel-store.js';
 import { createLocalFeed } from './feed.js';
+import { createEvaluator, type AlertTransition } from './evaluator.js';
 import { createOutboxSender } from './outbox.js';
+import { seedFromRollups } from './rollup-seed.js';
 import { alwaysLeader } from './leader.js';
 import { createAlertsRouter } from './routes.js';
 import { createAlerts, type Alerts } from './service.js';
@@ -233,10 +235,13 @@ describeEachBackend('alerts end to end: rules, transitions, outbox, webhook', (b
     await vi.waitFor(() => expect(receiver.received.length).toBe(2), { timeout: 15_000 });
     const ids = receiver.received.map((r) => r.headers['x-livestat-delivery']);
     expect(new Set(ids).size).toBe(2);
-    const pending = await test.db.query(
-      `SELECT 1 FROM notification_outbox WHERE delivered_at IS NULL`,
-    );
-    expect(pending).toEqual([]);
+    // Marked delivered once the receiver's answer is back.
+    await vi.waitFor(async () => {
+      const pending = await test.db.query(
+        `SELECT 1 FROM notification_outbox WHERE delivered_at IS NULL`,
+      );
+      expect(pending).toEqual([]);
+    });
   });
 
   it('records silenced transitions without notifying', async () => {
@@ -368,5 +373,43 @@ describeEachBackend('alerts end to end: rules, transitions, outbox, webhook', (b
     expect(held).toEqual([{ later: true }, { later: true }, { later: true }]);
     alerts = start();
     await alerts.start();
+  });
+
+  it('fills a long rule’s window from the 1-minute rollups, so it can fire at once', async () => {
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000) * 60_000;
+    // Six stored minutes of /data at 96 % (60 samples each), and a shorter /boot at 20 %.
+    for (let m = 1; m <= 6; m++) {
+      for (const [series, value] of [
+        ['disk.filesystems./data.usedPercent', 96],
+        ['disk.filesystems./boot.usedPercent', 20],
+      ] as const) {
+        await test.db.query(
+          `INSERT INTO metrics_rollup_1m (host, series, bucket, samples, sum, min, max)
+           VALUES ('seeded', $1, $2, 60, $3, $4, $4)`,
+          [series, new Date(minute - m * 60_000), 60 * value, value],
+        );
+      }
+    }
+    const rule = (await alerts.rules.list()).find((r) => r.name === 'Filesystem almost full')!;
+    const transitions: AlertTransition[] = [];
+    const evaluator = createEvaluator({ onTransition: (t) => transitions.push(t) });
+    evaluator.setRules([rule]);
+    expect(await seedFromRollups(test.db, evaluator, [rule], now)).toBe(10);
+    const snapshot = makeExampleSnapshot({
+      host: 'seeded',
+      timestamp: new Date(now).toISOString(),
+    });
+    if (snapshot.disk.available) {
+      const root = snapshot.disk.filesystems[0]!;
+      snapshot.disk.filesystems = [
+        { ...root, mountPoint: '/data', usedPercent: 96 },
+        { ...root, mountPoint: '/boot', usedPercent: 20 },
+      ];
+    }
+    evaluator.observe(snapshot);
+    expect(transitions.map((t) => `${t.series} ${t.transition.from}→${t.transition.to}`)).toEqual([
+      'disk.filesystems./data.usedPercent ok→firing',
+    ]);
   });
 });

@@ -8,6 +8,7 @@ import { createEvaluator, type AlertTransition, type Evaluator } from './evaluat
 import type { AlertFeed } from './feed.js';
 import type { Leadership } from './leader.js';
 import { createOutboxSender, type OutboxOptions, type OutboxSender } from './outbox.js';
+import { seedFromRollups } from './rollup-seed.js';
 import { createRuleStore, type RuleStore } from './rule-store.js';
 import { createSilenceStore, type SilenceStore } from './silence-store.js';
 import { createStateStore, type StateStore } from './state-store.js';
@@ -118,8 +119,15 @@ export function createAlerts(options: AlertsOptions): Alerts {
       context: options.delivery,
       ...options.outbox,
     });
-    await loadRules(evaluator);
+    const list = await loadRules(evaluator);
     evaluator.resume(await states.states());
+    try {
+      const buckets = await seedFromRollups(db, evaluator, list, Date.now());
+      if (buckets > 0) logger.info({ buckets }, 'alert windows filled from the 1-minute rollups');
+    } catch (err) {
+      // Windows then fill from the live stream alone: slower to fire, never wrong.
+      logger.warn({ err }, 'alert windows not filled from the rollups');
+    }
     if (!leadership.isLeader() || !started) return;
     const hostCheckMs = options.hostCheckMs ?? 1000;
     lead = {

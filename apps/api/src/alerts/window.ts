@@ -36,7 +36,16 @@ export class RollingWindow {
   /** Adds a sample taken at `at` (epoch ms). A sample older than the window is ignored. */
   add(at: number, value: number): void {
     this.last = value;
-    if (this.durationMs <= 0) return;
+    this.addSum(at, value, 1);
+  }
+
+  /**
+   * Adds `count` samples summing to `sum` taken at `at`: a stored rollup bucket, so a window
+   * reaching further back than the live stream (after a restart or a change of leader) is full
+   * at once. Buckets must come oldest first, before the live samples.
+   */
+  addSum(at: number, sum: number, count: number): void {
+    if (this.durationMs <= 0 || count <= 0) return;
     const size = this.size;
     const b = this.buckets;
     const bucket = Math.floor(at / this.widthMs);
@@ -62,10 +71,10 @@ export class RollingWindow {
       return;
     }
     const slot = 2 * (bucket % size);
-    b[slot]! += value;
-    b[slot + 1]! += 1;
-    this.total += value;
-    this.count += 1;
+    b[slot]! += sum;
+    b[slot + 1]! += count;
+    this.total += sum;
+    this.count += count;
     if (Number.isNaN(this.first)) this.first = at;
   }
 
