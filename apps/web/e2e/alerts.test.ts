@@ -230,6 +230,23 @@ run(
     await firedRow.waitFor();
     expect(await firedRow.innerText()).toContain(RULE_NAME);
 
+    // History marks the period on its CPU chart too.
+    await page.click('a:text-is("History")');
+    await page.waitForFunction(
+      () =>
+        Number(
+          document
+            .querySelector('.history-chart[data-group="cpu"]')
+            ?.getAttribute('data-alert-areas'),
+        ) >= 1,
+      undefined,
+      { timeout: 15_000, polling: 200 },
+    );
+    expect(await page.getAttribute('.history-chart[data-group="memory"]', 'data-alert-areas')).toBe(
+      '0',
+    );
+    await page.screenshot({ path: path.join(SHOTS, 'alerts-history-1280.png') });
+
     for (const child of busy) child.kill('SIGKILL');
     busy = [];
     expect(rule.builtin).toBeNull();
