@@ -102,6 +102,8 @@ describe('processes collector on real /proc files (Linux 6.18)', () => {
   });
 });
 
+const ioPages = (p: FakeProcess) => (p.pid % 37 === 0 ? 0 : p.pid % 11);
+
 describe('processes collector on a hand-built tree', () => {
   async function setUp(processes: FakeProcess[]) {
     workDir = makeTreeDir();
@@ -133,11 +135,12 @@ describe('processes collector on a hand-built tree', () => {
 
   it('matches a brute-force count and ranking of 2,000 processes', async () => {
     const t0 = fakeProcesses(2000);
-    // In the second second each process used (pid % 37) ticks and read (pid % 11) pages.
+    // In the second second each process used (pid % 37) ticks and, if it ran, read (pid % 11)
+    // pages: one that did not run cannot have read.
     const t1 = t0.map((p) => ({
       ...p,
       cpuTicks: p.cpuTicks + (p.pid % 37),
-      readBytes: p.readBytes! + (p.pid % 11) * 4096,
+      readBytes: p.readBytes! + ioPages(p) * 4096,
     }));
     const { collector, tick } = await setUp(t0);
     const section = await tick(t1);
@@ -156,7 +159,7 @@ describe('processes collector on a hand-built tree', () => {
         .map((p) => p.pid);
     expect(section.topByCpu).toEqual(rank((p) => p.pid % 37));
     expect(section.topByMemory).toEqual(rank((p) => p.rssPages));
-    expect(section.topByIo).toEqual(rank((p) => p.pid % 11));
+    expect(section.topByIo).toEqual(rank(ioPages));
     expect(section.top.length).toBeLessThanOrEqual(15);
     // The full table a watcher gets, sorted, agrees with the same brute force.
     const table = collector.latestTable()!;
@@ -203,6 +206,23 @@ describe('processes collector on a hand-built tree', () => {
     const t2 = t1.map((p) => (p.pid === reused.pid ? { ...p, cpuTicks: p.cpuTicks + 50 } : p));
     await tick(t2);
     expect(collector.latestTable()!.entries.find((e) => e.pid === reused.pid)!.cpuPercent).toBe(50);
+  });
+
+  it("reads a sleeping process's io at least every 10 s, so its bytes count late, not never", async () => {
+    const t0 = fakeProcesses(5);
+    const sleeper = t0[3]!;
+    // Counted though the process shows no CPU (it ran for less than a clock tick).
+    const t1 = t0.map((p) => (p === sleeper ? { ...p, readBytes: p.readBytes! + 90_000 } : p));
+    const { collector, tick, collect } = await setUp(t0);
+    await tick(t1);
+    const rate = () =>
+      collector.latestTable()!.entries.find((e) => e.pid === sleeper.pid)!.readBytesPerSec;
+    expect(rate()).toBe(0);
+    for (let i = 0; i < 8; i++) await collect();
+    expect(rate()).toBe(0);
+    await collect();
+    // Read again 10 s after the last read: the 90,000 bytes over those 10 s.
+    expect(rate()).toBe(9000);
   });
 
   it('skips a process that vanished mid-read, without an error', async () => {
