@@ -61,6 +61,8 @@ export interface Config {
   /** `DOCKER_HOST`: the Docker (or Podman) Engine API, for container names and health. */
   dockerHost: string;
   retentionDays: number;
+  /** PROCESS_RETENTION_HOURS: how long each snapshot's top processes are kept. */
+  processRetentionHours: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Bearer token `GET /metrics` requires when set (at least 16 characters); unset → open. */
   metricsToken: string | undefined;
@@ -241,6 +243,7 @@ const schema = z
       )
       .default('unix:///var/run/docker.sock'),
     RETENTION_DAYS: number(1, 3650).default(7),
+    PROCESS_RETENTION_HOURS: number(1, 3650 * 24).default(48),
     HISTORY_QUERY_TIMEOUT_SECONDS: number(0.1, 600).default(10),
     HISTORY_MAX_ROWS: integer(1000, 1_000_000_000).default(500_000),
     ALERTS: z.enum(['on', 'off']).default('on'),
@@ -374,6 +377,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cgroupsMax: e.CGROUPS_MAX,
     dockerHost: e.DOCKER_HOST,
     retentionDays: e.RETENTION_DAYS,
+    processRetentionHours: e.PROCESS_RETENTION_HOURS,
     logLevel: e.LOG_LEVEL,
     metricsToken: e.METRICS_TOKEN,
     sampling: e.SAMPLING === 'on',

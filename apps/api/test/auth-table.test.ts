@@ -47,6 +47,7 @@ const ROUTES = routesOf(
     requireAuth: pass,
     auth: {} as never,
     history: {} as never,
+    processes: {} as never,
     hosts: {} as never,
     wsTicket: {} as never,
     users: {} as never,

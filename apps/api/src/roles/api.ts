@@ -41,6 +41,7 @@ import { createLatestCache } from '../stream/latest-cache.js';
 import { limitResumeSource } from '../stream/resume.js';
 import { REDIS_PUBLISHER_OPTIONS } from '../stream/redis-bus.js';
 import { createStreamServer } from '../stream/ws-server.js';
+import { createProcessesRouter, type ProcessesRouterDeps } from '../http/processes-route.js';
 import { VERSION } from '../version.js';
 import { createAppBus, createAppIngest } from '../ingest/app-ingest.js';
 import { createAppStore } from '../ingest/app-store.js';
@@ -62,6 +63,7 @@ export function createApiRouters(deps: {
   requireAuth: RequestHandler;
   auth: Omit<AuthRouterDeps, 'requireAuth'>;
   history: Omit<HistoryRouterDeps, 'guards'>;
+  processes: Omit<ProcessesRouterDeps, 'guards'>;
   hosts: Omit<HostsRouterDeps, 'guards'>;
   wsTicket: Omit<WsTicketRouterDeps, 'guards'>;
   users: Omit<UsersRouterDeps, 'guards'>;
@@ -74,6 +76,7 @@ export function createApiRouters(deps: {
   return [
     createAuthRouter({ ...deps.auth, requireAuth: deps.requireAuth }),
     createHistoryRouter({ ...deps.history, guards }),
+    createProcessesRouter({ ...deps.processes, guards }),
     createHostsRouter({ ...deps.hosts, guards }),
     createWsTicketRouter({ ...deps.wsTicket, guards }),
     createUsersRouter({ ...deps.users, guards }),
@@ -120,7 +123,7 @@ export async function startApi(
   const retention = createRetention({
     db,
     logger,
-    rules: retentionRules(config.retentionDays * DAY_MS),
+    rules: retentionRules(config.retentionDays * DAY_MS, config.processRetentionHours * 3_600_000),
   });
 
   // Auth: HS256 tokens checked against the users table on every request and upgrade.
@@ -251,6 +254,12 @@ export async function startApi(
       requireAuth,
       auth: { users, tokens, loginLimitStore },
       history: { history, limiter: workLimiter },
+      processes: {
+        db: db.lane('read'),
+        timeoutMs: config.historyQueryTimeoutMs,
+        processRetentionMs: config.processRetentionHours * 3_600_000,
+        limiter: workLimiter,
+      },
       hosts: { bus, db: db.lane('read') },
       wsTicket: { tickets, tokens },
       users: { users, logger },

@@ -6,6 +6,7 @@ import type { BatchWriter } from '../storage/batch-writer.js';
 import type { Bus } from '../stream/bus.js';
 import { processTablePayload } from '../stream/process-watch.js';
 import type { WatchHub } from '../stream/watches.js';
+import { attachProcessTick, processTick } from '../storage/process-ticks.js';
 
 /**
  * The sampling pipeline with its outlets — every snapshot is published on the bus and
@@ -21,9 +22,11 @@ export function createPublishingPipeline(
   const { aggregator, sampler, processTable } = createSamplingPipeline(config, logger);
   sampler.subscribe((snapshot) => {
     outlets.bus.publish(snapshot);
+    // The tick's top processes travel beside the snapshot to the writer, never in the broadcast.
+    const table = processTable();
+    if (table) attachProcessTick(snapshot, processTick(table));
     outlets.writer.enqueue(snapshot);
     // The full process table goes only where a socket watches this host.
-    const table = processTable();
     if (table && outlets.watches.wanted('processes', snapshot.host)) {
       outlets.watches.publish({
         kind: 'processes',

@@ -7,7 +7,14 @@ import {
   type TestDatabase,
 } from '../../test/databases.js';
 import { QueryCancelledError } from './db.js';
-import { prepareSnapshots, readSnapshots, writePrepared, writeSnapshots } from './metrics-store.js';
+import {
+  asStored,
+  prepareSnapshots,
+  readSnapshots,
+  storedSection,
+  writePrepared,
+  writeSnapshots,
+} from './metrics-store.js';
 import { TIERS } from './rollup.js';
 
 const START = Date.UTC(2026, 10, 21, 9, 58, 30);
@@ -39,7 +46,9 @@ describeEachBackend('writeSnapshots', (backend) => {
   });
   afterAll(() => test.drop());
   beforeEach(() =>
-    test.db.exec('TRUNCATE metrics_snapshots, metrics_rollup_1m, metrics_rollup_1h, hosts'),
+    test.db.exec(
+      'TRUNCATE metrics_snapshots, metrics_rollup_1m, metrics_rollup_1h, hosts, process_ticks, process_rollup_1m, process_rollup_1h, process_commands',
+    ),
   );
 
   it('stores one row per section per snapshot, each section as its JSON', async () => {
@@ -63,7 +72,7 @@ describeEachBackend('writeSnapshots', (backend) => {
     ]);
     for (const row of rows) {
       expect(row.ts.toISOString()).toBe(snapshot.timestamp);
-      expect(row.metric_data).toEqual(snapshot[row.metric_type as SeriesSection]);
+      expect(row.metric_data).toEqual(storedSection(snapshot, row.metric_type as SeriesSection));
     }
   });
 
@@ -151,9 +160,9 @@ describeEachBackend('writeSnapshots', (backend) => {
     const snapshots = Array.from({ length: 6 }, (_, i) => varied(i * 50));
     await writeSnapshots(test.db, [...snapshots, varied(1, 'other-host')]);
     const after = await readSnapshots(test.db, 'vm-web-01', snapshots[1]!.timestamp, 100);
-    expect(after).toEqual(snapshots.slice(2));
+    expect(after).toEqual(snapshots.slice(2).map(asStored));
     expect(await readSnapshots(test.db, 'vm-web-01', snapshots[1]!.timestamp, 2)).toEqual(
-      snapshots.slice(2, 4),
+      snapshots.slice(2, 4).map(asStored),
     );
     expect(await readSnapshots(test.db, 'vm-web-01', snapshots[5]!.timestamp, 10)).toEqual([]);
     // Page by page, each after the last one read: the same snapshots, never more than a page.
@@ -166,7 +175,7 @@ describeEachBackend('writeSnapshots', (backend) => {
       cursor = page[page.length - 1]!.timestamp;
     }
     expect(pages.map((page) => page.length)).toEqual([4, 2]);
-    expect(pages.flat()).toEqual(snapshots);
+    expect(pages.flat()).toEqual(snapshots.map(asStored));
     // A read for a socket that has gone is not run.
     const gone = AbortSignal.abort();
     await expect(
@@ -179,7 +188,9 @@ describeEachBackend('writeSnapshots', (backend) => {
     if (odd.disk.available) odd.disk.filesystems[0]!.mountPoint = '/mnt/back\\slash\nline';
     const result = await writeSnapshots(test.db, [odd, odd]);
     expect(result.inserted).toBe(10);
-    expect(await readSnapshots(test.db, odd.host, new Date(0).toISOString(), 10)).toEqual([odd]);
+    expect(await readSnapshots(test.db, odd.host, new Date(0).toISOString(), 10)).toEqual([
+      asStored(odd),
+    ]);
   });
 
   it('stores a batch prepared ahead as writeSnapshots would, and a prepared retry not twice', async () => {
@@ -197,11 +208,13 @@ describeEachBackend('writeSnapshots', (backend) => {
         )
       ).map((row) => ({ ...row, sum: Number(row.sum.toPrecision(12)) }));
     const viaPrepared = await rollups();
-    await test.db.exec('TRUNCATE metrics_snapshots, metrics_rollup_1m, metrics_rollup_1h, hosts');
+    await test.db.exec(
+      'TRUNCATE metrics_snapshots, metrics_rollup_1m, metrics_rollup_1h, hosts, process_ticks, process_rollup_1m, process_rollup_1h, process_commands',
+    );
     await writeSnapshots(test.db, snapshots);
     expect(viaPrepared).toEqual(await rollups());
     expect(await readSnapshots(test.db, 'vm-web-01', new Date(0).toISOString(), 200)).toEqual(
-      snapshots,
+      snapshots.map(asStored),
     );
   });
 
@@ -214,7 +227,7 @@ describeEachBackend('writeSnapshots', (backend) => {
       inserted: 8 + 10,
     });
     const back = await readSnapshots(test.db, 'old-agent', new Date(0).toISOString(), 10);
-    expect(back).toEqual([old, varied(4, 'old-agent')]);
+    expect(back).toEqual([old, varied(4, 'old-agent')].map(asStored));
     expect(back[0]).not.toHaveProperty('cgroups');
   });
 

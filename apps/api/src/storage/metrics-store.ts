@@ -1,5 +1,6 @@
 import { isOptionalSection, type SeriesSection, type Snapshot } from '@livestat/contracts';
 import type { Database, Queryable, QueryOptions } from './db.js';
+import { writeProcessTicks } from './process-ticks.js';
 import {
   aggregateSections,
   createRollupAccumulator,
@@ -66,6 +67,22 @@ const UPSERT_HOSTS = `
     first_seen = least(hosts.first_seen, excluded.first_seen),
     last_seen = greatest(hosts.last_seen, excluded.last_seen)`;
 
+/**
+ * A section as stored in `metrics_snapshots`: as it was, except `processes`, whose top lists go
+ * to `process_ticks` (kept a shorter time) and are stored here empty, counts only.
+ */
+export function storedSection(snapshot: Snapshot, section: SeriesSection): unknown {
+  const value = snapshot[section];
+  if (section !== 'processes' || !snapshot.processes?.available) return value;
+  return { ...snapshot.processes, top: [], topByCpu: [], topByMemory: [], topByIo: [] };
+}
+
+/** `snapshot` as {@link readSnapshots} gives it back. */
+export function asStored(snapshot: Snapshot): Snapshot {
+  const processes = storedSection(snapshot, 'processes') as Snapshot['processes'];
+  return processes === undefined ? snapshot : { ...snapshot, processes };
+}
+
 const key = (host: string, section: string, tsMs: number) => `${host}\u0000${section}\u0000${tsMs}`;
 
 /**
@@ -116,7 +133,7 @@ export async function prepareSnapshots(
       const k = key(snapshot.host, section, tsMs);
       // A repeat within the batch replaces the earlier one, whose numbers must not count.
       if (rows.has(k)) return prepareDeduplicated(snapshots, tiers);
-      const line = `${host}\t${snapshot.timestamp}\t${section}\t${copyJson(snapshot[section])}${tail}`;
+      const line = `${host}\t${snapshot.timestamp}\t${section}\t${copyJson(storedSection(snapshot, section))}${tail}`;
       rows.set(k, { snapshot, section, line });
       rollups.add(snapshot, section);
     }
@@ -140,7 +157,7 @@ function prepareDeduplicated(
       if (snapshot[section] === undefined) continue;
       const line =
         `${copyText(snapshot.host)}\t${snapshot.timestamp}\t${section}\t` +
-        `${copyJson(snapshot[section])}\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
+        `${copyJson(storedSection(snapshot, section))}\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
       rows.set(key(snapshot.host, section, tsMs), { snapshot, section, line });
     }
   }
@@ -197,6 +214,8 @@ export async function writePrepared(
       // transaction rolls back and the retry finds those keys stored.
       await tx.copyFrom('metrics_snapshots', RAW_COLUMNS, text);
     }
+    // The per-tick top processes, and their per-minute and per-hour top lists.
+    await writeProcessTicks(tx, snapshots);
     let rollupRows = 0;
     for (const [tier, tierAggregates] of aggregates) {
       rollupRows += await mergeAggregates(tx, tier, tierAggregates);

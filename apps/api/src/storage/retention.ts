@@ -15,11 +15,22 @@ export interface RetentionRule {
   perHostAndType?: boolean;
 }
 
-/** Raw rows after `rawRetentionMs` (RETENTION_DAYS), then each rollup tier after its own age. */
-export function retentionRules(rawRetentionMs: number): RetentionRule[] {
+/**
+ * Raw rows after `rawRetentionMs` (RETENTION_DAYS), then each rollup tier after its own age;
+ * the per-tick top processes after `processRetentionMs` (PROCESS_RETENTION_HOURS, default 48 h),
+ * their top lists with the series rollups, and command lines once no top list can name them.
+ */
+export function retentionRules(
+  rawRetentionMs: number,
+  processRetentionMs = 48 * 3_600_000,
+): RetentionRule[] {
   return [
     { table: 'metrics_snapshots', column: 'ts', maxAgeMs: rawRetentionMs, perHostAndType: true },
     ...TIERS.map((tier) => ({ table: tier.table, column: 'bucket', maxAgeMs: tier.retentionMs })),
+    { table: 'process_ticks', column: 'ts', maxAgeMs: processRetentionMs },
+    { table: 'process_rollup_1m', column: 'bucket', maxAgeMs: TIERS[0]!.retentionMs },
+    { table: 'process_rollup_1h', column: 'bucket', maxAgeMs: TIERS[1]!.retentionMs },
+    { table: 'process_commands', column: 'last_seen', maxAgeMs: TIERS[1]!.retentionMs },
   ];
 }
 

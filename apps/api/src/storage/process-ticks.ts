@@ -1,0 +1,231 @@
+import type { Snapshot } from '@livestat/contracts';
+import type { ProcessTable } from '../collectors/process-table.js';
+import { topEntries } from '../collectors/processes.js';
+import type { Queryable } from './db.js';
+import { TIERS } from './rollup.js';
+
+/** Processes of each order a tick stores: the union of the top 10 by CPU, RSS and I/O. */
+export const PROCESS_TICK_TOP = 10;
+
+/** [pid, started (epoch s), name, user, cpuPercent, rssBytes, ioBytesPerSec | null] */
+export type ProcessTickRow = [number, number, string, string, number, number, number | null];
+
+/** One snapshot's top processes, with the command lines kept apart (stored once each). */
+export interface ProcessTick {
+  rows: ProcessTickRow[];
+  /** `pid:started` → command line. */
+  commands: Map<string, string>;
+}
+
+// The top rows of a snapshot travel beside it from the sampler to the batch writer, never in
+// it: the broadcast snapshot carries only its short top lists.
+const attached = new WeakMap<Snapshot, ProcessTick>();
+
+/** Hands `tick` to the batch writer with `snapshot` (the publishing pipeline does, each tick). */
+export function attachProcessTick(snapshot: Snapshot, tick: ProcessTick): void {
+  attached.set(snapshot, tick);
+}
+
+/** The top {@link PROCESS_TICK_TOP} of each order of a sampled table, each process once. */
+export function processTick(table: ProcessTable): ProcessTick {
+  const rows: ProcessTickRow[] = [];
+  const commands = new Map<string, string>();
+  const seen = new Set<number>();
+  const top = [
+    ...topEntries(table.entries, PROCESS_TICK_TOP, 'cpu'),
+    ...topEntries(table.entries, PROCESS_TICK_TOP, 'memory'),
+    ...topEntries(table.entries, PROCESS_TICK_TOP, 'io', 0),
+  ];
+  for (const e of top) {
+    if (seen.has(e.pid)) continue;
+    seen.add(e.pid);
+    const started = Math.floor(Date.parse(e.startedAt) / 1000);
+    const io = e.readBytesPerSec === null ? null : e.readBytesPerSec + (e.writeBytesPerSec ?? 0);
+    rows.push([e.pid, started, e.name, e.user, e.cpuPercent, e.rssBytes, io]);
+    if (e.command !== '') commands.set(`${e.pid}:${started}`, e.command);
+  }
+  return { rows, commands };
+}
+
+/**
+ * The tick to store for `snapshot`: the one the sampler attached, else (a snapshot that came
+ * without, as from a test or a replay) its own short top list, start times unknown (0).
+ */
+export function processTickOf(snapshot: Snapshot): ProcessTick | null {
+  const tick = attached.get(snapshot);
+  if (tick) return tick;
+  const section = snapshot.processes;
+  if (!section?.available) return null;
+  return {
+    rows: section.top.map((p) => [
+      p.pid,
+      0,
+      p.name,
+      p.user,
+      p.cpuPercent,
+      p.rssBytes,
+      p.ioBytesPerSec,
+    ]),
+    commands: new Map(),
+  };
+}
+
+/** [pid, started, name, user, cpuSeconds, peakRss, ioBytes|null, firstMs, lastMs, seenMs] */
+export type ProcessRollupRow = [
+  number,
+  number,
+  string,
+  string,
+  number,
+  number,
+  number | null,
+  number,
+  number,
+  number,
+];
+
+const identity = (row: { 0: number; 1: number; 2: string }) => `${row[0]}:${row[1]}:${row[2]}`;
+
+/** Folds `row` into `into` (same process): sums added, peak and span widened. */
+export function mergeRollupRow(into: ProcessRollupRow, row: ProcessRollupRow): void {
+  into[4] += row[4];
+  into[5] = Math.max(into[5], row[5]);
+  into[6] = into[6] === null && row[6] === null ? null : (into[6] ?? 0) + (row[6] ?? 0);
+  into[7] = Math.min(into[7], row[7]);
+  into[8] = Math.max(into[8], row[8]);
+  into[9] += row[9];
+}
+
+/** One tick's row as what it used over its interval. */
+export function tickToRollupRow(
+  row: ProcessTickRow,
+  tsMs: number,
+  intervalMs: number,
+): ProcessRollupRow {
+  const seconds = intervalMs / 1000;
+  return [
+    row[0],
+    row[1],
+    row[2],
+    row[3],
+    (row[4] / 100) * seconds,
+    row[5],
+    row[6] === null ? null : row[6] * seconds,
+    tsMs,
+    tsMs,
+    intervalMs,
+  ];
+}
+
+const PROCESS_TIERS = [
+  { table: 'process_rollup_1m', bucketMs: TIERS[0]!.bucketMs },
+  { table: 'process_rollup_1h', bucketMs: TIERS[1]!.bucketMs },
+] as const;
+
+/**
+ * Stores the process ticks of a batch and merges them into the per-minute and per-hour top
+ * lists, inside the batch's transaction. Ticks already stored (a retried batch) are skipped
+ * and not counted again.
+ */
+export async function writeProcessTicks(
+  tx: Queryable,
+  snapshots: readonly Snapshot[],
+): Promise<number> {
+  const ticks = snapshots.flatMap((snapshot) => {
+    const tick = processTickOf(snapshot);
+    return tick ? [{ snapshot, tick }] : [];
+  });
+  if (ticks.length === 0) return 0;
+  const inserted = await tx.query<{ host: string; ts_ms: number }>(
+    `INSERT INTO process_ticks (host, ts, interval_ms, processes)
+     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::jsonb[])
+     ON CONFLICT DO NOTHING
+     RETURNING host, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms`,
+    [
+      ticks.map((t) => t.snapshot.host),
+      ticks.map((t) => t.snapshot.timestamp),
+      ticks.map((t) => t.snapshot.intervalMs),
+      ticks.map((t) => JSON.stringify(t.tick.rows)),
+    ],
+  );
+  const fresh = new Set(inserted.map((row) => `${row.host}\u0000${row.ts_ms}`));
+  const commands = new Map<string, [string, number, number, string, string]>();
+  for (const tier of PROCESS_TIERS) {
+    // host → bucket → identity → row
+    const buckets = new Map<string, Map<number, Map<string, ProcessRollupRow>>>();
+    for (const { snapshot, tick } of ticks) {
+      const tsMs = Date.parse(snapshot.timestamp);
+      if (!fresh.has(`${snapshot.host}\u0000${tsMs}`)) continue;
+      const bucket = tsMs - (tsMs % tier.bucketMs);
+      const byHost = buckets.get(snapshot.host) ?? new Map<number, Map<string, ProcessRollupRow>>();
+      buckets.set(snapshot.host, byHost);
+      const rows = byHost.get(bucket) ?? new Map<string, ProcessRollupRow>();
+      byHost.set(bucket, rows);
+      for (const row of tick.rows) {
+        const add = tickToRollupRow(row, tsMs, snapshot.intervalMs);
+        const current = rows.get(identity(row));
+        if (current) mergeRollupRow(current, add);
+        else rows.set(identity(row), add);
+        const command = tick.commands.get(`${row[0]}:${row[1]}`);
+        if (command !== undefined && tier === PROCESS_TIERS[0]) {
+          commands.set(`${snapshot.host}\u0000${row[0]}:${row[1]}`, [
+            snapshot.host,
+            row[0],
+            row[1],
+            command,
+            snapshot.timestamp,
+          ]);
+        }
+      }
+    }
+    for (const [host, byHost] of buckets) await mergeBuckets(tx, tier.table, host, byHost);
+  }
+  if (commands.size > 0) {
+    const list = [...commands.values()];
+    await tx.query(
+      `INSERT INTO process_commands (host, pid, started, command, last_seen)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::timestamptz[])
+       ON CONFLICT (host, pid, started) DO UPDATE
+         SET last_seen = greatest(process_commands.last_seen, excluded.last_seen)`,
+      [
+        list.map((c) => c[0]),
+        list.map((c) => c[1]),
+        list.map((c) => c[2]),
+        list.map((c) => c[3]),
+        list.map((c) => c[4]),
+      ],
+    );
+  }
+  return fresh.size;
+}
+
+/** Merges a host's new bucket rows with those stored, row by row in JS, and writes them back. */
+async function mergeBuckets(
+  tx: Queryable,
+  table: string,
+  host: string,
+  byBucket: Map<number, Map<string, ProcessRollupRow>>,
+): Promise<void> {
+  const bucketMs = [...byBucket.keys()];
+  const stored = await tx.query<{ bucket_ms: number; processes: ProcessRollupRow[] }>(
+    `SELECT (extract(epoch FROM bucket) * 1000)::float8 AS bucket_ms, processes FROM ${table}
+     WHERE host = $1 AND bucket = ANY(SELECT to_timestamp(b / 1000.0) FROM unnest($2::float8[]) AS b)
+     FOR UPDATE`,
+    [host, bucketMs],
+  );
+  for (const { bucket_ms: ms, processes } of stored) {
+    const rows = byBucket.get(ms);
+    if (!rows) continue;
+    for (const row of processes) {
+      const current = rows.get(identity(row));
+      if (current) mergeRollupRow(current, row);
+      else rows.set(identity(row), row);
+    }
+  }
+  await tx.query(
+    `INSERT INTO ${table} (host, bucket, processes)
+     SELECT $1, to_timestamp(b / 1000.0), p FROM unnest($2::float8[], $3::jsonb[]) AS u(b, p)
+     ON CONFLICT (host, bucket) DO UPDATE SET processes = excluded.processes`,
+    [host, bucketMs, bucketMs.map((ms) => JSON.stringify([...byBucket.get(ms)!.values()]))],
+  );
+}
