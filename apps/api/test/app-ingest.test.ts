@@ -195,6 +195,14 @@ describePostgres('applications pushing metrics to a running livestat', () => {
       expect(stored['app.worker.queue.depth.value']).toEqual([17]);
       expect(stored['app.worker.messages.count']).toEqual([30]);
       expect(stored['app.worker.batch.duration.p50']).toEqual([20]);
+      // And in Prometheus' exposition, one gauge per field.
+      const exposition = await (await fetch(`${api.url}/metrics`)).text();
+      expect(exposition).toContain(
+        `livestat_app_value{instance="${HOST}",service="worker",metric="queue.depth",field="value"} 17`,
+      );
+      expect(exposition).toContain(
+        `livestat_app_value{instance="${HOST}",service="worker",metric="messages",field="count"} 30`,
+      );
       const worker = (await apps()).find((s) => s.name === 'worker');
       expect(worker?.metrics.map((m) => m.key)).toEqual([
         'batch.duration',

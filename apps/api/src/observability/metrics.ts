@@ -1,4 +1,5 @@
-import type { ActiveAlert, Snapshot } from '@livestat/contracts';
+import type { ActiveAlert, AppMessage, Snapshot } from '@livestat/contracts';
+import { registerAppMetrics } from './app-metrics.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SamplerStats } from '../sampler.js';
 import type { BatchWriterStats } from '../storage/batch-writer.js';
@@ -42,6 +43,8 @@ export interface ServiceMetrics {
   observeSnapshot: (snapshot: Snapshot) => void;
   /** The stream server's broadcast observer (`createStreamServer({ onBroadcast })`). */
   onBroadcast: BroadcastObserver;
+  /** Every `app` message seen on the app bus: `livestat_app_value`. */
+  observeApp: (message: AppMessage) => void;
 }
 
 /** Fan-out of one snapshot to every socket: tens of µs for a few sockets, ms for thousands. */
@@ -209,8 +212,10 @@ export function createServiceMetrics(
   if (sources.alerts) registerAlertMetrics(registry, sources.alerts);
 
   const hosts = createHostMetrics({ registry, ...hostOptions });
+  const apps = registerAppMetrics(registry);
   return {
     registry,
+    observeApp: apps.observe,
     observeSnapshot: (snapshot) => void hosts.observe(snapshot),
     onBroadcast: (durationSeconds, sessions) => {
       broadcastDuration.observe(durationSeconds);

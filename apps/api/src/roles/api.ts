@@ -210,6 +210,7 @@ export async function startApi(
   });
   // Every host's newest snapshot: this process's own and, over Redis, every agent's.
   bus.subscribe(({ snapshot }) => metrics.observeSnapshot(snapshot));
+  appBus.subscribe(({ message }) => metrics.observeApp(message));
   const app = createApp({
     logger,
     health: async () => {
