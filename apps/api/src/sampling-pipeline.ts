@@ -1,3 +1,5 @@
+import type { CgroupsTable } from '@livestat/contracts';
+import type { CgroupsCollector } from './collectors/cgroups.js';
 import { createSelfMeter } from './collectors/self-meter.js';
 import { createAggregator } from './collectors/aggregator.js';
 import { createCollectors } from './collectors/index.js';
@@ -48,5 +50,10 @@ export function createSamplingPipeline(config: Config, logger: Logger) {
   );
   /** The last tick's full process table (valid until the next tick); null without the collector. */
   const processTable = (): ProcessTable | null => processes?.latestTable() ?? null;
-  return { aggregator, sampler, processTable };
+  const cgroups = collectors.find(
+    (collector): collector is CgroupsCollector => collector.name === 'cgroups',
+  );
+  /** The last tick's every cgroup; null without the collector or when it was unavailable. */
+  const cgroupsTable = (): CgroupsTable | null => cgroups?.table() ?? null;
+  return { aggregator, sampler, processTable, cgroupsTable };
 }

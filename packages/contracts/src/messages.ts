@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { activeAlert, alertEvent } from './alerts.js';
 import { appMessage } from './app.js';
+import { cgroupsMessage, unwatchCgroupsMessage, watchCgroupsMessage } from './cgroups.js';
 import { hostName, isoTimestamp } from './common.js';
 import {
   PROCESS_WATCH_DEFAULT_LIMIT,
@@ -76,6 +77,7 @@ export const serverMessage = z.discriminatedUnion('type', [
   alertsMessage,
   appMessage,
   processesMessage,
+  cgroupsMessage,
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
 export type PongMessage = z.infer<typeof pongMessage>;
@@ -125,6 +127,8 @@ export const clientMessage = z.discriminatedUnion('type', [
   resumeMessage,
   watchProcessesMessage,
   unwatchProcessesMessage,
+  watchCgroupsMessage,
+  unwatchCgroupsMessage,
 ]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 export type PingMessage = z.infer<typeof pingMessage>;

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createLocalBus, type Bus } from '../stream/bus.js';
+import { cgroupWatchKind } from '../stream/cgroup-watch.js';
 import { processWatchKind } from '../stream/process-watch.js';
 import { createRedisWatchRelay } from '../stream/watch-relay.js';
 import { createWatchHub, type WatchHub } from '../stream/watches.js';
@@ -33,7 +34,7 @@ export function createBus(config: Config, logger: Logger): Bus | RedisBus {
 }
 
 /**
- * The watch hub of the full tables sockets may watch (`watch_processes`): in-process, or with a
+ * The watch hub of the full tables sockets may watch (`watch_processes`, `watch_cgroups`): in-process, or with a
  * Redis relay so a table reaches the replica whose socket watches it from the process sampling
  * that host, and only while it is watched. Its own Redis connections: a subscribed connection
  * runs nothing else, and the bus's subscriber parses every snapshot.
@@ -51,5 +52,5 @@ export function createWatches(config: Config, logger: Logger): WatchHub {
         logger,
       })
     : null;
-  return createWatchHub({ kinds: [processWatchKind], relay, logger });
+  return createWatchHub({ kinds: [processWatchKind, cgroupWatchKind], relay, logger });
 }

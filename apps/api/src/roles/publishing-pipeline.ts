@@ -10,7 +10,7 @@ import { attachProcessTick, processTick } from '../storage/process-ticks.js';
 
 /**
  * The sampling pipeline with its outlets — every snapshot is published on the bus and
- * queued for the database, the process table handed to watchers — and the shutdown steps that
+ * queued for the database, the process and cgroup tables handed to watchers — and the shutdown steps that
  * stop it. Both roles run it; the
  * caller starts `sampler`.
  */
@@ -19,7 +19,10 @@ export function createPublishingPipeline(
   logger: Logger,
   outlets: { bus: Bus; writer: BatchWriter; watches: WatchHub },
 ) {
-  const { aggregator, sampler, processTable } = createSamplingPipeline(config, logger);
+  const { aggregator, sampler, processTable, cgroupsTable } = createSamplingPipeline(
+    config,
+    logger,
+  );
   sampler.subscribe((snapshot) => {
     outlets.bus.publish(snapshot);
     // The tick's top processes travel beside the snapshot to the writer, never in the broadcast.
@@ -33,6 +36,15 @@ export function createPublishingPipeline(
         host: snapshot.host,
         timestamp: snapshot.timestamp,
         table: processTablePayload(table),
+      });
+    }
+    const cgroups = cgroupsTable();
+    if (cgroups && outlets.watches.wanted('cgroups', snapshot.host)) {
+      outlets.watches.publish({
+        kind: 'cgroups',
+        host: snapshot.host,
+        timestamp: snapshot.timestamp,
+        table: cgroups,
       });
     }
   });

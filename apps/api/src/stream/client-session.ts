@@ -238,6 +238,18 @@ export function createClientSession(options: ClientSessionOptions): ClientSessio
       case 'unwatch_processes':
         options.watches?.unwatch(session, 'processes', message.host);
         return;
+      case 'watch_cgroups': {
+        if (!options.watches) {
+          send(errorMessage('bad_message', 'cgroup tables are not served here'));
+          return;
+        }
+        const refused = options.watches.watch(session, 'cgroups', message.host, null);
+        if (refused) send(errorMessage('too_many_watches', refused));
+        return;
+      }
+      case 'unwatch_cgroups':
+        options.watches?.unwatch(session, 'cgroups', message.host);
+        return;
       case 'resume':
         request(async () => {
           // A page at a time, each read once the one before has drained into the socket.
