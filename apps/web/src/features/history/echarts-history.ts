@@ -4,7 +4,7 @@ import {
   LegendComponent,
   TooltipComponent,
 } from 'echarts/components';
-import { use } from 'echarts/core';
+import { registerPreprocessor, use } from 'echarts/core';
 import '../../lib/echarts';
 
 // What only the history charts draw — ECharts' tooltip (with its axis pointer), legend, data
@@ -12,3 +12,10 @@ import '../../lib/echarts';
 // in the lazy history route's chunk and the dashboard route never downloads them (its legend
 // and tooltip are HTML).
 use([TooltipComponent, LegendComponent, DataZoomComponent, BrushComponent]);
+
+// The brush adds a toolbox of its buttons to every option it is in; the charts take the brush's
+// cursor themselves and show no toolbox, so it goes before ECharts looks for a toolbox
+// component (which is not loaded, and would be said so on the console).
+registerPreprocessor((option) => {
+  if (option && 'brush' in option) delete (option as { toolbox?: unknown }).toolbox;
+});
