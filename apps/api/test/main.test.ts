@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { healthResponse, type HealthResponse } from '@livestat/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteDatabase } from '../src/storage/db.js';
+import { STORED_SECTIONS } from '../src/storage/rollup.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from './databases.js';
 import { producedSnapshots, runTs, spawnTs, startApi } from './process.js';
 
@@ -94,7 +95,7 @@ describe('the API process', () => {
       const rows = await db.query<{ snapshots: number; rows: number }>(
         `SELECT count(DISTINCT ts)::int AS snapshots, count(*)::int AS rows FROM metrics_snapshots WHERE host = 'embedded'`,
       );
-      expect(rows[0]).toEqual({ snapshots: produced, rows: produced * 7 });
+      expect(rows[0]).toEqual({ snapshots: produced, rows: produced * STORED_SECTIONS.length });
     } finally {
       await db.close();
     }
