@@ -57,11 +57,20 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** True for an id the uuid columns can hold: anything else is "not found", not a 500. */
 export const isUuid = (id: string) => UUID.test(id);
 
-async function insertRule(db: Queryable, input: AlertRuleInput, builtin: AlertRule['builtin']) {
+// `createdAt` orders the list; the defaults pass one each, a millisecond apart, because rows
+// inserted in one quick loop can share a clock tick (PGlite's clock is coarse) and the list
+// must show them in the order they are defined.
+async function insertRule(
+  db: Queryable,
+  input: AlertRuleInput,
+  builtin: AlertRule['builtin'],
+  createdAt: Date | null = null,
+) {
   const rows = await db.query<RuleRow>(
     `INSERT INTO alert_rules (id, name, description, series, hosts, comparison, threshold,
        recovery_threshold, for_seconds, severity, enabled, builtin, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, clock_timestamp(), clock_timestamp())
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+       COALESCE($13::timestamptz, clock_timestamp()), COALESCE($13::timestamptz, clock_timestamp()))
      RETURNING ${COLUMNS}`,
     [
       randomUUID(),
@@ -76,6 +85,7 @@ async function insertRule(db: Queryable, input: AlertRuleInput, builtin: AlertRu
       input.severity,
       input.enabled,
       builtin,
+      createdAt,
     ],
   );
   return toRule(rows[0]!);
@@ -102,7 +112,10 @@ export function createRuleStore(db: Database): RuleStore {
           `INSERT INTO alert_settings (key) VALUES ('defaults_seeded') ON CONFLICT DO NOTHING RETURNING key`,
         );
         if (claimed.length === 0) return false;
-        for (const { builtin, ...input } of DEFAULT_RULES) await insertRule(tx, input, builtin);
+        const base = Date.now();
+        for (const [i, { builtin, ...input }] of DEFAULT_RULES.entries()) {
+          await insertRule(tx, input, builtin, new Date(base + i));
+        }
         return true;
       });
     },
