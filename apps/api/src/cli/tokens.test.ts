@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../../test/databases.js';
 import { runTs } from '../../test/process.js';
-import { createTokenStore } from '../tokens/token-store.js';
+import { CHECK_CACHE_MS, createTokenStore } from '../tokens/token-store.js';
 
 const CLI = 'src/cli/tokens.ts';
 const SLOW = 60_000;
@@ -41,7 +41,17 @@ describePostgres('npm run tokens', () => {
 
       const revoked = await runTs(CLI, ['revoke', String(id)], env);
       expect(revoked).toMatchObject({ code: 0, stdout: `revoked token ${id} "queue worker"\n` });
-      expect(await store.check(token, 'ingest')).toEqual({ ok: false, reason: 'revoked' });
+      // A fresh reader sees the revoke at once; one that accepted the token moments ago may keep
+      // it for CHECK_CACHE_MS (a revoke from another process), never longer.
+      expect(await createTokenStore(test.db).check(token, 'ingest')).toEqual({
+        ok: false,
+        reason: 'revoked',
+      });
+      await vi.waitFor(
+        async () =>
+          expect(await store.check(token, 'ingest')).toEqual({ ok: false, reason: 'revoked' }),
+        { timeout: CHECK_CACHE_MS * 3, interval: 100 },
+      );
     },
     SLOW,
   );
