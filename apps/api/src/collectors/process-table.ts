@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { PROCESS_COMMAND_MAX } from '@livestat/contracts';
 import {
@@ -46,6 +46,8 @@ export interface ProcessEntry {
   generation: number;
   statPath: string;
   ioPath: string;
+  /** `stat` kept open between ticks and re-read from offset 0; -1 when not kept. */
+  statFd: number;
 }
 
 /** One reading of every process (kernel threads left out). */
@@ -70,11 +72,19 @@ export interface ProcessReaderOptions {
   clockTicks?: number;
   /** Bytes per page; read from `getconf PAGESIZE` when not given. */
   pageSize?: number;
+  /**
+   * Keep `stat` descriptors open between ticks. Only procfs regenerates a file on each read
+   * and answers ESRCH once its process is gone; a fixture tree of regular files, replaced
+   * between ticks, must be read by path. Default: whether `procRoot` is a procfs mount.
+   */
+  keepStatFds?: boolean;
 }
 
 /** Reads the process table; each call is one tick. */
 export interface ProcessReader {
   read(): ProcessTable;
+  /** Closes the `stat` descriptors kept between ticks. Safe to call twice. */
+  close(): void;
 }
 
 /** `getconf NAME` as a positive integer, or `fallback` where getconf is missing. */
@@ -87,6 +97,38 @@ function getconf(name: string, fallback: number): number {
   }
 }
 
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/**
+ * How many `stat` descriptors this process may keep: {@link MAX_KEPT_STAT_FDS}, but never more
+ * than a quarter of its soft open-files limit, so sockets and database connections never run
+ * short because of them. 0 when the limit cannot be read.
+ */
+export function keptStatFdBudget(limits = '/proc/self/limits'): number {
+  try {
+    const line = readFileSync(limits, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+    if (soft === undefined) return 0;
+    if (soft === 'unlimited') return MAX_KEPT_STAT_FDS;
+    const value = Number(soft);
+    return Number.isFinite(value)
+      ? Math.max(0, Math.min(MAX_KEPT_STAT_FDS, Math.floor(value / 4)))
+      : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function isProcfs(dir: string): boolean {
+  try {
+    return statfsSync(dir).type === PROC_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
 const VANISHED = -1;
 const DENIED = -2;
 const MISSING = -3;
@@ -94,6 +136,12 @@ const MISSING = -3;
 const PASSWD_RELOAD_MS = 60_000;
 /** The longest a sleeping process's `io` goes unread. */
 const IO_REFRESH_MS = 10_000;
+/**
+ * How many `stat` files stay open between ticks. Re-reading an open procfs file from offset 0
+ * costs about half of open + read + close (most of a tick is that kernel work: bench/RESULTS.md);
+ * past this many processes the rest are opened each tick, so the descriptors stay bounded.
+ */
+export const MAX_KEPT_STAT_FDS = 4096;
 
 /** Why `io` was unreadable, said once for the whole table. */
 export function ioReason(code: typeof DENIED | typeof MISSING): string {
@@ -124,6 +172,30 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
   let bootMs: number | null = null;
   let users: Map<number, string> | null = null;
   let usersReadMs = -Infinity;
+  let keptFds = 0;
+  const keepStatFds = options.keepStatFds ?? isProcfs(procRoot);
+  const fdBudget = keepStatFds ? keptStatFdBudget() : 0;
+
+  /**
+   * Reads `fd` into `buf` (at most `max` bytes, growing `buf` as needed): from offset 0 when
+   * `positional` (a kept descriptor read again), else from where it stands. Its length.
+   */
+  function fill(fd: number, max: number, positional: boolean): number {
+    if (max > buf.length && Number.isFinite(max)) buf = Buffer.allocUnsafe(max);
+    let length = 0;
+    for (;;) {
+      const room = Math.min(buf.length, max) - length;
+      const n = readSync(fd, buf, length, room, positional ? length : null);
+      if (n === 0) return length;
+      length += n;
+      if (length === max) return length;
+      if (length === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, length);
+        buf = bigger;
+      }
+    }
+  }
 
   /** Reads `file` into `buf` (at most `max` bytes); its length, or a negative code. */
   function readInto(file: string, max = buf.length): number {
@@ -134,24 +206,53 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
       return errorCode(err);
     }
     try {
-      if (max > buf.length) buf = Buffer.allocUnsafe(max);
-      let length = 0;
-      for (;;) {
-        const n = readSync(fd, buf, length, Math.min(buf.length, max) - length, null);
-        if (n === 0) return length;
-        length += n;
-        if (length === max) return length;
-        if (length === buf.length) {
-          const bigger = Buffer.allocUnsafe(buf.length * 2);
-          buf.copy(bigger, 0, 0, length);
-          buf = bigger;
-        }
-      }
+      return fill(fd, max, false);
     } catch (err) {
       return errorCode(err);
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** Re-reads a kept `stat` descriptor from offset 0 into `buf`: its length, or a code. */
+  function rereadKept(fd: number): number {
+    try {
+      return fill(fd, Infinity, true);
+    } catch (err) {
+      return errorCode(err);
+    }
+  }
+
+  /** Opens `stat` to keep it; -1 when the budget is spent or it cannot be opened. */
+  function keep(statPath: string): number {
+    if (keptFds >= fdBudget) return -1;
+    try {
+      const fd = openSync(statPath, 'r');
+      keptFds++;
+      return fd;
+    } catch {
+      return -1;
+    }
+  }
+
+  function release(entry: ProcessEntry): void {
+    if (entry.statFd < 0) return;
+    closeSync(entry.statFd);
+    entry.statFd = -1;
+    keptFds--;
+  }
+
+  /**
+   * `stat` of `pid` into `buf`. A kept descriptor that answers ESRCH belongs to a process that
+   * has exited (its pid may already be someone else's): it is closed and the path read afresh.
+   */
+  function readStat(entry: ProcessEntry | undefined, statPath: string): number {
+    if (entry !== undefined && entry.statFd >= 0) {
+      const length = rereadKept(entry.statFd);
+      if (length > 0) return length;
+      release(entry);
+    }
+    return readInto(statPath);
   }
 
   function errorCode(err: unknown): number {
@@ -255,15 +356,19 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
       if (!Number.isInteger(pid) || pid <= 0) continue;
       let entry = byPid.get(pid);
       const statPath = entry ? entry.statPath : path.join(procRoot, name, 'stat');
-      const length = readInto(statPath);
+      const length = readStat(entry, statPath);
       if (length <= 0 || !parseStat(buf, length, stat) || stat.pid !== pid) continue;
       if (isKernelThread(stat)) continue;
       let ran = false;
       if (entry === undefined || entry.startTicks !== stat.startTicks) {
         // A new process, or a new one under a reused pid: nothing of the old one carries over.
-        entry ??= { statPath, ioPath: path.join(procRoot, name, 'io') } as ProcessEntry;
+        entry ??= { statPath, ioPath: path.join(procRoot, name, 'io'), statFd: -1 } as ProcessEntry;
+        release(entry);
         byPid.set(pid, entry);
         identify(pid, path.join(procRoot, name), entry);
+        // Kept from the next tick on: this one was read by path, and a descriptor opened now
+        // names this very process (a later reuse of the pid answers ESRCH through it).
+        entry.statFd = keep(statPath);
         ran = true;
       } else if (elapsedMs > 0) {
         const ticks = stat.utime + stat.stime;
@@ -297,7 +402,11 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
       threads += stat.threads;
       entries.push(entry);
     }
-    for (const [pid, entry] of byPid) if (entry.generation !== generation) byPid.delete(pid);
+    for (const [pid, entry] of byPid) {
+      if (entry.generation === generation) continue;
+      release(entry);
+      byPid.delete(pid);
+    }
     return {
       entries,
       total: entries.length,
@@ -309,7 +418,12 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
     };
   }
 
-  return { read };
+  function close(): void {
+    for (const entry of byPid.values()) release(entry);
+    byPid.clear();
+  }
+
+  return { read, close };
 }
 
 function rateOf(previous: number, current: number, elapsedMs: number): number {

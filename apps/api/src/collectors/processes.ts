@@ -159,5 +159,9 @@ export function createProcessesCollector(
       return Promise.resolve(summarizeProcesses(latest));
     },
     latestTable: () => latest,
+    stop() {
+      reader.close();
+      return Promise.resolve();
+    },
   };
 }
