@@ -56,6 +56,7 @@ describePostgres('applications pushing metrics to a running livestat', () => {
       LOG_LEVEL: 'info',
       ADMIN_PASSWORD: PASSWORD,
       METRICS_HOST_NAME: HOST,
+      ALERTS: 'on',
       SAMPLING_INTERVAL_SECONDS: String(INTERVAL_MS / 1000),
       APP_MAX_SERIES: String(MAX_SERIES),
     });
@@ -360,6 +361,57 @@ describePostgres('applications pushing metrics to a running livestat', () => {
       expect(
         (unknown?.rejected.bad_line ?? 0) + 50 * (unknown?.rejected.queue_full ?? 0),
       ).toBeLessThanOrEqual(sent * 50);
+    },
+    SLOW,
+  );
+
+  it(
+    'alert rules on application series: validated, fired and resolved by a StatsD gauge',
+    async () => {
+      const rules = (body: unknown) =>
+        fetch(`${api.url}/api/alerts/rules`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const rule = {
+        name: 'Jobs backed up',
+        series: 'app.*.jobs.depth.value',
+        comparison: '>',
+        threshold: 100,
+        forSeconds: 0,
+        severity: 'warning',
+      };
+      const refused = await rules({ ...rule, series: 'app.*.jobs.depth.average' });
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain('series');
+      expect((await rules(rule)).status).toBe(201);
+
+      const statsd = new StatsD({ host: '127.0.0.1', port: statsdPort, prefix: 'mailer.' });
+      /** Sends `depth` every interval until the alert of the mailer's gauge reaches `to`. */
+      async function gaugeUntil(depth: number, to: 'firing' | 'resolved') {
+        let done = false;
+        const event = client
+          .waitFor(
+            (m) =>
+              m.type === 'alert' &&
+              m.event.series === 'app.mailer.jobs.depth.value' &&
+              m.event.host === HOST &&
+              m.event.to === to,
+            `mailer jobs ${to}`,
+          )
+          .finally(() => (done = true));
+        while (!done) {
+          statsd.gauge('jobs.depth', depth);
+          await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS / 2));
+        }
+        return event;
+      }
+      const fired = await gaugeUntil(150, 'firing');
+      expect(fired).toMatchObject({ event: { ruleName: 'Jobs backed up', value: 150 } });
+      const resolved = await gaugeUntil(5, 'resolved');
+      expect(resolved).toMatchObject({ event: { from: 'firing', value: 5 } });
+      await new Promise<void>((resolve) => statsd.close(() => resolve()));
     },
     SLOW,
   );

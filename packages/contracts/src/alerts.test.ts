@@ -35,6 +35,10 @@ describe('isAlertSeries', () => {
     'disk.filesystems./.usedPercent',
     'disk.filesystems.*.usedPercent',
     'network.interfaces.eth0.100.rxBytesPerSec',
+    'app.worker.queue.depth.value',
+    'app.router.calls;provider=openai.rate',
+    'app.*.queue.depth.value',
+    'app.worker.*.p99',
   ])('accepts %s', (path) => {
     expect(isAlertSeries(path)).toBe(true);
   });
@@ -45,6 +49,10 @@ describe('isAlertSeries', () => {
     'nosuch.usagePercent',
     'disk.*.usedPercent',
     'cpu.cores.x.usagePercent',
+    'app.worker.queue.depth',
+    'app.worker.queue.depth.average',
+    'app.*.*.value',
+    'app.worker.a b.value',
   ])('refuses %s', (path) => {
     expect(isAlertSeries(path)).toBe(false);
   });

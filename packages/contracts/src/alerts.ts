@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { APP_SERIES_MAX_LENGTH } from './app.js';
 import { hostName, isoTimestamp, text } from './common.js';
-import { resolveSeries, SERIES_PATTERNS } from './series.js';
+import { isSeriesFamily, resolveCatalogueSeries } from './series.js';
 
 // Every message below reads after its field's name: "threshold: must be a number".
 
@@ -28,15 +29,17 @@ export const ALERT_MAX_FOR_SECONDS = 86_400;
 
 /**
  * True for a series path of the history catalogue (`cpu.usagePercent`,
- * `disk.filesystems./.usedPercent`) or for a whole family written with `*` where the catalogue
- * has its wildcard (`disk.filesystems.*.usedPercent`: one state per filesystem).
+ * `disk.filesystems./.usedPercent`, `app.worker.queue.depth.value`) or for a whole family
+ * written with `*` where the catalogue has its wildcard (`disk.filesystems.*.usedPercent`: one
+ * state per filesystem) or in place of an application's service or metric
+ * (`app.*.queue.depth.value`, `app.worker.*.p99`).
  */
 export function isAlertSeries(path: string): boolean {
-  return SERIES_PATTERNS.some((p) => p.pattern === path) || resolveSeries(path) !== null;
+  return isSeriesFamily(path) || resolveCatalogueSeries(path) !== null;
 }
 
 const ALERT_SERIES_MESSAGE =
-  'must be a series of the catalogue such as cpu.usagePercent, or a family with * such as disk.filesystems.*.usedPercent';
+  'must be a series of the catalogue such as cpu.usagePercent or app.worker.queue.depth.value, or a family with * such as disk.filesystems.*.usedPercent or app.*.queue.depth.value';
 
 /**
  * A rule's series: a catalogue path or family (see {@link isAlertSeries}), or '' for the
@@ -44,7 +47,7 @@ const ALERT_SERIES_MESSAGE =
  */
 export const alertSeries = z
   .string({ error: 'must be a string' })
-  .max(200, 'must be at most 200 characters')
+  .max(APP_SERIES_MAX_LENGTH, `must be at most ${APP_SERIES_MAX_LENGTH} characters`)
   .refine((value) => value === '' || isAlertSeries(value), ALERT_SERIES_MESSAGE);
 
 /** The part of a rule an admin edits: `POST /api/alerts/rules` and `PUT /api/alerts/rules/:id` body. */

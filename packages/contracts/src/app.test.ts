@@ -80,6 +80,8 @@ describe('appMetricKey', () => {
 describe('sanitizeServiceName', () => {
   it('keeps a service one path segment', () => {
     expect(sanitizeServiceName('checkout.api v2')).toBe('checkout_api_v2');
+    // `*` is an alert family's wildcard, never a service.
+    expect(sanitizeServiceName('*')).toBe('_');
   });
 });
 
@@ -99,6 +101,8 @@ describe('parseAppSeriesPath', () => {
     'cpu.usagePercent',
     'app..x.value',
     'app.worker.a b.value',
+    'app.*.queue.depth.value',
+    'app.worker.*.value',
     `app.worker.${'x'.repeat(300)}.value`,
   ])('refuses %s', (path) => {
     expect(parseAppSeriesPath(path)).toBeNull();

@@ -82,21 +82,23 @@ export const appMessage = z.object({
 export type AppMessage = z.infer<typeof appMessage>;
 
 // Service names are one path segment; metric keys use `;` and `=` between tags; paths hold no
-// whitespace or NUL (the database refuses NUL). Anything else an application sends is kept.
+// whitespace or NUL (the database refuses NUL); `*` stands for any service or metric in an alert
+// rule's family. Anything else an application sends is kept.
 /* eslint-disable no-control-regex */
-const SERVICE_UNSAFE = /[.\s;=\u0000]/g;
-const NAME_UNSAFE = /[\s;\u0000]/g;
+const SERVICE_UNSAFE = /[.\s;=*\u0000]/g;
+const NAME_UNSAFE = /[\s;*\u0000]/g;
 const TAG_UNSAFE = /[\s;=\u0000]/g;
 /* eslint-enable no-control-regex */
 
-/** A service name as it appears in paths and messages: dots, `;`, `=` and blanks become `_`. */
+/** A service name as it appears in paths and messages: dots, `;`, `=`, `*` and blanks become `_`. */
 export function sanitizeServiceName(name: string): string {
   return name.replace(SERVICE_UNSAFE, '_');
 }
 
 /**
  * The key of a metric within its service: the name, then each tag as `;k=v`, sorted by key
- * (`calls;provider=openai;region=eu`). Blanks and separators inside names and tags become `_`.
+ * (`calls;provider=openai;region=eu`). Blanks and separators inside names and tags, and `*` in
+ * names, become `_`.
  */
 export function appMetricKey(name: string, tags: Readonly<Record<string, string>>): string {
   let key = name.replace(NAME_UNSAFE, '_');
@@ -115,7 +117,7 @@ export function appSeriesPath(service: string, metricKey: string, field: AppMetr
 export const APP_SERIES_MAX_LENGTH = 300;
 
 const APP_PATH = new RegExp(
-  `^app\\.([^.\\s;=\\u0000]+)\\.([^\\s\\u0000]+)\\.(${appMetricField.options.join('|')})$`,
+  `^app\\.([^.\\s;=*\\u0000]+)\\.([^\\s\\u0000]+)\\.(${appMetricField.options.join('|')})$`,
 );
 
 /** A catalogue path split into its parts. */
@@ -133,7 +135,8 @@ export interface AppSeriesRef {
 export function parseAppSeriesPath(path: string): AppSeriesRef | null {
   if (path.length > APP_SERIES_MAX_LENGTH) return null;
   const match = APP_PATH.exec(path);
-  if (!match) return null;
+  // A key of `*` is a family of every metric of a service (series.ts), never a metric.
+  if (!match || match[2] === '*') return null;
   return {
     service: match[1]!,
     metricKey: match[2]!,

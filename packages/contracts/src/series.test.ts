@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { makeExampleSnapshot } from './examples.js';
 import { seriesPath } from './rest.js';
-import { flattenSeries, resolveSeries, SERIES_PATTERNS, SERIES_SECTIONS } from './series.js';
+import {
+  APP_SECTION,
+  flattenSeries,
+  isSeriesFamily,
+  parseAppSeriesFamily,
+  resolveCatalogueSeries,
+  resolveSeries,
+  seriesInFamily,
+  SERIES_PATTERNS,
+  SERIES_SECTIONS,
+} from './series.js';
 
 function allPaths(snapshot = makeExampleSnapshot()): Map<string, number> {
   const out = new Map<string, number>();
@@ -161,5 +171,67 @@ describe('resolveSeries', () => {
     ]) {
       expect(resolveSeries(path), path).toBeNull();
     }
+  });
+});
+
+describe('application series in the catalogue', () => {
+  it('resolves an application path to its stored keys and field', () => {
+    expect(resolveCatalogueSeries('app.router.calls;provider=openai.rate')).toMatchObject({
+      section: APP_SECTION,
+      service: 'router',
+      metricKey: 'calls;provider=openai',
+      field: 'rate',
+      steps: [
+        { kind: 'key', name: 'router' },
+        { kind: 'key', name: 'calls;provider=openai' },
+        { kind: 'field', name: 'rate' },
+      ],
+    });
+    // Host series resolve as resolveSeries does.
+    expect(resolveCatalogueSeries('cpu.usagePercent')).toEqual(resolveSeries('cpu.usagePercent'));
+  });
+
+  it.each(['app.worker.value', 'app.*.queue.depth.value', 'app.worker.*.value', 'app.x.y.avg'])(
+    'resolves no concrete series for %s',
+    (path) => {
+      expect(resolveCatalogueSeries(path)).toBeNull();
+    },
+  );
+
+  it.each([
+    ['app.*.queue.depth.value', { service: null, metricKey: 'queue.depth', field: 'value' }],
+    [
+      'app.*.calls;provider=openai.rate',
+      { service: null, metricKey: 'calls;provider=openai', field: 'rate' },
+    ],
+    ['app.worker.*.p99', { service: 'worker', metricKey: null, field: 'p99' }],
+  ])('parses the family %s', (path, family) => {
+    expect(parseAppSeriesFamily(path)).toEqual(family);
+    expect(isSeriesFamily(path)).toBe(true);
+  });
+
+  it.each(['app.*.*.value', 'app.*.queue.depth.avg', 'app.a.b.*.value', 'app.worker.queue.value'])(
+    'parses no family from %s',
+    (path) => {
+      expect(parseAppSeriesFamily(path)).toBeNull();
+    },
+  );
+
+  it('matches whole services and metric keys, never part of one', () => {
+    expect(seriesInFamily('app.*.queue.depth.value', 'app.worker.queue.depth.value')).toBe(true);
+    // Service `a`, key `b.queue.depth`: a `*` over a service never spans a dot.
+    expect(seriesInFamily('app.*.queue.depth.value', 'app.a.b.queue.depth.value')).toBe(false);
+    expect(seriesInFamily('app.*.queue.depth.value', 'app.worker.queue.depth.count')).toBe(false);
+    expect(seriesInFamily('app.worker.*.p99', 'app.worker.batch.duration.p99')).toBe(true);
+    expect(seriesInFamily('app.worker.*.p99', 'app.router.batch.duration.p99')).toBe(false);
+    expect(seriesInFamily('app.worker.queue.depth.value', 'app.worker.queue.depth.value')).toBe(
+      true,
+    );
+    expect(
+      seriesInFamily('disk.filesystems.*.usedPercent', 'disk.filesystems./home.usedPercent'),
+    ).toBe(true);
+    expect(
+      seriesInFamily('disk.filesystems.*.usedPercent', 'disk.filesystems./home.sizeBytes'),
+    ).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { appMetricField, parseAppSeriesPath, type AppMetricField } from './app.js';
 import { COLLECTOR_NAMES, snapshot } from './snapshot.js';
 
 /** The parts of a snapshot that hold series: the collectors and the sampler's own cost. */
@@ -158,6 +159,119 @@ export function resolveSeries(path: string): ResolvedSeries | null {
     if (ok) return { path, section, pattern, steps: resolved };
   }
   return null;
+}
+
+/**
+ * The first segment of application series (`app.<service>.<metricKey>.<field>`), and the
+ * `metric_type` of their stored rows: `{service: {metricKey: {field: value}}}`.
+ */
+export const APP_SECTION = 'app';
+
+/**
+ * An application series resolved like a section's: two record keys and a field of the stored
+ * `app` row, so the raw and rollup queries read it as they read `network.interfaces.*.…`.
+ */
+export interface ResolvedAppSeries {
+  path: string;
+  section: typeof APP_SECTION;
+  /** `app.*.*.<field>`: every metric's field of that name. */
+  pattern: string;
+  steps: readonly [
+    { kind: 'key'; name: string },
+    { kind: 'key'; name: string },
+    { kind: 'field'; name: AppMetricField },
+  ];
+  service: string;
+  metricKey: string;
+  field: AppMetricField;
+}
+
+/** A series of the whole catalogue: a snapshot's or an application's. */
+export type CatalogueSeries = ResolvedSeries | ResolvedAppSeries;
+
+/** `app.worker.queue.depth.value` resolved; null for a path that is not an application series. */
+export function resolveAppSeries(path: string): ResolvedAppSeries | null {
+  const ref = parseAppSeriesPath(path);
+  if (ref === null) return null;
+  return {
+    path,
+    section: APP_SECTION,
+    pattern: `${APP_SECTION}.*.*.${ref.field}`,
+    steps: [
+      { kind: 'key', name: ref.service },
+      { kind: 'key', name: ref.metricKey },
+      { kind: 'field', name: ref.field },
+    ],
+    ...ref,
+  };
+}
+
+/**
+ * The one resolver of history, CSV and alerts: a snapshot series ({@link resolveSeries}) or an
+ * application series (`app.<service>.<metric>[;<tag>=<value>].<field>`). Null for neither.
+ */
+export function resolveCatalogueSeries(path: string): CatalogueSeries | null {
+  return path.startsWith(`${APP_SECTION}.`) ? resolveAppSeries(path) : resolveSeries(path);
+}
+
+/** A family of application series: `null` marks the part written `*`. */
+export interface AppSeriesFamily {
+  /** Null: every service (`app.*.queue.depth.value`). */
+  service: string | null;
+  /** Null: every metric of the service (`app.worker.*.p99`). */
+  metricKey: string | null;
+  field: AppMetricField;
+}
+
+const APP_KEY_FAMILY = new RegExp(
+  `^${APP_SECTION}\\.([^.\\s;=*\\u0000]+)\\.\\*\\.(${appMetricField.options.join('|')})$`,
+);
+
+/**
+ * Parses an application family: one service's every metric (`app.worker.*.p99`) or one metric
+ * of every service (`app.*.queue.depth.value`); null for anything else.
+ */
+export function parseAppSeriesFamily(path: string): AppSeriesFamily | null {
+  const byKey = APP_KEY_FAMILY.exec(path);
+  if (byKey) return { service: byKey[1]!, metricKey: null, field: byKey[2] as AppMetricField };
+  const prefix = `${APP_SECTION}.*.`;
+  if (!path.startsWith(prefix)) return null;
+  // Any one service name stands in for the `*`, so the rest is checked by the path's grammar.
+  const ref = parseAppSeriesPath(`${APP_SECTION}._.${path.slice(prefix.length)}`);
+  return ref === null ? null : { service: null, metricKey: ref.metricKey, field: ref.field };
+}
+
+/** True for a family an alert rule may watch: a catalogue pattern with `*`, or an application family. */
+export function isSeriesFamily(path: string): boolean {
+  return (
+    (path.includes('*') && SERIES_PATTERNS.some((p) => p.pattern === path)) ||
+    parseAppSeriesFamily(path) !== null
+  );
+}
+
+/**
+ * True when the concrete `path` is `series`, or a member of the family `series`. A snapshot
+ * family's `*` takes everything between its fixed prefix and suffix (see {@link resolveSeries});
+ * an application family's matches a whole service or metric key, never part of one.
+ */
+export function seriesInFamily(series: string, path: string): boolean {
+  const star = series.indexOf('*');
+  if (star === -1) return series === path;
+  const family = parseAppSeriesFamily(series);
+  if (family !== null) {
+    const ref = parseAppSeriesPath(path);
+    return (
+      ref !== null &&
+      ref.field === family.field &&
+      (family.service === null || ref.service === family.service) &&
+      (family.metricKey === null || ref.metricKey === family.metricKey)
+    );
+  }
+  const prefix = series.slice(0, star);
+  const suffix = series.slice(star + 1);
+  return (
+    path.length > prefix.length + suffix.length && path.startsWith(prefix) && path.endsWith(suffix)
+  );
 }
 
 function flattenInto(

@@ -1,4 +1,4 @@
-import type { AlertRule, Snapshot } from '@livestat/contracts';
+import type { AlertRule, AppMessage, Snapshot } from '@livestat/contracts';
 import { makeExampleSnapshot } from '@livestat/contracts/examples';
 import { describe, expect, it } from 'vitest';
 import { createEvaluator, type AlertTransition } from './evaluator.js';
@@ -150,5 +150,77 @@ describe('the evaluator on streams of snapshots', () => {
       evaluator.seed('web', 'cpu.usagePercent', minute - m * 60_000, 60 * 98, 60);
     evaluator.observe(snapshotAt('web', 100, 98));
     expect(summary()).toEqual(['web cpu.usagePercent ok→firing']);
+  });
+});
+
+/** An `app` message of `host` at second `second` with each service's queue depth gauge. */
+function appAt(host: string, second: number, depths: Record<string, number>): AppMessage {
+  return {
+    type: 'app',
+    host,
+    timestamp: new Date(T0 + second * 1000).toISOString(),
+    intervalMs: 1000,
+    services: Object.fromEntries(
+      Object.entries(depths).map(([service, value]) => [
+        service,
+        {
+          metrics: {
+            'queue.depth': { name: 'queue.depth', kind: 'gauge', tags: {}, value },
+            // A timer's fields: a gauge rule never reads them.
+            'batch.ms': { name: 'batch.ms', kind: 'timer', tags: {}, count: 2, p99: value },
+          },
+        },
+      ]),
+    ),
+  };
+}
+
+describe('the evaluator on application series', () => {
+  it('fires and resolves a rule on one service gauge from app messages alone', () => {
+    const { evaluator, summary } = harness([
+      rule({ id: 'deep', series: 'app.worker.queue.depth.value', threshold: 100, forSeconds: 3 }),
+    ]);
+    for (let s = 0; s < 3; s++) evaluator.observeApp(appAt('h1', s, { worker: 150 }));
+    // Snapshots carry no app series: they neither feed nor disturb the rule.
+    evaluator.observe(snapshotAt('h1', 3, 99));
+    evaluator.observeApp(appAt('h1', 3, { worker: 150 }));
+    for (let s = 4; s < 8; s++) evaluator.observeApp(appAt('h1', s, { worker: 5 }));
+    expect(summary()).toEqual([
+      'h1 app.worker.queue.depth.value ok→pending',
+      'h1 app.worker.queue.depth.value pending→firing',
+      'h1 app.worker.queue.depth.value firing→resolved',
+    ]);
+  });
+
+  it('keeps one state per service of a `*` family, and reads only the field named', () => {
+    const { evaluator, summary } = harness([
+      rule({ id: 'deep', series: 'app.*.queue.depth.value', threshold: 100, forSeconds: 0 }),
+      rule({ id: 'slow', series: 'app.worker.*.p99', threshold: 100, forSeconds: 0 }),
+      rule({ id: 'none', series: 'app.worker.queue.depth.p99', threshold: 0, forSeconds: 0 }),
+    ]);
+    evaluator.observeApp(appAt('h1', 0, { worker: 150, mailer: 10 }));
+    evaluator.observeApp(appAt('h1', 1, { worker: 150, mailer: 200 }));
+    expect(summary()).toEqual([
+      'h1 app.worker.queue.depth.value ok→firing',
+      'h1 app.worker.batch.ms.p99 ok→firing',
+      'h1 app.mailer.queue.depth.value ok→firing',
+    ]);
+    // Two services under `deep`, one metric with a p99 under `slow`; the gauge has no p99.
+    expect(evaluator.size()).toBe(3);
+  });
+
+  it('fills an application rule from a rollup bucket of a family member only', () => {
+    const { evaluator, transitions } = harness([
+      rule({ id: 'deep', series: 'app.*.queue.depth.value', threshold: 100, forSeconds: 120 }),
+    ]);
+    evaluator.seed('h1', 'app.worker.queue.depth.value', T0 - 120_000, 60 * 150, 60);
+    evaluator.seed('h1', 'app.worker.queue.depth.value', T0 - 60_000, 60 * 150, 60);
+    // Service `a`, metric `b.queue.depth`: LIKE finds it, the family does not hold it.
+    evaluator.seed('h1', 'app.a.b.queue.depth.value', T0 - 60_000, 60 * 150, 60);
+    evaluator.observeApp(appAt('h1', 0, { worker: 150 }));
+    expect(transitions.map((t) => `${t.series} ${t.transition.to}`)).toEqual([
+      'app.worker.queue.depth.value firing',
+    ]);
+    expect(evaluator.size()).toBe(1);
   });
 });

@@ -1,6 +1,12 @@
-import type { AlertRule, Snapshot } from '@livestat/contracts';
+import {
+  APP_SECTION,
+  seriesInFamily,
+  type AlertRule,
+  type AppMessage,
+  type Snapshot,
+} from '@livestat/contracts';
 import { hostDownAfterMs } from './rules.js';
-import { compileSeriesReader, type SeriesReader, type SeriesValue } from './series-reader.js';
+import { compileAppSeriesReader, compileSeriesReader, type SeriesValue } from './series-reader.js';
 import {
   evaluate,
   evaluateSilence,
@@ -10,17 +16,6 @@ import {
   type Transition,
 } from './state-machine.js';
 import { RollingWindow } from './window.js';
-
-/** True when the concrete `path` is `series`, or a member of the family `series` (one `*`). */
-export function seriesMatches(series: string, path: string): boolean {
-  const star = series.indexOf('*');
-  if (star === -1) return series === path;
-  const prefix = series.slice(0, star);
-  const suffix = series.slice(star + 1);
-  return (
-    path.length > prefix.length + suffix.length && path.startsWith(prefix) && path.endsWith(suffix)
-  );
-}
 
 /** A transition with what it happened to: the record the store keeps and the outbox sends. */
 export interface AlertTransition {
@@ -55,9 +50,9 @@ interface CompiledRule {
 
 type Slot = Entry | Map<string, Entry> | undefined;
 
-/** The rules that watch one series: it is read once per snapshot for all of them. */
-interface SeriesGroup {
-  read: SeriesReader;
+/** The rules that watch one series: it is read once per message for all of them. */
+interface SeriesGroup<Message> {
+  read: (message: Message) => SeriesValue[];
   rules: CompiledRule[];
 }
 
@@ -71,8 +66,10 @@ export interface Evaluator {
    * first, before the first live snapshot): `series` is a concrete path.
    */
   seed(host: string, series: string, at: number, sum: number, count: number): void;
-  /** Evaluates every enabled rule that applies to the snapshot's host. */
+  /** Evaluates every enabled rule on a host series that applies to the snapshot's host. */
   observe(snapshot: Snapshot): void;
+  /** Evaluates every enabled rule on an application series (`app.…`) that applies to its host. */
+  observeApp(message: AppMessage): void;
   /** Evaluates the host-down rule for every host seen (call about once a second). */
   checkHosts(now: number): void;
   /** (rule, host, series) entries held: the bound the benchmark and tests look at. */
@@ -90,7 +87,8 @@ export function createEvaluator(options: {
 }): Evaluator {
   const { onTransition } = options;
   let rules: CompiledRule[] = [];
-  let groups: SeriesGroup[] = [];
+  let groups: SeriesGroup<Snapshot>[] = [];
+  let appGroups: SeriesGroup<AppMessage>[] = [];
   let hostDown: AlertRule | null = null;
   // rule id → host → series → entry
   const entries = new Map<string, Map<string, Map<string, Entry>>>();
@@ -133,6 +131,49 @@ export function createEvaluator(options: {
     }
   }
 
+  /** Adds each value the groups' rules read from `message` to its window, and steps its state. */
+  function feed<Message>(
+    list: readonly SeriesGroup<Message>[],
+    message: Message,
+    host: string,
+    now: number,
+  ): void {
+    let hostSlots = slots.get(host);
+    if (!hostSlots) slots.set(host, (hostSlots = []));
+    for (const group of list) {
+      let values: SeriesValue[] | null = null;
+      for (const compiled of group.rules) {
+        if (compiled.hosts !== null && !compiled.hosts.has(host)) continue;
+        values ??= group.read(message);
+        const rule = compiled.rule;
+        for (let i = 0; i < values.length; i++) {
+          const { path, value } = values[i]!;
+          let entry: Entry | undefined;
+          if (compiled.family) {
+            let members = hostSlots[compiled.slot] as Map<string, Entry> | undefined;
+            if (!members) hostSlots[compiled.slot] = members = new Map();
+            entry = members.get(path);
+            if (!entry) members.set(path, (entry = entryFor(rule, host, path)));
+          } else {
+            entry = hostSlots[compiled.slot] as Entry | undefined;
+            if (!entry) hostSlots[compiled.slot] = entry = entryFor(rule, host, path);
+          }
+          const window = entry.window;
+          window.add(now, value);
+          const observation = {
+            now,
+            latest: value,
+            average: window.average(),
+            covered: window.covers(now),
+          };
+          if (nextState(entry.status.state, rule, observation) === entry.status.state) {
+            entry.status.value = observation.average;
+          } else emit(rule, host, path, entry, evaluate(entry.status, rule, observation));
+        }
+      }
+    }
+  }
+
   return {
     setRules(next) {
       const before = new Map(rules.map(({ rule }) => [rule.id, rule]));
@@ -151,15 +192,24 @@ export function createEvaluator(options: {
           family: rule.series.includes('*'),
         });
       }
-      const bySeries = new Map<string, SeriesGroup>();
+      const bySeries = new Map<string, SeriesGroup<Snapshot>>();
+      const byAppSeries = new Map<string, SeriesGroup<AppMessage>>();
       for (const compiled of rules) {
         const series = compiled.rule.series;
+        if (series.startsWith(`${APP_SECTION}.`)) {
+          let group = byAppSeries.get(series);
+          if (!group)
+            byAppSeries.set(series, (group = { read: compileAppSeriesReader(series), rules: [] }));
+          group.rules.push(compiled);
+          continue;
+        }
         let group = bySeries.get(series);
         if (!group)
           bySeries.set(series, (group = { read: compileSeriesReader(series), rules: [] }));
         group.rules.push(compiled);
       }
       groups = [...bySeries.values()];
+      appGroups = [...byAppSeries.values()];
       slots = new Map();
       const kept = new Set(next.filter((rule) => rule.enabled).map((rule) => rule.id));
       for (const id of entries.keys()) {
@@ -191,7 +241,7 @@ export function createEvaluator(options: {
     seed(host, series, at, sum, count) {
       for (const compiled of rules) {
         if (compiled.hosts !== null && !compiled.hosts.has(host)) continue;
-        if (!seriesMatches(compiled.rule.series, series)) continue;
+        if (!seriesInFamily(compiled.rule.series, series)) continue;
         entryFor(compiled.rule, host, series).window.addSum(at, sum, count);
       }
     },
@@ -214,40 +264,11 @@ export function createEvaluator(options: {
           );
         }
       }
-      let hostSlots = slots.get(host);
-      if (!hostSlots) slots.set(host, (hostSlots = []));
-      for (const group of groups) {
-        let values: SeriesValue[] | null = null;
-        for (const compiled of group.rules) {
-          if (compiled.hosts !== null && !compiled.hosts.has(host)) continue;
-          values ??= group.read(snapshot);
-          const rule = compiled.rule;
-          for (let i = 0; i < values.length; i++) {
-            const { path, value } = values[i]!;
-            let entry: Entry | undefined;
-            if (compiled.family) {
-              let members = hostSlots[compiled.slot] as Map<string, Entry> | undefined;
-              if (!members) hostSlots[compiled.slot] = members = new Map();
-              entry = members.get(path);
-              if (!entry) members.set(path, (entry = entryFor(rule, host, path)));
-            } else {
-              entry = hostSlots[compiled.slot] as Entry | undefined;
-              if (!entry) hostSlots[compiled.slot] = entry = entryFor(rule, host, path);
-            }
-            const window = entry.window;
-            window.add(now, value);
-            const observation = {
-              now,
-              latest: value,
-              average: window.average(),
-              covered: window.covers(now),
-            };
-            if (nextState(entry.status.state, rule, observation) === entry.status.state) {
-              entry.status.value = observation.average;
-            } else emit(rule, host, path, entry, evaluate(entry.status, rule, observation));
-          }
-        }
-      }
+      feed(groups, snapshot, host, now);
+    },
+
+    observeApp(message) {
+      feed(appGroups, message, message.host, Date.parse(message.timestamp));
     },
 
     checkHosts(now) {

@@ -1,6 +1,13 @@
 import {
+  APP_METRIC_FIELDS,
+  appSeriesPath,
+  parseAppSeriesFamily,
+  parseAppSeriesPath,
   resolveSeries,
   SERIES_PATTERNS,
+  type AppMessage,
+  type AppMetric,
+  type AppMetricField,
   type SeriesStep,
   type Snapshot,
 } from '@livestat/contracts';
@@ -127,4 +134,51 @@ function walk(
       return;
     }
   }
+}
+
+/** Reads a rule's application series out of an `app` message. */
+export type AppSeriesReader = (message: AppMessage) => SeriesValue[];
+
+/** The field of a metric when its kind carries it (a gauge has no `p99`) and it is a number. */
+function fieldValue(metric: AppMetric | undefined, field: AppMetricField): number | undefined {
+  if (metric === undefined || !APP_METRIC_FIELDS[metric.kind].includes(field)) return undefined;
+  const value = metric[field];
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * Compiles a rule's application series — `app.worker.queue.depth.value`, or a family
+ * `app.*.queue.depth.value` (every service) or `app.worker.*.p99` (every metric of a service) —
+ * into a reader of `app` messages that looks up only what the rule names. A series that is
+ * neither reads nothing.
+ */
+export function compileAppSeriesReader(series: string): AppSeriesReader {
+  const own = (record: object, key: string) => Object.hasOwn(record, key);
+  const family = parseAppSeriesFamily(series);
+  if (family === null) {
+    const ref = parseAppSeriesPath(series);
+    if (ref === null) return () => NONE;
+    const { service, metricKey, field } = ref;
+    return ({ services }) => {
+      if (!own(services, service) || !own(services[service]!.metrics, metricKey)) return NONE;
+      const value = fieldValue(services[service]!.metrics[metricKey], field);
+      return value === undefined ? NONE : [{ path: series, value }];
+    };
+  }
+  const { service, metricKey, field } = family;
+  return ({ services }) => {
+    const out: SeriesValue[] = [];
+    const names =
+      service === null ? Object.keys(services) : own(services, service) ? [service] : [];
+    for (const name of names) {
+      const metrics = services[name]!.metrics;
+      const keys =
+        metricKey === null ? Object.keys(metrics) : own(metrics, metricKey) ? [metricKey] : [];
+      for (const key of keys) {
+        const value = fieldValue(metrics[key], field);
+        if (value !== undefined) out.push({ path: appSeriesPath(name, key, field), value });
+      }
+    }
+    return out;
+  };
 }

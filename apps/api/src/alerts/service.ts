@@ -1,4 +1,4 @@
-import type { ActiveAlert, AlertMessage, AlertRule } from '@livestat/contracts';
+import type { ActiveAlert, AlertMessage, AlertRule, AppMessage } from '@livestat/contracts';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/db.js';
 import type { Bus } from '../stream/bus.js';
@@ -16,6 +16,8 @@ import { createStateStore, type StateStore } from './state-store.js';
 export interface AlertsOptions {
   db: Database;
   bus: Bus;
+  /** Every host's `app` messages (the app bus): rules on `app.…` series read them. */
+  apps?: { subscribe(handler: (message: { message: AppMessage }) => void): () => void };
   feed: AlertFeed;
   leadership: Leadership;
   logger: Logger;
@@ -44,9 +46,17 @@ export interface Alerts {
   stop(): Promise<void>;
 }
 
+/** One unsubscribe for two subscriptions (the second may be absent). */
+function both(first: () => void, second: (() => void) | undefined): () => void {
+  return () => {
+    first();
+    second?.();
+  };
+}
+
 /**
  * Wires rules, evaluator, stores, outbox and feed. While this process leads it subscribes to
- * the bus (every host's snapshots), resumes the stored states, records each transition (state,
+ * the bus (every host's snapshots) and the app bus (their applications' metrics), resumes the stored states, records each transition (state,
  * event, outbox rows in one transaction), announces it on the feed and wakes the outbox; when
  * it stops leading it lets go of all of it, and the next leader resumes from the database.
  */
@@ -133,7 +143,10 @@ export function createAlerts(options: AlertsOptions): Alerts {
     lead = {
       evaluator,
       outbox,
-      unsubscribe: bus.subscribe(({ snapshot }) => evaluator.observe(snapshot)),
+      unsubscribe: both(
+        bus.subscribe(({ snapshot }) => evaluator.observe(snapshot)),
+        options.apps?.subscribe(({ message }) => evaluator.observeApp(message)),
+      ),
       timers: [
         setInterval(() => evaluator.checkHosts(Date.now()), hostCheckMs),
         setInterval(

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { AppBus } from '../ingest/app-bus.js';
 import type { Database } from '../storage/db.js';
 import type { Bus } from '../stream/bus.js';
 import { REDIS_PUBLISHER_OPTIONS, REDIS_SUBSCRIBER_OPTIONS } from '../stream/redis-bus.js';
@@ -28,9 +29,9 @@ export function deliveryContext(config: Config): DeliveryContext {
  */
 export function createAlertsForApi(
   config: Config,
-  deps: { db: Database; bus: Bus; logger: Logger },
+  deps: { db: Database; bus: Bus; apps: AppBus; logger: Logger },
 ): Alerts {
-  const { db, bus } = deps;
+  const { db, bus, apps } = deps;
   const logger = deps.logger.child({ component: 'alerts' });
   let leadership: Leadership;
   if (config.redisUrl) {
@@ -54,6 +55,7 @@ export function createAlertsForApi(
   return createAlerts({
     db,
     bus,
+    apps,
     feed,
     leadership,
     logger,

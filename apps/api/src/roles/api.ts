@@ -196,7 +196,9 @@ export async function startApi(
     );
   }
   // Alerts: every replica serves them; the elected one evaluates and notifies.
-  const alerts = config.alertsEnabled ? createAlertsForApi(config, { db, bus, logger }) : null;
+  const alerts = config.alertsEnabled
+    ? createAlertsForApi(config, { db, bus, apps: appBus, logger })
+    : null;
   let connections = () => 0;
   // Health's and /metrics' view of this process's rhythm: a blocked loop stalls everything.
   const eventLoop = createEventLoopMonitor();

@@ -1,10 +1,9 @@
 import {
-  parseAppSeriesPath,
-  resolveSeries,
+  resolveCatalogueSeries,
   SERIES_PATTERNS,
+  type CatalogueSeries,
   type HistoryPoint,
   type HistoryResponse,
-  type ResolvedSeries,
 } from '@livestat/contracts';
 import { QueryCancelledError, QueryTimeoutError, type Database } from './db.js';
 import { coarserPoints, historyCost, planHistory, type HistoryPlan } from './history-plan.js';
@@ -50,7 +49,10 @@ export class HistoryRequestError extends Error {
   }
 }
 
-const KNOWN_SERIES = SERIES_PATTERNS.map((p) => p.pattern.replace('*', '<name>')).join(', ');
+const KNOWN_SERIES = [
+  ...SERIES_PATTERNS.map((p) => p.pattern.replace('*', '<name>')),
+  'app.<service>.<metric>[;<tag>=<value>].<field>',
+].join(', ');
 
 // Timestamps PostgreSQL cannot hold (before 4713 BC) hold no rows either; clamping keeps a
 // far-fetched `from` an empty answer rather than an error.
@@ -71,7 +73,7 @@ interface Extraction {
  * element picked by its id or mount point needs a jsonpath filter: the path is built from
  * schema field names, the element's key travels in the `vars` parameter.
  */
-function extraction(series: ResolvedSeries, first: number): Extraction {
+function extraction(series: CatalogueSeries, first: number): Extraction {
   const path: string[] = [];
   for (const step of series.steps) if (step.kind !== 'element') path.push(step.name);
   if (path.length === series.steps.length) {
@@ -105,7 +107,7 @@ function extraction(series: ResolvedSeries, first: number): Extraction {
 }
 
 /** The name rollups store a series under: `cpu.cores.00.usagePercent` is core 0's. */
-function canonicalPath(series: ResolvedSeries): string {
+function canonicalPath(series: CatalogueSeries): string {
   const names = series.steps.map((step) =>
     step.kind === 'element' ? String(step.value) : step.name,
   );
@@ -126,7 +128,7 @@ const bucketIndex = (column: string) =>
 const inRange = (column: string) =>
   `${column} >= to_timestamp($4::float8 / 1000) AND ${column} < to_timestamp($5::float8 / 1000)`;
 
-function rawQuery(series: ResolvedSeries): Extraction {
+function rawQuery(series: CatalogueSeries): Extraction {
   const value = extraction(series, 7);
   return {
     sql: `
@@ -144,7 +146,7 @@ function rawQuery(series: ResolvedSeries): Extraction {
   };
 }
 
-function rollupQuery(series: ResolvedSeries, tier: HistoryPlan['tier']): Extraction {
+function rollupQuery(series: CatalogueSeries, tier: HistoryPlan['tier']): Extraction {
   const table = TIERS.find((t) => t.name === tier)?.table;
   if (table === undefined) throw new Error(`no rollup table for tier ${tier}`);
   return {
@@ -161,7 +163,7 @@ function rollupQuery(series: ResolvedSeries, tier: HistoryPlan['tier']): Extract
 async function querySeries(
   db: Database,
   host: string,
-  series: ResolvedSeries,
+  series: CatalogueSeries,
   plan: HistoryPlan,
   to: number,
   signal: AbortSignal,
@@ -202,31 +204,10 @@ export async function queryHistory(
   return runHistory(db, request, options, prepareHistory(request, options));
 }
 
-/**
- * An application series (`app.worker.queue.depth.value`) as a path into its `app` rows, which
- * are stored as `{service: {metricKey: {field}}}` (ingest/app-store.ts): two record keys and a
- * field, so the raw and rollup queries read it like any section's series.
- */
-function resolveAppSeries(path: string): ResolvedSeries | null {
-  const ref = parseAppSeriesPath(path);
-  if (ref === null) return null;
-  return {
-    path,
-    // Not a snapshot section: the `metric_type` of the rows it is read from.
-    section: 'app' as ResolvedSeries['section'],
-    pattern: `app.*.*.${ref.field}`,
-    steps: [
-      { kind: 'key', name: ref.service },
-      { kind: 'key', name: ref.metricKey },
-      { kind: 'field', name: ref.field },
-    ],
-  };
-}
-
 /** A request checked and planned, before any statement runs. */
 interface PreparedHistory {
   paths: string[];
-  resolved: ResolvedSeries[];
+  resolved: CatalogueSeries[];
   plan: HistoryPlan;
 }
 
@@ -234,7 +215,7 @@ interface PreparedHistory {
 function prepareHistory(request: HistoryRequest, options: HistoryOptions): PreparedHistory {
   const paths = [...new Set(request.series)];
   const resolved = paths.map((path) => {
-    const series = resolveSeries(path) ?? resolveAppSeries(path);
+    const series = resolveCatalogueSeries(path);
     if (series === null) {
       throw new HistoryRequestError(
         'series',

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { channelBody, channelDraft, checkChannel } from './channel-form';
 import { serverErrors } from './form-errors';
 import { checkRule, duration, RULE_FIELDS, ruleDraft, ruleSummary } from './rule-form';
+import { seriesSections } from './series-options';
 import { silenceBody } from './silence-form';
 import { ruleOf } from './test-data';
 
@@ -153,5 +154,56 @@ describe('silenceBody', () => {
       until: '2026-01-01T01:00:00.000Z',
       reason: '',
     });
+  });
+});
+
+describe('rules on application series', () => {
+  const app = {
+    services: {
+      worker: {
+        metrics: {
+          'queue.depth': { name: 'queue.depth', kind: 'gauge' as const, tags: {}, value: 17 },
+          'calls;provider=openai': {
+            name: 'calls',
+            kind: 'counter' as const,
+            tags: { provider: 'openai' },
+            count: 3,
+            rate: 6,
+          },
+        },
+      },
+    },
+  };
+
+  it('offers each field of each metric the host’s applications sent, and its family', () => {
+    const sections = seriesSections([], '', app);
+    const apps = sections.find((s) => s.name === 'Applications');
+    expect(apps?.options.map((o) => o.path)).toEqual([
+      'app.worker.queue.depth.value',
+      'app.worker.calls;provider=openai.rate',
+      'app.worker.calls;provider=openai.count',
+    ]);
+    const families = sections.find((s) => s.name.startsWith('Families'))?.options ?? [];
+    expect(families.map((o) => o.path)).toContain('app.*.queue.depth.value');
+    // Without an app message, nothing of the kind.
+    expect(seriesSections([]).some((s) => s.name === 'Applications')).toBe(false);
+  });
+
+  it.each(['app.worker.queue.depth.value', 'app.*.queue.depth.value', 'app.worker.*.p99'])(
+    'accepts %s',
+    (series) => {
+      expect(checkRule({ ...ruleDraft(), name: 'Deep', series }).ok).toBe(true);
+    },
+  );
+
+  it('puts a bad application path beside the series field', () => {
+    const checked = checkRule({
+      ...ruleDraft(),
+      name: 'Deep',
+      series: 'app.worker.queue.depth.average',
+    });
+    expect(checked.ok).toBe(false);
+    if (checked.ok) return;
+    expect(Object.keys(checked.errors)).toEqual(['series']);
   });
 });

@@ -1,4 +1,9 @@
-import { SERIES_PATTERNS } from '@livestat/contracts';
+import {
+  APP_METRIC_FIELDS,
+  appSeriesPath,
+  SERIES_PATTERNS,
+  type AppMessage,
+} from '@livestat/contracts';
 import type { ChooserGroup } from '../history/series-groups';
 
 /** A series a rule can watch, as the picker lists it. */
@@ -13,13 +18,21 @@ export interface SeriesSection {
   options: SeriesOption[];
 }
 
+const APPS = 'Applications';
+const FAMILIES = 'Families (one alert each)';
+
 /**
  * What a rule's series picker offers: every line of the History view's charts for the host
- * (grouped as its series picker groups them), every family of the catalogue (`*` = one alert
- * per interface, device or filesystem), then the catalogue's other series. `current` (a rule's
- * series the lists lack) is kept on top so editing never loses it.
+ * (grouped as its series picker groups them), every field of each metric its applications sent
+ * last (`app`), every family of the catalogue (`*` = one alert per interface, device or
+ * filesystem; for an application metric, one per service), then the catalogue's other series.
+ * `current` (a rule's series the lists lack) is kept on top so editing never loses it.
  */
-export function seriesSections(groups: readonly ChooserGroup[], current = ''): SeriesSection[] {
+export function seriesSections(
+  groups: readonly ChooserGroup[],
+  current = '',
+  app?: Pick<AppMessage, 'services'>,
+): SeriesSection[] {
   const seen = new Set<string>();
   const sections = new Map<string, SeriesOption[]>();
   const add = (section: string, option: SeriesOption) => {
@@ -35,9 +48,20 @@ export function seriesSections(groups: readonly ChooserGroup[], current = ''): S
       add(group.section, { path: s.path, label: `${label} (${s.path})` });
     }
   }
-  for (const { pattern } of SERIES_PATTERNS) {
-    if (pattern.includes('*')) add('Families (one alert each)', { path: pattern, label: pattern });
+  const appFamilies: string[] = [];
+  for (const [service, { metrics }] of Object.entries(app?.services ?? {})) {
+    for (const [key, metric] of Object.entries(metrics)) {
+      for (const field of APP_METRIC_FIELDS[metric.kind]) {
+        const path = appSeriesPath(service, key, field);
+        add(APPS, { path, label: `${service} ${metric.name} ${field} (${path})` });
+        appFamilies.push(appSeriesPath('*', key, field));
+      }
+    }
   }
+  for (const { pattern } of SERIES_PATTERNS) {
+    if (pattern.includes('*')) add(FAMILIES, { path: pattern, label: pattern });
+  }
+  for (const path of appFamilies) add(FAMILIES, { path, label: `${path} (every service)` });
   for (const { pattern } of SERIES_PATTERNS) {
     if (!pattern.includes('*')) add('Other series', { path: pattern, label: pattern });
   }
