@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cgroupsMetrics } from '@livestat/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,13 +60,13 @@ describe.skipIf(why !== null && !REQUIRE_SERVICES)(title, () => {
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child!.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
     }
     // A cgroup can only be removed once no task is left in it.
-    for (const dir of dirs) rmdirSync(dir);
+    for (const dir of dirs) if (existsSync(dir)) rmdirSync(dir);
   });
 
   it('reports the CPU and memory of a busy child moved into it', async () => {
@@ -111,5 +111,20 @@ describe.skipIf(why !== null && !REQUIRE_SERVICES)(title, () => {
     expect(row!.cpuPercent).toBeGreaterThan(0);
     expect(row!.memoryBytes).toBeGreaterThanOrEqual(64 * MIB);
     expect(row!.pids).toBeGreaterThanOrEqual(1);
+
+    // cgroupfs: the files stay open between ticks. The child exits and the cgroup is removed:
+    // the next read of its kept descriptors fails, the row goes and its descriptors close.
+    const kept = collector.keptDescriptors();
+    expect(kept).toBeGreaterThan(0);
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    for (const dir of dirs) rmdirSync(dir);
+    const after = await collector.collect();
+    if (!after.available) throw new Error(after.error);
+    expect(collector.table()!.groups.some((group) => group.id === NAME)).toBe(false);
+    expect(collector.keptDescriptors()).toBeLessThan(kept);
+    await collector.stop?.();
+    expect(collector.keptDescriptors()).toBe(0);
   });
 });

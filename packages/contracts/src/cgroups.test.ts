@@ -76,6 +76,7 @@ describe('cgroups socket messages', () => {
       layout: valid.layout,
       total: valid.total,
       truncated: valid.truncated,
+      slowEveryTicks: valid.slowEveryTicks,
       namesUnavailableReason: valid.namesUnavailableReason,
       groups: Object.values(valid.groups),
     };

@@ -71,6 +71,12 @@ const cgroupsSummary = {
   total: count,
   /** True when `CGROUPS_MAX` cut the directory walk: some cgroups are not measured. */
   truncated: z.boolean(),
+  /**
+   * CPU and memory usage are read every tick; the slow-moving fields (memory limit, anon and
+   * file, I/O, pids, PSI, and v1's throttling) every this many ticks, each cgroup on its own
+   * turn. Their rates span the real time between two reads of the file.
+   */
+  slowEveryTicks: count.min(1),
   /** Why container names, images and health are missing (no Docker/Podman API), said once. */
   namesUnavailableReason: text.nullable(),
 };

@@ -238,6 +238,7 @@ export const exampleSnapshot = {
     layout: 'v2',
     total: 2,
     truncated: false,
+    slowEveryTicks: 10,
     namesUnavailableReason: null,
     groups: {
       web: {

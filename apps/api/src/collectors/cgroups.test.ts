@@ -80,7 +80,7 @@ describe('cgroups collector on v2 hosts', () => {
     const groups = manyCgroups(60);
     const roots = writeV2Host(dir, groups);
     let clock = 0;
-    const collector = createCgroupsCollector({ ...roots, now: () => clock });
+    const collector = createCgroupsCollector({ ...roots, now: () => clock }, { slowEveryTicks: 1 });
     await collector.prime?.();
     // One second later every container used 0.5 s of CPU more and wrote 1 MiB more.
     for (const group of groups) {
@@ -135,7 +135,7 @@ describe('cgroups collector on v2 hosts', () => {
     };
     const roots = writeV2Host(dir, [web]);
     let clock = 0;
-    const collector = createCgroupsCollector({ ...roots, now: () => clock });
+    const collector = createCgroupsCollector({ ...roots, now: () => clock }, { slowEveryTicks: 1 });
     await collector.prime?.();
     // Restarted: the cgroup was created anew under the same id, its counters from zero.
     writeV2Cgroup(roots.cgroupRoot, {
@@ -171,7 +171,7 @@ describe('cgroups collector on v2 hosts', () => {
     const groups = manyCgroups(6);
     const roots = writeV2Host(dir, groups);
     let clock = 0;
-    const collector = createCgroupsCollector({ ...roots, now: () => clock });
+    const collector = createCgroupsCollector({ ...roots, now: () => clock }, { slowEveryTicks: 1 });
     expect(available(await collector.collect()).total).toBe(7);
     // The container stops: its cgroup directory goes away before the next tick's reads.
     rmSync(path.join(roots.cgroupRoot, groups[4 + 1]!.path), { recursive: true });
@@ -210,6 +210,72 @@ describe('cgroups collector on v2 hosts', () => {
     expect(available(await collector.collect()).total).toBe(4);
     clock = 10_000;
     expect(available(await collector.collect()).total).toBe(5);
+  });
+});
+
+describe('cgroups collector, per-tick and slow-moving files', () => {
+  /** 20 docker containers, each writing 1 MiB and using 0.25 s of CPU a second. */
+  const tree = (second: number): V2Cgroup[] =>
+    Array.from({ length: 20 }, (_, i) => ({
+      path: `system.slice/docker-${containerId(i)}.scope`,
+      usageUsec: 1_000_000 + 250_000 * second,
+      memoryCurrent: 100_000_000 + 4096 * second,
+      io: [['8:0', 0, 1024 * 1024 * second, 0, 8 * second]],
+      pids: 1 + second,
+    }));
+
+  it('reads CPU and memory every tick and the rest every 10 ticks, a tenth of the cgroups each tick', async () => {
+    const roots = writeV2Host(dir, tree(0));
+    let clock = 0;
+    const collector = createCgroupsCollector({ ...roots, now: () => clock });
+    await collector.prime?.();
+    for (let second = 1; second <= 10; second++) {
+      for (const group of tree(second)) writeV2Cgroup(roots.cgroupRoot, group);
+      clock = second * 1000;
+      const metrics = available(await collector.collect());
+      expect(metrics.slowEveryTicks).toBe(10);
+      const rows = collector.table()!.groups;
+      // CPU and memory usage: fresh every tick for every cgroup.
+      expect(new Set(rows.map((row) => row.cpuPercent))).toEqual(new Set([25]));
+      expect(new Set(rows.map((row) => row.memoryBytes))).toEqual(
+        new Set([100_000_000 + 4096 * second]),
+      );
+      // I/O and pids: two cgroups more each second have been read again. Whatever the time
+      // between their two reads (1 s to 10 s), the rate is over that real time: 1 MiB/s.
+      const refreshed = rows.filter((row) => row.pids !== 1);
+      expect(refreshed.length).toBe(2 * second);
+      for (const row of refreshed) expect(row.ioWriteBytesPerSec, row.id).toBe(1024 * 1024);
+      for (const row of rows.filter((r) => r.pids === 1)) expect(row.ioWriteBytesPerSec).toBe(0);
+    }
+  });
+
+  it('keeps descriptors open between ticks, gives back those of a cgroup gone, closes on stop', async () => {
+    const roots = writeV2Host(dir, tree(0));
+    let clock = 0;
+    const collector = createCgroupsCollector(
+      { ...roots, now: () => clock },
+      { keepDescriptors: true, slowEveryTicks: 1 },
+    );
+    await collector.prime?.();
+    // Nine files for each of the 20 cgroups.
+    expect(collector.keptDescriptors()).toBe(180);
+    // Rewritten in place, the files read anew from offset 0 through the same descriptors.
+    for (const group of tree(1)) writeV2Cgroup(roots.cgroupRoot, group);
+    clock = 1000;
+    available(await collector.collect());
+    expect(collector.table()!.groups[0]).toMatchObject({
+      cpuPercent: 25,
+      ioWriteBytesPerSec: 1024 * 1024,
+      pids: 2,
+    });
+    expect(collector.keptDescriptors()).toBe(180);
+    // A container stops; the next walk no longer finds it and its descriptors are closed.
+    rmSync(path.join(roots.cgroupRoot, tree(0)[3]!.path), { recursive: true });
+    clock = 11_000;
+    expect(available(await collector.collect()).total).toBe(19);
+    expect(collector.keptDescriptors()).toBe(171);
+    await collector.stop?.();
+    expect(collector.keptDescriptors()).toBe(0);
   });
 });
 
@@ -254,11 +320,10 @@ describe('cgroups collector on a v1-only host', () => {
     };
     reading(5_000_000_000, 1_000_000, 4096);
     let clock = 0;
-    const collector = createCgroupsCollector({
-      procRoot: proc,
-      sysRoot: path.join(dir, 'sys'),
-      now: () => clock,
-    });
+    const collector = createCgroupsCollector(
+      { procRoot: proc, sysRoot: path.join(dir, 'sys'), now: () => clock },
+      { slowEveryTicks: 1 },
+    );
     await collector.prime?.();
     reading(5_800_000_000, 21_000_000, 4096 * 11);
     clock = 2000;

@@ -22,6 +22,7 @@ function section(rows: CgroupRow[], extra: Partial<CgroupsMetrics> = {}): Cgroup
     layout: 'hybrid',
     total: rows.length,
     truncated: false,
+    slowEveryTicks: 10,
     namesUnavailableReason: null,
     groups: Object.fromEntries(rows.map((row) => [row.name, row])),
     ...extra,
