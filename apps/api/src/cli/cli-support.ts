@@ -1,12 +1,52 @@
 import { join } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, loadEnvFile, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { DataDirLockedError, lockDataDir } from '../storage/data-dir-lock.js';
 import { createPgliteDatabase, createPostgresDatabase, type Database } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
 
-// What the database CLIs (users, tokens) share: their failure type, the database they open and
-// the table they print.
+// What the database CLIs (users, tokens) share: their command line, their failure type, the
+// database they open and the table they print.
+
+/** Exits 2 after `<cli>: <message>` and the usage: a command line the CLI cannot run. */
+export function usageErrorOf(cli: string, usage: string): (message: string) => never {
+  return (message) => {
+    process.stderr.write(`${cli}: ${message}\n\n${usage}`);
+    process.exit(2);
+  };
+}
+
+/**
+ * Parses a CLI's arguments strictly (an unknown option is a usage error); `--help`/`-h` prints
+ * the usage and exits 0. The first positional is the command, the rest its arguments.
+ */
+export function parseCommandLine(
+  argv: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+  usage: string,
+  usageError: (message: string) => never,
+): { command: string; rest: string[]; values: Record<string, string | boolean | undefined> } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    usageError((err as Error).message);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  const [command, ...rest] = parsed.positionals;
+  if (command === undefined) usageError('a command is required');
+  return { command, rest, values };
+}
 
 /** A failure to report in one line and exit 1 (or `exitCode`). */
 export class CliFailure extends Error {

@@ -1,7 +1,12 @@
-import { parseArgs } from 'node:util';
 import { apiTokenScope, createApiTokenRequest, type ApiTokenScope } from '@livestat/contracts';
 import { createTokenStore, type TokenStore } from '../tokens/token-store.js';
-import { CliFailure, runDatabaseCli, table } from './cli-support.js';
+import {
+  CliFailure,
+  parseCommandLine,
+  runDatabaseCli,
+  table,
+  usageErrorOf,
+} from './cli-support.js';
 
 // `npm run tokens -- create|list|revoke`: API tokens for applications pushing metrics, on the
 // same database the API uses. Built like the users CLI (dist/cli/tokens.js runs with plain node).
@@ -24,30 +29,15 @@ type Command =
   | { name: 'list' }
   | { name: 'revoke'; id: number };
 
-function usageError(message: string): never {
-  process.stderr.write(`tokens: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
+// Annotated, so that TypeScript narrows after a call (it never returns).
+const usageError: (message: string) => never = usageErrorOf('tokens', USAGE);
 
 function parseCli(argv: string[]): Command {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: { scope: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    usageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const [name, ...rest] = positionals;
-  if (name === undefined) usageError('a command is required');
+  const {
+    command: name,
+    rest,
+    values,
+  } = parseCommandLine(argv, { scope: { type: 'string' } }, USAGE, usageError);
   if (name !== 'create' && values.scope !== undefined)
     usageError(`--scope does not apply to ${name}`);
   switch (name) {

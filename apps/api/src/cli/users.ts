@@ -1,9 +1,14 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { role as roleSchema, type Role } from '@livestat/contracts';
 import { hashPassword, PasswordPolicyError } from '../auth/passwords.js';
-import { CliFailure, runDatabaseCli, table } from './cli-support.js';
+import {
+  CliFailure,
+  parseCommandLine,
+  runDatabaseCli,
+  table,
+  usageErrorOf,
+} from './cli-support.js';
 import {
   createUserStore,
   USERNAME_PATTERN,
@@ -38,10 +43,8 @@ type Command =
   | { name: 'remove'; username: string }
   | { name: 'list' };
 
-function usageError(message: string): never {
-  process.stderr.write(`users: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
+// Annotated, so that TypeScript narrows after a call (it never returns).
+const usageError: (message: string) => never = usageErrorOf('users', USAGE);
 
 function parseCli(argv: string[]): Command {
   if (argv.some((arg) => /^--password(=|$)/.test(arg))) {
@@ -49,28 +52,16 @@ function parseCli(argv: string[]): Command {
       'a password is never taken as an argument (shell history, ps): use --password-stdin or the prompt',
     );
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        role: { type: 'string' },
-        'password-stdin': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    usageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const [name, ...rest] = positionals;
-  if (name === undefined) usageError('a command is required');
+  const {
+    command: name,
+    rest,
+    values,
+  } = parseCommandLine(
+    argv,
+    { role: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+    USAGE,
+    usageError,
+  );
   const allowed: Record<string, { args: number; options: string[] }> = {
     add: { args: 1, options: ['role', 'password-stdin'] },
     passwd: { args: 1, options: ['password-stdin'] },
