@@ -15,16 +15,25 @@
 // falls in the window, counted once the writers have flushed). Per-host figures are the slope
 // from the smallest fleet to each larger one.
 //
+// Then resume latency: a dashboard socket asks the largest fleet's first host for its last 14
+// minutes (`resume`, answered from the API's ring), five times; the time from asking to the
+// newest of them arriving, and how many came.
+//
+// `--api-dir` runs the API of another checkout (its apps/api), so a change can be measured
+// against the version before it on the same machine, e.g. a worktree of main.
+//
 //   npm run bench:fleet -- [--hosts 0,1,10,50] [--seconds 60] [--warmup 30] [--prefill 900]
-//                          [--database-url URL] [--redis-url URL]
+//                          [--database-url URL] [--redis-url URL] [--api-dir DIR]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import WebSocket from 'ws';
 import pg from 'pg';
 import pino from 'pino';
 import { createBatchWriter, type BatchWriter } from '../apps/api/src/storage/batch-writer.js';
@@ -39,7 +48,7 @@ import { createRedisBus, REDIS_PUBLISHER_OPTIONS } from '../apps/api/src/stream/
 import { createSnapshotGenerator, type SnapshotGenerator } from './snapshots.js';
 
 const USAGE = `usage: npm run bench:fleet -- [--hosts 0,1,10,50] [--seconds 60] [--warmup 30]
-       [--prefill 900] [--database-url URL] [--redis-url URL]`;
+       [--prefill 900] [--database-url URL] [--redis-url URL] [--api-dir DIR]`;
 const { values } = parseArgs({
   options: {
     hosts: { type: 'string', default: '0,1,10,50' },
@@ -48,6 +57,7 @@ const { values } = parseArgs({
     prefill: { type: 'string', default: '900' },
     'database-url': { type: 'string' },
     'redis-url': { type: 'string' },
+    'api-dir': { type: 'string' },
   },
 });
 const fail = () => {
@@ -69,7 +79,11 @@ const databaseUrl =
   'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = values['redis-url'] ?? 'redis://127.0.0.1:6379';
 
-const API_DIR = fileURLToPath(new URL('../apps/api/', import.meta.url));
+const API_DIR = values['api-dir'] ?? fileURLToPath(new URL('../apps/api/', import.meta.url));
+if (!existsSync(join(API_DIR, 'src/main.ts'))) {
+  console.error(`--api-dir: no src/main.ts under ${API_DIR}`);
+  fail();
+}
 const TSX_LOADER = fileURLToPath(
   new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.url),
 );
@@ -90,6 +104,7 @@ const url = new URL(databaseUrl);
 url.pathname = `/${dbName}`;
 const appUrl = url.toString();
 const metricsToken = randomBytes(16).toString('hex');
+const adminPassword = randomBytes(12).toString('hex');
 const dataDir = await mkdtemp(join(tmpdir(), 'livestat-fleet-'));
 
 // Run from source through tsx's loader in this one node process (no wrapper process), so
@@ -114,7 +129,7 @@ const api = spawn(
       DATA_DIR: dataDir,
       JWT_SECRET: randomBytes(32).toString('hex'),
       ADMIN_USERNAME: 'admin',
-      ADMIN_PASSWORD: randomBytes(12).toString('hex'),
+      ADMIN_PASSWORD: adminPassword,
       METRICS_TOKEN: metricsToken,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -242,6 +257,57 @@ async function hostsSeen(): Promise<number> {
   return new Set(text.match(new RegExp(`instance="fleet-${RUN}-\\d+"`, 'g'))).size;
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/**
+ * One `resume` of `host` from `minutes` ago over a dashboard socket: ms from asking until the
+ * newest snapshot published before the ask has arrived, and how many snapshots came by then.
+ */
+async function timeResume(
+  token: string,
+  agent: Agent,
+  minutes: number,
+): Promise<{ ms: number; snapshots: number }> {
+  const ws = new WebSocket(
+    `${apiUrl()!.replace(/^http/, 'ws')}/api/ws/metrics?token=${encodeURIComponent(token)}`,
+  );
+  try {
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    // The latest snapshots a new socket is sent first come and go before the clock starts.
+    await sleep(500);
+    const newest = agent.generator.at(agent.second - 1).timestamp;
+    const after = new Date(Date.parse(newest) - minutes * 60_000).toISOString();
+    let snapshots = 0;
+    const started = performance.now();
+    const done = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('resume: no answer in 30 s')), 30_000);
+      ws.on('message', (data: Buffer) => {
+        const message = JSON.parse(data.toString()) as {
+          type?: string;
+          host?: string;
+          timestamp?: string;
+        };
+        if (message.type !== 'snapshot' || message.host !== agent.host) return;
+        const { timestamp = '' } = message;
+        if (timestamp <= after || timestamp > newest) return;
+        snapshots += 1;
+        // The answer is oldest first: the newest one ends it.
+        if (timestamp === newest) {
+          clearTimeout(timer);
+          resolve(performance.now() - started);
+        }
+      });
+    });
+    ws.send(JSON.stringify({ type: 'resume', host: agent.host, after }));
+    return { ms: await done, snapshots };
+  } finally {
+    ws.close();
+  }
+}
+
 interface Result {
   hosts: number;
   cpuPercent: number;
@@ -258,7 +324,8 @@ try {
   console.log(
     `bench/fleet — one API (SAMPLING=off, PostgreSQL ${server?.server_version ?? '?'}, Redis), ` +
       `fleets of ${fleets.join(', ')} simulated agents at 1 Hz, each first publishing ${prefillS} s of ` +
-      `its past; ${warmupS} s warm-up, ${windowS} s window each; ${cpus().length} cores; ${new Date().toISOString()}`,
+      `its past; ${warmupS} s warm-up, ${windowS} s window each; ${cpus().length} cores; ${new Date().toISOString()}; ` +
+      `API from ${API_DIR}`,
   );
   startTicking();
   for (const size of fleets) {
@@ -289,6 +356,22 @@ try {
       `  ${String(size).padStart(3)} hosts: API CPU ${result.cpuPercent.toFixed(2).padStart(6)} % of a core, ` +
         `RSS ${result.rssMb.toFixed(1).padStart(6)} MB; database ${result.rowsPerS.toFixed(1).padStart(6)} rows/s ` +
         `(${(result.rowsPerS / Math.max(1, size)).toFixed(2)} per host); the API streams ${seen}`,
+    );
+  }
+  // Resume from the ring, the largest fleet still running.
+  const login = await fetch(new URL('/api/auth/login', apiUrl()), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: adminPassword }),
+  });
+  const { token } = (await login.json()) as { token: string };
+  const resumes: { ms: number; snapshots: number }[] = [];
+  if (agents[0]) {
+    for (let i = 0; i < 5; i++) resumes.push(await timeResume(token, agents[0], 14));
+    console.log(
+      `  resume of 14 minutes from the ring (${agents.length} hosts): median ` +
+        `${median(resumes.map((r) => r.ms)).toFixed(1)} ms for ${median(resumes.map((r) => r.snapshots))} ` +
+        `snapshots (each: ${resumes.map((r) => r.ms.toFixed(1)).join(', ')} ms)`,
     );
   }
   const base = results[0]!;

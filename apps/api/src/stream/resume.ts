@@ -81,9 +81,7 @@ export async function* resumePages(
   let cursorMs = Date.parse(after);
   let cursor = after;
   // The ring's start is read after every await: it may have moved on meanwhile.
-  const ringStart = () =>
-    cache.entries(host).find((entry) => entry.timestampMs > cursorMs)?.timestampMs ??
-    Number.POSITIVE_INFINITY;
+  const ringStart = () => cache.timeAfter(host, cursorMs) ?? Number.POSITIVE_INFINITY;
   while (sent < limit) {
     const want = Math.min(pageSize, limit - sent);
     const fromDatabase = await stored(host, cursor, want, options.read);
@@ -107,6 +105,6 @@ export async function* resumePages(
     if (fromDatabase.length < want || page.length < fromDatabase.length) break;
   }
   if (sent >= limit) return;
-  const ring = cache.entries(host).filter((entry) => entry.timestampMs > cursorMs);
+  const ring = cache.entries(host, cursorMs);
   if (ring.length > 0) yield ring.slice(0, limit - sent);
 }
