@@ -173,3 +173,21 @@ describe('OTLP decoding', () => {
     expect(decode).toThrow(OtlpDecodeError);
   });
 });
+
+describe('OTLP points past the series cap', () => {
+  it('are counted once, under their service and the cap that refused them', () => {
+    const aggregator = createAppAggregator({ maxSeries: 3, maxTagValues: 100 });
+    const points = Array.from({ length: 5 }, (_, i) => ({
+      attributes: attrs({ id: `s${i}` }),
+      asDouble: i,
+    }));
+    const result = createOtlpIngest(aggregator)(
+      request([{ name: 'depth', gauge: { dataPoints: points } }]),
+    );
+    expect(result).toMatchObject({ accepted: 3, rejected: 2, errors: ['2 series refused'] });
+    // No second count under `unknown`: the service is known, and so is the reason.
+    expect(aggregator.describe().map((s) => [s.name, s.rejected])).toEqual([
+      ['router', { max_series: 2 }],
+    ]);
+  });
+});

@@ -80,9 +80,13 @@ export function createOtlpIngest(aggregator: AppAggregator) {
   return function ingest(request: unknown): OtlpIngestResult {
     const result: OtlpIngestResult = { accepted: 0, rejected: 0, errors: [] };
     const reasons = new Map<string, number>();
-    const refuse = (service: string | null, reason: string, n = 1) => {
+    // In the answer only: a refused series the aggregator has already counted under its service.
+    const answer = (reason: string, n = 1) => {
       result.rejected += n;
       reasons.set(reason, (reasons.get(reason) ?? 0) + n);
+    };
+    const refuse = (service: string | null, reason: string, n = 1) => {
+      answer(reason, n);
       aggregator.reject(service, reason, n);
     };
 
@@ -97,7 +101,13 @@ export function createOtlpIngest(aggregator: AppAggregator) {
             refuse(service, 'bad_metric');
             continue;
           }
-          const ctx = { service, name, refuse, accept: () => (result.accepted += 1) };
+          const ctx = {
+            service,
+            name,
+            refuse,
+            seriesRefused: () => answer('series_refused'),
+            accept: () => (result.accepted += 1),
+          };
           if (asObj(metric.gauge)) gauge(ctx, asObj(metric.gauge)!);
           else if (asObj(metric.sum)) sum(ctx, asObj(metric.sum)!);
           else if (asObj(metric.histogram)) histogram(ctx, asObj(metric.histogram)!, false);
@@ -121,12 +131,14 @@ export function createOtlpIngest(aggregator: AppAggregator) {
     service: string;
     name: string;
     refuse: (service: string | null, reason: string, n?: number) => void;
+    /** A point whose new series the caps refused (counted by the aggregator, by its reason). */
+    seriesRefused: () => void;
     accept: () => void;
   }
 
   function seriesOf(ctx: Ctx, point: Obj, kind: AppSeries['kind']): AppSeries | null {
     const s = aggregator.series(ctx.service, ctx.name, kind, attributes(point.attributes));
-    if (s === null) ctx.refuse(null, 'series_refused');
+    if (s === null) ctx.seriesRefused();
     return s;
   }
 
