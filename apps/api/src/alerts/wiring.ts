@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { newRedis } from '../lazy-modules.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { AppBus } from '../ingest/app-bus.js';
@@ -36,7 +36,7 @@ export function createAlertsForApi(
   let leadership: Leadership;
   if (config.redisUrl) {
     leadership = redisLeadership({
-      redis: new Redis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
+      redis: newRedis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
       key: `${config.redisPrefix}alerts:leader`,
       leaseMs: config.alertsLeaseMs,
       logger,
@@ -46,8 +46,8 @@ export function createAlertsForApi(
   } else leadership = alwaysLeader();
   const feed = config.redisUrl
     ? createRedisFeed({
-        publisher: new Redis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
-        subscriber: new Redis(config.redisUrl, REDIS_SUBSCRIBER_OPTIONS),
+        publisher: newRedis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
+        subscriber: newRedis(config.redisUrl, REDIS_SUBSCRIBER_OPTIONS),
         channel: `${config.redisPrefix}alerts`,
         logger,
       })

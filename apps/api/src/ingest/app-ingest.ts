@@ -1,5 +1,5 @@
+import { newRedis } from '../lazy-modules.js';
 import type { AppMessage, AppServiceInfo, Snapshot } from '@livestat/contracts';
-import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { REDIS_PUBLISHER_OPTIONS, REDIS_SUBSCRIBER_OPTIONS } from '../stream/redis-bus.js';
@@ -12,11 +12,9 @@ import { createStatsdServer, type StatsdServer } from './statsd-server.js';
 export function createAppBus(config: Config, logger: Logger): AppBus {
   return config.redisUrl
     ? createRedisAppBus({
-        publisher: new Redis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
+        publisher: newRedis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
         subscriber:
-          config.role === 'agent'
-            ? undefined
-            : new Redis(config.redisUrl, REDIS_SUBSCRIBER_OPTIONS),
+          config.role === 'agent' ? undefined : newRedis(config.redisUrl, REDIS_SUBSCRIBER_OPTIONS),
         prefix: config.redisPrefix,
         logger,
       })

@@ -1,13 +1,22 @@
-import protobuf from 'protobufjs';
+import type { Type } from 'protobufjs';
+import { protobufjs } from '../lazy-modules.js';
 import { OTLP_METRICS_DESCRIPTOR } from './otlp-descriptor.js';
 
-const root = protobuf.Root.fromJSON(OTLP_METRICS_DESCRIPTOR);
-const REQUEST = root.lookupType(
-  'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
-);
-const RESPONSE = root.lookupType(
-  'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
-);
+// protobufjs and the descriptor's types are built on the first OTLP request, not at start-up.
+let types: { REQUEST: Type; RESPONSE: Type } | undefined;
+function otlpTypes(): { REQUEST: Type; RESPONSE: Type } {
+  if (types) return types;
+  const root = protobufjs().Root.fromJSON(OTLP_METRICS_DESCRIPTOR);
+  types = {
+    REQUEST: root.lookupType(
+      'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
+    ),
+    RESPONSE: root.lookupType(
+      'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
+    ),
+  };
+  return types;
+}
 
 /** A body that is not an OTLP export request in the encoding it claims: answered 400. */
 export class OtlpDecodeError extends Error {
@@ -24,6 +33,7 @@ export class OtlpDecodeError extends Error {
  * numbers: counts beyond 2^53 lose their last digits, which no rate here can show.
  */
 export function decodeOtlpProtobuf(body: Uint8Array): unknown {
+  const { REQUEST } = otlpTypes();
   try {
     const message = REQUEST.decode(body);
     return REQUEST.toObject(message, { longs: Number, enums: Number, bytes: String });
@@ -54,6 +64,7 @@ export interface PartialSuccess {
 
 /** The `ExportMetricsServiceResponse` as protobuf; `partialSuccess` only when something was refused. */
 export function encodeOtlpResponse(partial: PartialSuccess | null): Uint8Array {
+  const { RESPONSE } = otlpTypes();
   return RESPONSE.encode(
     RESPONSE.fromObject(partial === null ? {} : { partialSuccess: partial }),
   ).finish();
@@ -75,10 +86,12 @@ export function otlpJsonResponse(partial: PartialSuccess | null): object {
 export function decodeOtlpResponse(body: Uint8Array): {
   partialSuccess?: { rejectedDataPoints?: number; errorMessage?: string };
 } {
+  const { RESPONSE } = otlpTypes();
   return RESPONSE.toObject(RESPONSE.decode(body), { longs: Number });
 }
 
 /** Encodes a request from its plain object form (tests and benches). */
 export function encodeOtlpRequest(request: object): Uint8Array {
+  const { REQUEST } = otlpTypes();
   return REQUEST.encode(REQUEST.fromObject(request)).finish();
 }

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import type { RequestHandler, Router } from 'express';
-import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { ensureAdmin } from '../auth/bootstrap.js';
@@ -48,6 +47,7 @@ import { createAppStore } from '../ingest/app-store.js';
 import { createOtlpRouter } from '../ingest/otlp-route.js';
 import { createAppsRouter, type AppsRouterDeps } from '../http/apps-route.js';
 import { createTokenStore } from '../tokens/token-store.js';
+import { newRedis } from '../lazy-modules.js';
 import { createBus, createWatches } from './bus.js';
 import { checkPort, listenProblem } from './listen.js';
 import { createPublishingPipeline } from './publishing-pipeline.js';
@@ -136,7 +136,7 @@ export async function startApi(
   // socket on whichever replica the proxy picks next; else in this process's memory.
   const tickets = config.redisUrl
     ? createRedisTicketStore({
-        redis: new Redis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
+        redis: newRedis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
         logger,
         keyPrefix: `${config.redisPrefix}ws-ticket:`,
       })
@@ -144,7 +144,7 @@ export async function startApi(
   // Failed logins: counted in Redis when there is one, so the limit holds across replicas.
   const loginLimitStore = config.redisUrl
     ? createSharedLoginStore({
-        redis: new Redis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
+        redis: newRedis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
         prefix: `${config.redisPrefix}login:`,
         logger,
       })

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { newRedis } from '../lazy-modules.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createLocalBus, type Bus } from '../stream/bus.js';
@@ -21,12 +21,10 @@ import {
 export function createBus(config: Config, logger: Logger): Bus | RedisBus {
   return config.redisUrl
     ? createRedisBus({
-        publisher: new Redis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
+        publisher: newRedis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
         // An agent only publishes: it has no sockets to give other hosts' snapshots to.
         subscriber:
-          config.role === 'agent'
-            ? undefined
-            : new Redis(config.redisUrl, REDIS_SUBSCRIBER_OPTIONS),
+          config.role === 'agent' ? undefined : newRedis(config.redisUrl, REDIS_SUBSCRIBER_OPTIONS),
         logger,
         prefix: config.redisPrefix,
       })
@@ -42,12 +40,10 @@ export function createBus(config: Config, logger: Logger): Bus | RedisBus {
 export function createWatches(config: Config, logger: Logger): WatchHub {
   const relay = config.redisUrl
     ? createRedisWatchRelay({
-        publisher: new Redis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
+        publisher: newRedis(config.redisUrl, REDIS_PUBLISHER_OPTIONS),
         // An agent has no sockets: it only answers watcher keys.
         subscriber:
-          config.role === 'agent'
-            ? undefined
-            : new Redis(config.redisUrl, REDIS_SUBSCRIBER_OPTIONS),
+          config.role === 'agent' ? undefined : newRedis(config.redisUrl, REDIS_SUBSCRIBER_OPTIONS),
         prefix: config.redisPrefix,
         logger,
       })

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
-import { from as copyFromStdin } from 'pg-copy-streams';
+import type pg from 'pg';
+import { pg as loadPg, pgCopyStreams } from '../lazy-modules.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -110,7 +110,7 @@ const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     // Counts and ids stay far below 2^53; PGlite returns them as numbers too.
     if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format);
+    return loadPg().types.getTypeParser(oid, format);
   },
 } as pg.CustomTypesConfig;
 
@@ -139,7 +139,7 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
   function poolOf(lane: DatabaseLane): pg.Pool {
     let pool = pools.get(lane);
     if (pool) return pool;
-    pool = new pg.Pool({
+    pool = new (loadPg().Pool)({
       connectionString: options.connectionString,
       max: sizes[lane],
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
@@ -202,7 +202,9 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     columns: readonly string[],
     text: string,
   ) => {
-    const sink = client.query(copyFromStdin(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+    const sink = client.query(
+      pgCopyStreams().from(`COPY ${table} (${columns.join(', ')}) FROM STDIN`),
+    );
     await pipeline(Readable.from([text]), sink);
   };
   const onClient = (client: pg.PoolClient): Queryable => ({
