@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  cgroupEntry,
   cgroupRow,
+  fromCgroupEntry,
+  toCgroupEntry,
   cgroupsMessage,
   cgroupsMetrics,
   unwatchCgroupsMessage,
@@ -9,24 +12,53 @@ import {
 import { exampleSnapshot } from './examples.js';
 
 const valid = exampleSnapshot.cgroups;
-const service = valid.groups['nginx.service'];
+/** The full row of the example's nginx.service: what the watched table carries. */
+const service = fromCgroupEntry('system.slice/nginx.service', valid.groups['nginx.service']!);
 
 describe('cgroups payload', () => {
   it('accepts a v1 host: no PSI and no throttling figures, no Docker API', () => {
+    const row = {
+      ...service,
+      throttledMsPerSec: null,
+      memoryAnonBytes: null,
+      pressure: { cpu: null, memory: null, io: null },
+    };
     const v1 = {
       ...valid,
       layout: 'v1',
       namesUnavailableReason: 'cannot connect to /var/run/docker.sock: not found',
-      groups: {
-        'nginx.service': {
-          ...service,
-          throttledMsPerSec: null,
-          memoryAnonBytes: null,
-          pressure: { cpu: null, memory: null, io: null },
-        },
-      },
+      groups: { 'nginx.service': toCgroupEntry(row) },
     };
     expect(cgroupsMetrics.parse(v1)).toEqual(v1);
+    // The snapshot's entry leaves the figures v1 lacks out; the row says null.
+    expect(v1.groups['nginx.service']).not.toHaveProperty('pressure');
+    expect(v1.groups['nginx.service']).not.toHaveProperty('throttledMsPerSec');
+    expect(cgroupRow.parse(row)).toEqual(row);
+  });
+
+  it('turns a row into a small entry and back, losing only what the entry leaves out', () => {
+    const row = cgroupRow.parse({
+      ...service,
+      id: 'system.slice/docker-' + 'a'.repeat(64) + '.scope',
+      name: 'web',
+      kind: 'container',
+      runtime: 'docker',
+      containerId: 'a'.repeat(64),
+      image: 'nginx:1.27',
+      state: 'running',
+      health: 'healthy',
+      restartCount: 3,
+    });
+    const entry = cgroupEntry.parse(toCgroupEntry(row));
+    for (const gone of ['id', 'containerId', 'image', 'restartCount', 'memoryLimitBytes'])
+      expect(entry).not.toHaveProperty(gone);
+    expect(fromCgroupEntry('web', entry)).toEqual({
+      ...row,
+      id: 'web',
+      containerId: null,
+      image: null,
+      restartCount: null,
+    });
   });
 
   it('accepts more than one core of CPU (100 = one core)', () => {
@@ -78,7 +110,7 @@ describe('cgroups socket messages', () => {
       truncated: valid.truncated,
       slowEveryTicks: valid.slowEveryTicks,
       namesUnavailableReason: valid.namesUnavailableReason,
-      groups: Object.values(valid.groups),
+      groups: Object.entries(valid.groups).map(([key, entry]) => fromCgroupEntry(key, entry)),
     };
     expect(cgroupsMessage.parse(message)).toEqual(message);
     expect(cgroupsMessage.safeParse({ ...message, groups: valid.groups }).success).toBe(false);

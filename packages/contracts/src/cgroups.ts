@@ -64,6 +64,89 @@ export const cgroupRow = z.object({
 });
 export type CgroupRow = z.infer<typeof cgroupRow>;
 
+/**
+ * A cgroup as the snapshot carries it, kept small because every tick stores it: a row without
+ * the fields that have no value (null → left out; `pressure` left out when it has none), and
+ * without its path, container id, image and restart count, which are in the watched full table
+ * (`watch_cgroups`); a container's path alone is 70–180 characters. Health and state stay: the
+ * collapsed panel shows them. The entry's key in `groups` is its name, or its path when two
+ * cgroups share a name.
+ */
+export const cgroupEntry = z.object({
+  name: cgroupRow.shape.name,
+  kind: cgroupKind,
+  runtime: cgroupRuntime.optional(),
+  state: text.optional(),
+  health: text.optional(),
+  cpuPercent: rate,
+  throttledMsPerSec: rate.optional(),
+  memoryBytes: count,
+  memoryLimitBytes: count.optional(),
+  memoryAnonBytes: count.optional(),
+  memoryFileBytes: count.optional(),
+  ioReadBytesPerSec: rate.optional(),
+  ioWriteBytesPerSec: rate.optional(),
+  ioReadOpsPerSec: rate.optional(),
+  ioWriteOpsPerSec: rate.optional(),
+  pids: count.optional(),
+  pressure: z
+    .object({ cpu: percent.optional(), memory: percent.optional(), io: percent.optional() })
+    .optional(),
+});
+export type CgroupEntry = z.infer<typeof cgroupEntry>;
+
+/** The snapshot's entry of a full row: what {@link cgroupEntry} keeps, nulls left out. */
+export function toCgroupEntry(row: CgroupRow): CgroupEntry {
+  const entry: Record<string, unknown> = {};
+  for (const key of Object.keys(cgroupEntry.shape) as (keyof CgroupEntry)[]) {
+    if (key === 'pressure') continue;
+    const value = row[key];
+    if (value !== null) entry[key] = value;
+  }
+  const pressure: Record<string, number> = {};
+  for (const key of ['cpu', 'memory', 'io'] as const) {
+    const value = row.pressure[key];
+    if (value !== null) pressure[key] = value;
+  }
+  if (Object.keys(pressure).length > 0) entry.pressure = pressure;
+  return entry as CgroupEntry;
+}
+
+/**
+ * A snapshot entry (under `key` in `groups`) as a full row again, for code that shows either:
+ * the key stands for the path, and what the entry leaves out reads as null (path, image and
+ * restart count come with the watched table).
+ */
+export function fromCgroupEntry(key: string, entry: CgroupEntry): CgroupRow {
+  return {
+    id: key,
+    name: entry.name,
+    kind: entry.kind,
+    runtime: entry.runtime ?? null,
+    containerId: null,
+    image: null,
+    state: entry.state ?? null,
+    health: entry.health ?? null,
+    restartCount: null,
+    cpuPercent: entry.cpuPercent,
+    throttledMsPerSec: entry.throttledMsPerSec ?? null,
+    memoryBytes: entry.memoryBytes,
+    memoryLimitBytes: entry.memoryLimitBytes ?? null,
+    memoryAnonBytes: entry.memoryAnonBytes ?? null,
+    memoryFileBytes: entry.memoryFileBytes ?? null,
+    ioReadBytesPerSec: entry.ioReadBytesPerSec ?? null,
+    ioWriteBytesPerSec: entry.ioWriteBytesPerSec ?? null,
+    ioReadOpsPerSec: entry.ioReadOpsPerSec ?? null,
+    ioWriteOpsPerSec: entry.ioWriteOpsPerSec ?? null,
+    pids: entry.pids ?? null,
+    pressure: {
+      cpu: entry.pressure?.cpu ?? null,
+      memory: entry.pressure?.memory ?? null,
+      io: entry.pressure?.io ?? null,
+    },
+  };
+}
+
 /** The summary fields the `cgroups` section and the watched full table share. */
 const cgroupsSummary = {
   layout: cgroupLayout,
@@ -88,7 +171,7 @@ const cgroupsSummary = {
  */
 export const cgroupsMetrics = collectorResult({
   ...cgroupsSummary,
-  groups: z.record(text.min(1), cgroupRow),
+  groups: z.record(text.min(1), cgroupEntry),
 });
 export type CgroupsMetrics = z.infer<typeof cgroupsMetrics>;
 

@@ -45,7 +45,8 @@ describe('cgroups collector on this machine’s captured hybrid tree', () => {
     const metrics = available(await collector.collect());
     expect(metrics).toMatchObject({ layout: 'hybrid', total: 2, truncated: false });
     expect(metrics.namesUnavailableReason).toMatch(/Docker\/Podman API/);
-    const capture = metrics.groups['livestat-capture']!;
+    const byId = new Map(collector.table()!.groups.map((row) => [row.id, row]));
+    const capture = byId.get('livestat-capture')!;
     // cpuacct.usage went from 431046177 to 822001439 ns in that second.
     expect(capture.cpuPercent).toBe(39.1);
     expect(capture).toMatchObject({
@@ -63,10 +64,34 @@ describe('cgroups collector on this machine’s captured hybrid tree', () => {
       pressure: { cpu: null, memory: null, io: null },
     });
     // The sandbox's group exists in the memory hierarchy only.
-    expect(metrics.groups.process_api).toMatchObject({
+    expect(byId.get('process_api')).toMatchObject({
       cpuPercent: 0,
       throttledMsPerSec: null,
       pids: null,
+    });
+    // The snapshot's entry leaves out what has no value: no limit, no PSI on v1.
+    expect(metrics.groups['livestat-capture']).toEqual({
+      name: 'livestat-capture',
+      kind: 'other',
+      cpuPercent: 39.1,
+      throttledMsPerSec: 0,
+      memoryBytes: 59854848,
+      memoryAnonBytes: 59076608,
+      memoryFileBytes: 0,
+      ioReadBytesPerSec: 0,
+      ioWriteBytesPerSec: 0,
+      ioReadOpsPerSec: 0,
+      ioWriteOpsPerSec: 0,
+      pids: 7,
+    });
+    const { memoryBytes, memoryAnonBytes, memoryFileBytes } = byId.get('process_api')!;
+    expect(metrics.groups.process_api).toEqual({
+      name: 'process_api',
+      kind: 'other',
+      cpuPercent: 0,
+      memoryBytes,
+      memoryAnonBytes,
+      memoryFileBytes,
     });
     expect(collector.table()?.groups.map((row) => row.id)).toEqual([
       'livestat-capture',
@@ -114,7 +139,7 @@ describe('cgroups collector on v2 hosts', () => {
     expect(service.pressure).toEqual({ cpu: 4, memory: 0, io: 0 });
     // The snapshot keeps the top 20 by CPU and by memory only, keyed by name.
     expect(Object.keys(metrics.groups).length).toBeLessThanOrEqual(40);
-    expect(metrics.groups['svc-4.service']?.id ?? 'not in the top').toBeTypeOf('string');
+    expect(metrics.groups['svc-4.service']?.name ?? 'not in the top').toBeTypeOf('string');
   });
 
   it('stops at CGROUPS_MAX and says the walk was cut', async () => {
@@ -329,7 +354,7 @@ describe('cgroups collector on a v1-only host', () => {
     clock = 2000;
     const metrics = available(await collector.collect());
     expect(metrics).toMatchObject({ layout: 'v1', total: 1 });
-    expect(metrics.groups[id.slice(0, 12)]).toMatchObject({
+    expect(collector.table()!.groups[0]).toMatchObject({
       kind: 'container',
       runtime: 'docker',
       cpuPercent: 40,

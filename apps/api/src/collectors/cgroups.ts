@@ -1,5 +1,7 @@
 import {
   CGROUPS_SNAPSHOT_TOP,
+  toCgroupEntry,
+  type CgroupEntry,
   type CgroupRow,
   type CgroupsMetrics,
   type CgroupsTable,
@@ -127,9 +129,10 @@ const byCpuThenId = (a: CgroupRow, b: CgroupRow): number =>
 
 /**
  * The snapshot's compact form: the top {@link CGROUPS_SNAPSHOT_TOP} by CPU and the top by
- * memory, keyed by display name (a name shared by two cgroups falls back to the path).
+ * memory, keyed by display name (a name shared by two cgroups falls back to the path), each
+ * as a small entry (`cgroupEntry`: nulls, container id, image and restart count left out).
  */
-export function compactGroups(rows: readonly CgroupRow[]): Record<string, CgroupRow> {
+export function compactGroups(rows: readonly CgroupRow[]): Record<string, CgroupEntry> {
   const byCpu = [...rows].sort(byCpuThenId);
   const byMemory = [...rows].sort(
     (a, b) => b.memoryBytes - a.memoryBytes || a.id.localeCompare(b.id),
@@ -138,10 +141,10 @@ export function compactGroups(rows: readonly CgroupRow[]): Record<string, Cgroup
     ...byCpu.slice(0, CGROUPS_SNAPSHOT_TOP),
     ...byMemory.slice(0, CGROUPS_SNAPSHOT_TOP),
   ]);
-  const groups: Record<string, CgroupRow> = {};
+  const groups: Record<string, CgroupEntry> = {};
   for (const row of byCpu) {
     if (!picked.has(row)) continue;
-    groups[row.name in groups ? row.id : row.name] = row;
+    groups[row.name in groups ? row.id : row.name] = toCgroupEntry(row);
   }
   return groups;
 }

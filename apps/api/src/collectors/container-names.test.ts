@@ -109,13 +109,20 @@ describe('container names from the Engine API on a unix socket', () => {
     expect(metrics.namesUnavailableReason).toBeNull();
     // containerId(1) runs under the cgroupfs driver (docker/<id>) in manyCgroups.
     expect(metrics.groups.web).toMatchObject({
-      id: `docker/${WEB}`,
+      kind: 'container',
       runtime: 'docker',
       health: 'healthy',
-      restartCount: 2,
     });
-    expect(metrics.groups['shop-db-1']).toMatchObject({ id: `machine.slice/libpod-${DB}.scope` });
-    expect(metrics.groups['svc-4.service']).toMatchObject({ image: null, health: null });
+    expect(metrics.groups['shop-db-1']).toMatchObject({ kind: 'container', runtime: 'podman' });
+    // The snapshot leaves the image and restart count to the watched table; services have none.
+    expect(metrics.groups.web).not.toHaveProperty('restartCount');
+    expect(metrics.groups['svc-4.service']).not.toHaveProperty('health');
+    const web = collector.table()!.groups.find((row) => row.name === 'web')!;
+    expect(web).toMatchObject({ id: `docker/${WEB}`, containerId: WEB, restartCount: 2 });
+    expect(collector.table()!.groups.find((row) => row.name === 'shop-db-1')!.id).toBe(
+      `machine.slice/libpod-${DB}.scope`,
+    );
+    expect(web.image).toBeTypeOf('string');
   });
 
   it('states once why names are missing: no socket, an error answer, no answer in time', async () => {
