@@ -73,6 +73,11 @@ describe('CgroupsPanel', () => {
     expect(names()).toEqual(['db', 'nginx.service', 'cron.service']);
     const db = wrapper.find('tr[data-cgroup="db"]');
     expect(db.find('[data-col="memory"]').text()).toBe('400 MiB / 512 MiB');
+    // I/O, PSI and pids are read every 10 samples (the section says), CPU and memory every one.
+    const title = (key: string) => wrapper.find(`th:has([data-sort="${key}"])`).attributes('title');
+    expect(title('io')).toBe('Read · write per second — read every 10 samples');
+    expect(title('pids')).toBe('Pids — read every 10 samples');
+    expect(title('cpu')).toBe('100 % = one core');
     expect(db.find('[role="meter"]').attributes('aria-valuenow')).toBe('78');
     expect(db.find('[data-col="health"]').classes()).toContain('ok');
     // No limit, no bar.
