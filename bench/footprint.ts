@@ -23,6 +23,7 @@
 //   npm run build && npm run -s bench:footprint -- [--seconds 30] [--runs 3] [--warmup 20]
 //     [--startup-window 45] [--variants pglite,postgres] [--peers netdata,glances,node-exporter]
 //     [--database-url postgres://postgres@127.0.0.1:5432] [--probe] [--malloc-arena-max 2]
+//     [--baseline apps/api/dist-before]   (another build, measured beside this one)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -45,6 +46,9 @@ const { values } = parseArgs({
     probe: { type: 'boolean', default: false },
     // The image sets MALLOC_ARENA_MAX=2 (see the Dockerfile); '' starts livestat without it.
     'malloc-arena-max': { type: 'string', default: '2' },
+    // Another build's dist directory (e.g. a copy of apps/api/dist made before a change): started
+    // beside livestat, measured in the same windows, its ratio printed as livestat ÷ baseline.
+    baseline: { type: 'string', default: '' },
   },
 });
 const seconds = Number(values.seconds);
@@ -70,6 +74,7 @@ if (
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = path.join(ROOT, 'apps/api/dist/main.js');
+const BASELINE_MAIN = values.baseline ? path.resolve(values.baseline, 'main.js') : null;
 const PASSWORD = 'footprint-bench-password';
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 const MB = 1024 * 1024;
@@ -302,7 +307,12 @@ interface Livestat {
   probeDir?: string;
 }
 
-async function startLivestat(variant: string, store: string, probe: boolean): Promise<Livestat> {
+async function startLivestat(
+  variant: string,
+  store: string,
+  probe: boolean,
+  main = MAIN,
+): Promise<Livestat> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const probeDir = probe ? mkdtempSync(path.join(tmpdir(), 'footprint-probe-')) : undefined;
@@ -323,8 +333,8 @@ async function startLivestat(variant: string, store: string, probe: boolean): Pr
     ...(probeDir ? { FOOTPRINT_PROBE_DIR: probeDir } : {}),
   };
   const args = probe
-    ? [`--import=data:text/javascript,${encodeURIComponent(PROBE)}`, MAIN]
-    : [MAIN];
+    ? [`--import=data:text/javascript,${encodeURIComponent(PROBE)}`, main]
+    : [main];
   const started = performance.now();
   const owned = own(process.execPath, args, env);
   const pid = owned.child.pid as number;
@@ -499,27 +509,39 @@ async function runVariant(variant: string) {
   console.log(
     `\n== livestat with ${variant === 'pglite' ? 'embedded PGlite' : 'DATABASE_URL (PostgreSQL)'}`,
   );
-  const { store, drop } = await freshStore(variant);
   const stopAll: (() => Promise<void>)[] = [];
-  try {
-    // A first start on an empty store: migrations, the admin's hash, PGlite's initdb.
-    const fresh = await startLivestat(variant, store, false);
+  const drops: (() => void)[] = [];
+  /** A first start on an empty store (migrations, the admin's hash), stopped; then a warm one. */
+  async function startUp(label: string, main: string) {
+    const { store, drop } = await freshStore(variant);
+    drops.push(drop);
+    const fresh = await startLivestat(variant, store, false, main);
     await sleep(Math.max(0, startupWindow * 1000 - fresh.firstSnapshotMs));
     const freshPeak = fresh.peakRss();
     const freshSteady = memory(tree(fresh.owned.child.pid as number));
     await fresh.owned.stop();
     console.log(
-      `  fresh start: first snapshot ${fresh.firstSnapshotMs.toFixed(0)} ms, health ok ${fresh.okMs.toFixed(0)} ms; ` +
+      `  ${label} fresh start: first snapshot ${fresh.firstSnapshotMs.toFixed(0)} ms, health ok ${fresh.okMs.toFixed(0)} ms; ` +
         `peak RSS over ${startupWindow} s ${(freshPeak / MB).toFixed(0)} MB, at its end ${(freshSteady.rss / MB).toFixed(0)} MB`,
     );
-
-    const warm = await startLivestat(variant, store, values.probe);
+    const warm = await startLivestat(variant, store, values.probe && main === MAIN, main);
     stopAll.push(() => warm.owned.stop());
     console.log(
-      `  warm start: first snapshot ${warm.firstSnapshotMs.toFixed(0)} ms, health ok ${warm.okMs.toFixed(0)} ms`,
+      `  ${label} warm start: first snapshot ${warm.firstSnapshotMs.toFixed(0)} ms, health ok ${warm.okMs.toFixed(0)} ms`,
     );
+    return { fresh, warm, freshPeak };
+  }
+  try {
+    const { fresh, warm, freshPeak } = await startUp('livestat', MAIN);
     const contestants: Contestant[] = [await livestatClient(warm)];
     stopAll[0] = () => (contestants[0] as Contestant).stop();
+    let baseline: Awaited<ReturnType<typeof startUp>> | undefined;
+    if (BASELINE_MAIN !== null) {
+      baseline = await startUp('baseline', BASELINE_MAIN);
+      const client = await livestatClient(baseline.warm);
+      contestants.push({ ...client, name: 'baseline' });
+      stopAll[1] = () => client.stop();
+    }
     for (const name of ['netdata', 'glances', 'node-exporter']) {
       if (!wantedPeers.has(name)) continue;
       const peer = await startPeer(name);
@@ -586,19 +608,31 @@ async function runVariant(variant: string) {
         `to the first snapshot; peak RSS fresh ${(freshPeak / MB).toFixed(0)} MB, warm ${(warmPeak / MB).toFixed(0)} MB ` +
         `(steady: ${(med(base, 'rss') / MB).toFixed(0)} MB)`,
     );
+    if (baseline) {
+      const steady = med(windows.get('baseline') as Window[], 'rss');
+      console.log(
+        `  baseline start-up: fresh ${baseline.fresh.firstSnapshotMs.toFixed(0)} ms, warm ${baseline.warm.firstSnapshotMs.toFixed(0)} ms ` +
+          `to the first snapshot; peak RSS fresh ${(baseline.freshPeak / MB).toFixed(0)} MB ` +
+          `(steady: ${(steady / MB).toFixed(0)} MB)`,
+      );
+    }
   } finally {
     for (const stop of stopAll) await stop().catch(() => undefined);
-    try {
-      drop();
-    } catch (err) {
-      console.error(`  could not drop the store: ${(err as Error).message}`);
+    for (const drop of drops) {
+      try {
+        drop();
+      } catch (err) {
+        console.error(`  could not drop the store: ${(err as Error).message}`);
+      }
     }
   }
 }
 
-if (!existsSync(MAIN)) {
-  console.error(`${MAIN} is missing: run \`npm run build\` first`);
-  process.exit(2);
+for (const main of [MAIN, BASELINE_MAIN]) {
+  if (main !== null && !existsSync(main)) {
+    console.error(`${main} is missing: run \`npm run build\` first`);
+    process.exit(2);
+  }
 }
 console.log(
   `bench/footprint: ${runs} × ${seconds} s after ${warmup} s of warm-up; node ${process.version}; ` +
