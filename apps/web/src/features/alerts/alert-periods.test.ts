@@ -79,6 +79,19 @@ describe('seriesMatches', () => {
     expect(seriesMatches('cpu.cores.*.usagePercent', 'cpu.usagePercent')).toBe(false);
   });
 
+  it('matches application families: one metric of every service, every metric of one', () => {
+    const depth = 'app.*.queue.depth.value';
+    expect(seriesMatches(depth, 'app.worker.queue.depth.value')).toBe(true);
+    expect(seriesMatches(depth, 'app.billing.queue.depth.value')).toBe(true);
+    expect(seriesMatches(depth, 'app.worker.queue.depth2.value')).toBe(false);
+    expect(seriesMatches('app.worker.*.p99', 'app.worker.http.latency.p99')).toBe(true);
+    expect(seriesMatches('app.worker.*.p99', 'app.billing.http.latency.p99')).toBe(false);
+    expect(seriesMatches('app.worker.*.p99', 'app.worker.http.latency.p50')).toBe(false);
+    expect(seriesMatches('app.worker.queue.depth.value', 'app.worker.queue.depth.value')).toBe(
+      true,
+    );
+  });
+
   it('matches no chart for the host-down rule, which has no series', () => {
     expect(seriesMatches('', 'cpu.usagePercent')).toBe(false);
   });

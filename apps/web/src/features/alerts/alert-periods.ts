@@ -1,4 +1,4 @@
-import { resolveSeries } from '@livestat/contracts';
+import { seriesInFamily } from '@livestat/contracts';
 import type { ActiveAlert, AlertEvent, AlertSeverity } from '@livestat/contracts';
 
 /** A stretch of time one (rule, host, series) was firing. */
@@ -78,10 +78,10 @@ function pick(a: AlertEvent | ActiveAlert) {
 
 /**
  * Whether an alert on `alertSeries` concerns a chart line of `path`: the same path, or a
- * family written with `*` (`disk.filesystems.*.usedPercent`) the path belongs to.
+ * family written with `*` the path belongs to — a snapshot family
+ * (`disk.filesystems.*.usedPercent`) or an application one (`app.*.queue.depth.value`,
+ * `app.worker.*.p99`), by the contract's own matcher, so charts mark what the evaluator fires on.
  */
 export function seriesMatches(alertSeries: string, path: string): boolean {
-  if (alertSeries === '') return false;
-  if (alertSeries === path) return true;
-  return alertSeries.includes('*') && resolveSeries(path)?.pattern === alertSeries;
+  return alertSeries !== '' && seriesInFamily(alertSeries, path);
 }
