@@ -10,6 +10,11 @@
 // the contenders alternate order run by run so drift hits them all; medians and their ratios
 // are what to quote. writer-serial is the writer without its pipeline (each batch serialized
 // only once the previous one is stored), so what pipelining buys shows in every run.
+// Every snapshot livestat stores was first published on the bus, which serialized it then
+// (live, before any outage): the workload is published once before the clocks start, and the
+// writer reuses each section's published text. writer-unpublished is the same writer given
+// the same snapshots as bare objects (not published: every section serialized again), so
+// what the reuse buys shows in every run too.
 // PGlite (the embedded default) replays the same workload through the same writer.
 //
 //   npm run bench:ingest -- [--hours 24] [--runs 3] [--pglite-hours H] [--pglite-runs N]
@@ -38,6 +43,7 @@ import {
 } from '../apps/api/src/storage/metrics-store.js';
 import { migrate } from '../apps/api/src/storage/migrate.js';
 import { STORED_SECTIONS, TIERS, type Tier } from '../apps/api/src/storage/rollup.js';
+import { toBusMessage } from '../apps/api/src/stream/bus.js';
 import { createSnapshotGenerator } from './snapshots.js';
 
 const USAGE = `usage: npm run bench:ingest -- [--hours 24] [--runs 3] [--pglite-hours H]
@@ -87,6 +93,10 @@ await admin.connect();
 const generator = createSnapshotGenerator({ host: HOST, seed: 20261121, startMs: START_MS });
 const snapshots: Snapshot[] = [];
 for (const batch of generator.batches(0, count, 3600)) snapshots.push(...batch);
+// As the live stream did: the bus serialized each snapshot when it was sampled.
+for (const snapshot of snapshots) toBusMessage(snapshot);
+// The same snapshots, never published (shallow copies share the sections, not the text).
+const unpublished = snapshots.map((snapshot) => ({ ...snapshot }));
 
 // The columns writeSnapshots fills, in its order.
 const COPY_COLUMNS = 'host, ts, metric_type, metric_data, seq, interval_ms';
@@ -198,7 +208,14 @@ async function timeWriter(
   return { seconds, nodeCpu: (cpu.user + cpu.system) / 1e6 };
 }
 
-type Name = 'copy' | 'writer' | 'writer-serial' | 'writer-raw' | 'pglite' | 'pglite-raw';
+type Name =
+  | 'copy'
+  | 'writer'
+  | 'writer-serial'
+  | 'writer-unpublished'
+  | 'writer-raw'
+  | 'pglite'
+  | 'pglite-raw';
 const results = new Map<Name, Timing[]>();
 const record = (name: Name, timing: Timing) =>
   results.set(name, [...(results.get(name) ?? []), timing]);
@@ -209,7 +226,12 @@ async function runPostgres(name: Name): Promise<Timing> {
     const timing =
       name === 'copy'
         ? await timeCopy(url)
-        : await timeWriter(db, snapshots, name === 'writer-raw' ? [] : TIERS, name === 'writer');
+        : await timeWriter(
+            db,
+            name === 'writer-unpublished' ? unpublished : snapshots,
+            name === 'writer-raw' ? [] : TIERS,
+            name !== 'writer-serial',
+          );
     const stored = await countRaw(db);
     if (stored !== rowsOf(count)) {
       throw new Error(`${name}: ${stored} raw rows stored, expected ${rowsOf(count)}`);
@@ -264,7 +286,7 @@ try {
       `${(tsvBytes / 1e6).toFixed(0)} MB as COPY text; PostgreSQL ${server?.server_version ?? '?'}; ` +
       `batch writer maxBatch ${maxBatch}; ${new Date().toISOString()}`,
   );
-  const order: Name[] = ['copy', 'writer', 'writer-serial', 'writer-raw'];
+  const order: Name[] = ['copy', 'writer', 'writer-serial', 'writer-unpublished', 'writer-raw'];
   for (let run = 0; run < runs; run++) {
     console.log(`run ${run + 1}/${runs}`);
     for (const name of run % 2 === 0 ? order : [...order].reverse()) {
@@ -295,6 +317,7 @@ try {
   const writer = med('writer', rowsOf(count));
   const serial = med('writer-serial', rowsOf(count));
   const raw = med('writer-raw', rowsOf(count));
+  const bare = med('writer-unpublished', rowsOf(count));
   const lite = med('pglite', rowsOf(pgliteCount));
   const liteRaw = med('pglite-raw', rowsOf(pgliteCount));
   console.log(
@@ -308,6 +331,9 @@ try {
   );
   console.log(
     `  batch writer, rollups, no pipeline ${fmt(serial).padStart(8)}   ${(serial / copy).toFixed(2)}× of \\copy; pipelining adds ${(100 * (writer / serial - 1)).toFixed(0)} %; ${busy('writer-serial')}`,
+  );
+  console.log(
+    `  batch writer, rollups, unpublished${fmt(bare).padStart(9)}   ${(bare / copy).toFixed(2)}× of \\copy; reusing the bus's JSON adds ${(100 * (writer / bare - 1)).toFixed(0)} %; ${busy('writer-unpublished')}`,
   );
   console.log(
     `  batch writer, raw rows only        ${fmt(raw).padStart(8)}   ${(raw / copy).toFixed(2)}× of \\copy; rollups cost ${(100 * (1 - writer / raw)).toFixed(0)} % of the raw-only rate; ${busy('writer-raw')}`,

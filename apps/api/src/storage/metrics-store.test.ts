@@ -6,6 +6,7 @@ import {
   describeEachBackend,
   type TestDatabase,
 } from '../../test/databases.js';
+import { toBusMessage } from '../stream/bus.js';
 import { QueryCancelledError } from './db.js';
 import {
   asStored,
@@ -191,6 +192,20 @@ describeEachBackend('writeSnapshots', (backend) => {
     expect(await readSnapshots(test.db, odd.host, new Date(0).toISOString(), 10)).toEqual([
       asStored(odd),
     ]);
+  });
+
+  it('stores each section as the bus published it, without serializing it again', async () => {
+    const snapshot = varied(9);
+    const published = JSON.parse(toBusMessage(snapshot).json) as Snapshot;
+    // Changed after publishing: what is stored is what was streamed (and proves the reuse).
+    if (snapshot.memory.available) snapshot.memory.usedPercent = 99.5;
+    await writeSnapshots(test.db, [snapshot]);
+    const [streamed] = await readSnapshots(test.db, snapshot.host, new Date(0).toISOString(), 1);
+    expect(streamed?.memory).toEqual(published.memory);
+    expect(streamed?.memory).not.toEqual(snapshot.memory);
+    expect(streamed?.cpu).toEqual(published.cpu);
+    // The top lists are stored apart, so `processes` is serialized on its own, without them.
+    expect(streamed?.processes).toEqual(storedSection(snapshot, 'processes'));
   });
 
   it('stores a batch prepared ahead as writeSnapshots would, and a prepared retry not twice', async () => {

@@ -1,4 +1,5 @@
 import { isOptionalSection, type SeriesSection, type Snapshot } from '@livestat/contracts';
+import { publishedFieldJson } from '../stream/snapshot-json.js';
 import type { Database, Queryable, QueryOptions } from './db.js';
 import { writeProcessTicks } from './process-ticks.js';
 import {
@@ -44,8 +45,12 @@ const COPY_ESCAPES: Readonly<Record<string, string>> = {
  * a backslash is the only character to double, and most sections have none: checking first
  * skips a regular-expression pass over every document (bench/ingest).
  */
-const copyJson = (value: unknown) => {
-  const json = JSON.stringify(value);
+const copyJson = (snapshot: Snapshot, section: SeriesSection) => {
+  // The text the bus published when there is one (the live path: no second serialization);
+  // `processes` is stored without its top lists, so it is not the published text.
+  const json =
+    (section !== 'processes' && publishedFieldJson(snapshot, section)) ||
+    JSON.stringify(storedSection(snapshot, section));
   return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
 };
 
@@ -133,7 +138,7 @@ export async function prepareSnapshots(
       const k = key(snapshot.host, section, tsMs);
       // A repeat within the batch replaces the earlier one, whose numbers must not count.
       if (rows.has(k)) return prepareDeduplicated(snapshots, tiers);
-      const line = `${host}\t${snapshot.timestamp}\t${section}\t${copyJson(storedSection(snapshot, section))}${tail}`;
+      const line = `${host}\t${snapshot.timestamp}\t${section}\t${copyJson(snapshot, section)}${tail}`;
       rows.set(k, { snapshot, section, line });
       rollups.add(snapshot, section);
     }
@@ -157,7 +162,7 @@ function prepareDeduplicated(
       if (snapshot[section] === undefined) continue;
       const line =
         `${copyText(snapshot.host)}\t${snapshot.timestamp}\t${section}\t` +
-        `${copyJson(storedSection(snapshot, section))}\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
+        `${copyJson(snapshot, section)}\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
       rows.set(key(snapshot.host, section, tsMs), { snapshot, section, line });
     }
   }

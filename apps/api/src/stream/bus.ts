@@ -1,5 +1,6 @@
 import type { Snapshot } from '@livestat/contracts';
 import { createLogger, type Logger } from '../logger.js';
+import { serializeSnapshot } from './snapshot-json.js';
 
 /** One published snapshot, serialized once for every socket and process it reaches. */
 export interface BusMessage {
@@ -26,7 +27,8 @@ export type BusHandler = (message: BusMessage) => void;
 
 /** Wraps a snapshot for the bus: the one place a published snapshot is serialized. */
 export function toBusMessage(snapshot: Snapshot): BusMessage {
-  return { snapshot, json: JSON.stringify(snapshot) };
+  // Field by field, so the batch writer can reuse each section's text.
+  return { snapshot, json: serializeSnapshot(snapshot) };
 }
 
 /** Epoch ms of a snapshot's ISO timestamp; NaN when it is not a date. */
