@@ -61,6 +61,17 @@ describe('cgroups payload', () => {
     });
   });
 
+  it('still parses a section of an older agent: full rows with nulls, no slowEveryTicks', () => {
+    const { slowEveryTicks: _, ...older } = valid;
+    const section = { ...older, groups: { 'nginx.service': service } };
+    const parsed = cgroupsMetrics.parse(section);
+    if (!parsed.available) throw new Error('unavailable');
+    expect(parsed.slowEveryTicks).toBeUndefined();
+    // What entries leave out is dropped; the rest reads as the same row again.
+    expect(parsed.groups['nginx.service']).not.toHaveProperty('containerId');
+    expect(fromCgroupEntry(service.id, parsed.groups['nginx.service']!)).toEqual(service);
+  });
+
   it('accepts more than one core of CPU (100 = one core)', () => {
     expect(cgroupRow.parse({ ...service, cpuPercent: 350 }).cpuPercent).toBe(350);
   });

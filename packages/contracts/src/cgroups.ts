@@ -70,28 +70,29 @@ export type CgroupRow = z.infer<typeof cgroupRow>;
  * without its path, container id, image and restart count, which are in the watched full table
  * (`watch_cgroups`); a container's path alone is 70–180 characters. Health and state stay: the
  * collapsed panel shows them. The entry's key in `groups` is its name, or its path when two
- * cgroups share a name.
+ * cgroups share a name. Null is still accepted where a field may be left out, and the left-out
+ * fields are ignored, so snapshots of older agents and stored ones still parse.
  */
 export const cgroupEntry = z.object({
   name: cgroupRow.shape.name,
   kind: cgroupKind,
-  runtime: cgroupRuntime.optional(),
-  state: text.optional(),
-  health: text.optional(),
+  runtime: cgroupRuntime.nullish(),
+  state: text.nullish(),
+  health: text.nullish(),
   cpuPercent: rate,
-  throttledMsPerSec: rate.optional(),
+  throttledMsPerSec: rate.nullish(),
   memoryBytes: count,
-  memoryLimitBytes: count.optional(),
-  memoryAnonBytes: count.optional(),
-  memoryFileBytes: count.optional(),
-  ioReadBytesPerSec: rate.optional(),
-  ioWriteBytesPerSec: rate.optional(),
-  ioReadOpsPerSec: rate.optional(),
-  ioWriteOpsPerSec: rate.optional(),
-  pids: count.optional(),
+  memoryLimitBytes: count.nullish(),
+  memoryAnonBytes: count.nullish(),
+  memoryFileBytes: count.nullish(),
+  ioReadBytesPerSec: rate.nullish(),
+  ioWriteBytesPerSec: rate.nullish(),
+  ioReadOpsPerSec: rate.nullish(),
+  ioWriteOpsPerSec: rate.nullish(),
+  pids: count.nullish(),
   pressure: z
-    .object({ cpu: percent.optional(), memory: percent.optional(), io: percent.optional() })
-    .optional(),
+    .object({ cpu: percent.nullish(), memory: percent.nullish(), io: percent.nullish() })
+    .nullish(),
 });
 export type CgroupEntry = z.infer<typeof cgroupEntry>;
 
@@ -157,9 +158,10 @@ const cgroupsSummary = {
   /**
    * CPU and memory usage are read every tick; the slow-moving fields (memory limit, anon and
    * file, I/O, pids, PSI, and v1's throttling) every this many ticks, each cgroup on its own
-   * turn. Their rates span the real time between two reads of the file.
+   * turn. Their rates span the real time between two reads of the file. Absent from agents
+   * older than it, which read every file every tick.
    */
-  slowEveryTicks: count.min(1),
+  slowEveryTicks: count.min(1).optional(),
   /** Why container names, images and health are missing (no Docker/Podman API), said once. */
   namesUnavailableReason: text.nullable(),
 };
