@@ -24,6 +24,10 @@ describe('units', () => {
     expect(formatAxisValue('rate', 2000)).toBe('2 k/s');
     expect(formatAxisValue('rate', 0.1)).toBe('0.1 /s');
     expect(formatAxisValue('count', 1500)).toBe('1.5 k');
+    // A count without a prefix too: an application's gauge at 60 reads `60`, not `60.0`.
+    expect(formatAxisValue('count', 60)).toBe('60');
+    expect(formatAxisValue('count', 0.5)).toBe('0.5');
+    expect(formatAxisValue('count', 100)).toBe('100');
   });
 
   it('steps byte axes by round binary values', () => {

@@ -30,8 +30,9 @@ export function formatValue(unit: Unit, value: number | null | undefined): strin
   }
 }
 
-/** `1.50 KiB` → `1.5 KiB`, `2.00 MiB` → `2 MiB`: trailing zeros of the number dropped. */
-const trimZeros = (text: string) => text.replace(/(\.\d*?[1-9])0+ /, '$1 ').replace(/\.0+ /, ' ');
+/** `1.50 KiB` → `1.5 KiB`, `2.00 MiB` → `2 MiB`, `60.0` → `60`: the number's trailing zeros dropped. */
+const trimZeros = (text: string) =>
+  text.replace(/(\.\d*?[1-9])0+(?= |$)/, '$1').replace(/\.0+(?= |$)/, '');
 
 /** A y-axis tick: as {@link formatValue}, shorter where the axis allows (`50 %`, `1.5`, `2 MiB/s`). */
 export function formatAxisValue(unit: Unit, value: number): string {

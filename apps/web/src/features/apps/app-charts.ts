@@ -47,28 +47,52 @@ export type AppMetricRef = Pick<AppMetricInfo, 'key' | 'name' | 'kind' | 'tags'>
   service: string;
 };
 
-/** The catalogue paths one metric's chart draws (what the live window backfills). */
+/** A whole number as the tooltip writes a sample count: `40`, `12,345`. */
+export const formatWhole = (value: number) => Math.round(value).toLocaleString('en-US');
+
+/** Fields the tooltip of a kind's chart lists beside its lines: how many samples a timing had. */
+const NOTED: Partial<Record<AppMetricKind, readonly [AppMetricField, string][]>> = {
+  timer: [['count', 'samples']],
+  histogram: [['count', 'samples']],
+};
+
+/**
+ * The catalogue paths one metric's chart reads — its lines and its tooltip's notes — which the
+ * live window backfills.
+ */
 export function chartedPaths(metric: AppMetricRef): string[] {
-  return CHARTED[metric.kind].map(([field]) => appSeriesPath(metric.service, metric.key, field));
+  return [...CHARTED[metric.kind], ...(NOTED[metric.kind] ?? [])].map(([field]) =>
+    appSeriesPath(metric.service, metric.key, field),
+  );
 }
 
 /**
  * The live chart of one metric: a rate per second for a counter; the value for a gauge (a set's
- * distinct members likewise); p50, p90 and p99 for a timer or histogram, whose three lines make
- * the band the interval's samples fell in.
+ * distinct members likewise), whose axis goes below zero with it; for a timer or histogram, the
+ * band the interval's samples fell in, p50 up to p99 filled, with p90 as a line across it and
+ * the interval's sample count in the tooltip.
  */
 export function chartSpecOf(metric: AppMetricRef): ChartSpec {
-  const lines = CHARTED[metric.kind].map(([field, label]) => ({
-    path: appSeriesPath(metric.service, metric.key, field),
-    label,
-  }));
+  const path = (field: AppMetricField) => appSeriesPath(metric.service, metric.key, field);
+  const lines = CHARTED[metric.kind].map(([field, label]) => ({ path: path(field), label }));
   switch (chartKindOf(metric.kind)) {
     case 'rate':
-      return { unit: 'rate', lines };
+      return { unit: 'rate', lines, signed: true };
     case 'bands':
-      return { unit: 'ratio', lines };
+      return {
+        unit: 'count',
+        lines,
+        band: { from: path('p50'), to: path('p99') },
+        notes: (NOTED[metric.kind] ?? []).map(([field, label]) => ({
+          path: path(field),
+          label,
+          format: formatWhole,
+        })),
+      };
     case 'line':
-      return { unit: metric.kind === 'set' ? 'count' : 'ratio', lines };
+      return metric.kind === 'set'
+        ? { unit: 'count', lines }
+        : { unit: 'count', lines, signed: true };
   }
 }
 
@@ -79,15 +103,25 @@ export function headlineOf(metric: AppMetric | undefined): string | null {
     case 'counter':
       return metric.rate === undefined ? null : formatValue('rate', metric.rate);
     case 'gauge':
-      return metric.value === undefined ? null : formatValue('ratio', metric.value);
+      return metric.value === undefined ? null : formatValue('count', metric.value);
     case 'set':
       return metric.unique === undefined ? null : `${formatValue('count', metric.unique)} distinct`;
     case 'timer':
     case 'histogram':
       return metric.p99 === undefined
         ? null
-        : `p50 ${formatValue('ratio', metric.p50)} · p99 ${formatValue('ratio', metric.p99)}`;
+        : `p50 ${formatValue('count', metric.p50)} · p99 ${formatValue('count', metric.p99)}`;
   }
+}
+
+/**
+ * What a card says a metric is: a counter is drawn per second; a StatsD timer (`|ms`) is in
+ * milliseconds; a histogram's unit is the application's own.
+ */
+export function kindLabelOf(kind: AppMetricKind): string {
+  if (kind === 'counter') return 'counter · per second';
+  if (kind === 'timer') return 'timer · ms';
+  return kind;
 }
 
 /** `provider=openai, region=eu`: a metric's tags in one line, or '' without any. */

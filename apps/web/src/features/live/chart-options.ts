@@ -3,6 +3,7 @@ import type { GridComponentOption } from 'echarts/components';
 import type { ComposeOption } from 'echarts/core';
 import type { Unit } from '../../lib/chart-units';
 import { formatAxisValue, niceByteStep } from '../../lib/chart-units';
+import { bandData, bandIds, bandSeries, type ChartBand } from './chart-band';
 
 /** One line of a chart: a series path of the live window and its legend label. */
 export interface ChartLine {
@@ -18,6 +19,12 @@ export interface ChartSpec {
   lines: readonly ChartLine[];
   /** A fixed top of the y axis (100 for percentages); otherwise it follows the data. */
   yMax?: number;
+  /** Values may fall below zero (a gauge): the axis then reaches down to the lowest. */
+  signed?: boolean;
+  /** A filled band between two of the lines (a timer's p50 → p99), drawn under them. */
+  band?: ChartBand;
+  /** Series the tooltip lists after the lines, each written its own way, without drawing them. */
+  notes?: readonly { path: string; label: string; format: (value: number) => string }[];
 }
 
 /**
@@ -158,6 +165,10 @@ export function baseChartOption(spec: ChartSpec, palette: readonly string[]): Li
     emphasis: { disabled: true },
     data: [],
   }));
+  if (spec.band !== undefined) {
+    const top = spec.lines.findIndex((line) => line.path === spec.band!.to);
+    series.push(...bandSeries(spec.band, lineColor(palette, Math.max(0, top))));
+  }
   return {
     animation: false,
     grid: {
@@ -176,7 +187,7 @@ export function baseChartOption(spec: ChartSpec, palette: readonly string[]): Li
     },
     yAxis: {
       type: 'value',
-      min: 0,
+      min: spec.signed ? (extent: { min: number }) => Math.min(0, extent.min) : 0,
       // null, not absent: a merging setOption would otherwise keep a previous spec's top.
       max: (spec.yMax ?? null) as number | undefined,
       // Whole percents: a near-idle line (a cgroup at 0.02 %) would label its ticks 0, 0, 1, 1 %.
@@ -206,13 +217,25 @@ export function liveChartOption(
   extra?: LineSeriesOption,
 ): LiveChartOption {
   const from = source.cutoff;
-  const series: LineSeriesOption[] = (base.series as LineSeriesOption[])
+  const templates = base.series as LineSeriesOption[];
+  const series: LineSeriesOption[] = templates
+    .slice(0, spec.lines.length)
     .map((line, i) => ({ line, path: spec.lines[i]!.path }))
     .filter(({ path }) => !hidden.has(path))
     .map(({ line, path }) => ({
       ...line,
       data: chartData(source.get(path), source.intervalMs, from, LIVE_MAX_POINTS),
     }));
+  const band = spec.band;
+  // The band goes with its edges: hiding either line hides it.
+  if (band !== undefined && !hidden.has(band.from) && !hidden.has(band.to)) {
+    const upper = (series.find((line) => line.id === band.to)?.data ?? []) as ChartPoint[];
+    const data = bandData(upper, source.get(band.from));
+    const ids = bandIds(band);
+    for (const template of templates.slice(spec.lines.length)) {
+      series.push({ ...template, data: template.id === ids.base ? data.base : data.span });
+    }
+  }
   if (extra !== undefined) series.push(extra);
   const xAxis = Number.isFinite(from)
     ? { ...base.xAxis, min: from, max: from + source.windowMs }

@@ -1,5 +1,6 @@
 import type { LineSeriesOption } from 'echarts/charts';
-import type { ChartPoint, ChartSpec, LiveChartOption } from './chart-options';
+import type { ChartPoint, ChartSpec, LiveChartOption, LiveSource } from './chart-options';
+import { valueAtTime } from './chart-band';
 import { lineColor } from './chart-options';
 import { formatValue } from '../../lib/chart-units';
 import { NO_VALUE } from '../../lib/format';
@@ -44,13 +45,15 @@ export const TOOLTIP_MAX_ROWS = 12;
  * The tooltip at `time`: snapped to the nearest sample of any shown line, then each shown line's
  * value at that sample in the chart's unit ({@link NO_VALUE} at a gap or where it has no sample
  * then). Beyond {@link TOOLTIP_MAX_ROWS} lines, the highest values are listed and the rest
- * counted. Null when no line has a point.
+ * counted. The spec's notes (a timer's count) follow, read from `source` at that sample, with
+ * no colour. Null when no line has a point.
  */
 export function tooltipAt(
   spec: ChartSpec,
   option: LiveChartOption,
   time: number,
   palette: readonly string[],
+  source?: Pick<LiveSource, 'get'>,
 ): TooltipContent | null {
   const shown = (option.series as LineSeriesOption[]).map((series) => ({
     id: String(series.id),
@@ -80,9 +83,14 @@ export function tooltipAt(
       value,
     });
   }
-  if (rows.length <= TOOLTIP_MAX_ROWS) return { time: at, rows, more: 0 };
+  const notes = (spec.notes ?? []).map((note): TooltipRow => {
+    const value = valueAtTime(source?.get(note.path), at);
+    const text = value === null ? NO_VALUE : note.format(value);
+    return { path: note.path, label: note.label, color: 'transparent', text, value };
+  });
+  if (rows.length <= TOOLTIP_MAX_ROWS) return { time: at, rows: [...rows, ...notes], more: 0 };
   const top = [...rows]
     .sort((a, b) => (b.value ?? Number.NEGATIVE_INFINITY) - (a.value ?? Number.NEGATIVE_INFINITY))
     .slice(0, TOOLTIP_MAX_ROWS);
-  return { time: at, rows: top, more: rows.length - TOOLTIP_MAX_ROWS };
+  return { time: at, rows: [...top, ...notes], more: rows.length - TOOLTIP_MAX_ROWS };
 }
