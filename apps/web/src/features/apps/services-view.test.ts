@@ -89,7 +89,31 @@ describe('limitNotice', () => {
       message,
     );
     expect(limitNotice(worker!)).toBe(
-      'over the 2,000-series cap: 37 new series refused; rejected: 4 bad value, 37 max series',
+      'at the 2,000-series cap (APP_MAX_SERIES): 37 new series refused; rejected: 4 bad value',
+    );
+  });
+
+  it('names the tag whose values ran out, and a cap reached before series expired', () => {
+    const [, worker] = servicesOf(
+      [
+        {
+          ...catalogue[0]!,
+          limits: {
+            series: 1200,
+            maxSeries: 2000,
+            refusedSeries: 5,
+            overLimit: true,
+            reason: 'tag "user" has 100 values (max tag values)',
+          },
+          rejected: { max_tag_values: 3, max_series: 2 },
+        },
+      ],
+      message,
+    );
+    expect(limitNotice(worker!, 'en-US')).toBe(
+      'reached the 2,000-series cap (APP_MAX_SERIES): 2 new series refused; 3 new series ' +
+        'refused for a tag with too many values (APP_MAX_TAG_VALUES, last tag "user" has 100 ' +
+        'values (max tag values))',
     );
   });
 

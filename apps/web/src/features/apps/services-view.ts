@@ -80,25 +80,38 @@ export function searchServices(services: readonly ServiceView[], query: string):
   return out;
 }
 
+/** The rejection reasons the caps give: counted in `refusedSeries` as well, said apart here. */
+const CAP_REASONS = new Set(['max_series', 'max_tag_values']);
+
 /**
- * What a service's caps did, in words, when it is over one or refused anything — "over the
- * 2,000-series cap: 37 new series refused" — else null.
+ * What a service's caps did, in words, when it is at one or anything was refused — "over the
+ * 2,000-series cap (APP_MAX_SERIES): 37 new series refused; rejected: 4 bad value" — else
+ * null. Each refusal is said once: series refused by a cap under the cap that refused them,
+ * naming the setting that raises it, then the lines or points rejected for other reasons.
  */
 export function limitNotice(service: ServiceView, locale?: string): string | null {
-  const limits = service.limits;
+  const { limits, rejected } = service;
   const number = (n: number) => n.toLocaleString(locale ?? 'en-US');
   const parts: string[] = [];
-  if (limits && (limits.overLimit || limits.refusedSeries > 0)) {
+  const bySeries = rejected.max_series ?? 0;
+  const byTags = rejected.max_tag_values ?? 0;
+  if (limits && (limits.series >= limits.maxSeries || bySeries > 0)) {
+    const where = limits.series >= limits.maxSeries ? 'at' : 'reached';
     parts.push(
-      `${limits.overLimit ? 'over' : 'reached'} the ${number(limits.maxSeries)}-series cap: ` +
-        `${number(limits.refusedSeries)} new series refused` +
-        (limits.reason ? ` (${limits.reason})` : ''),
+      `${where} the ${number(limits.maxSeries)}-series cap (APP_MAX_SERIES)` +
+        (bySeries > 0 ? `: ${number(bySeries)} new series refused` : ''),
     );
   }
-  const rejected = Object.entries(service.rejected)
-    .filter(([, n]) => n > 0)
+  if (byTags > 0) {
+    const last = limits?.reason?.startsWith('tag ') ? `, last ${limits.reason}` : '';
+    parts.push(
+      `${number(byTags)} new series refused for a tag with too many values (APP_MAX_TAG_VALUES${last})`,
+    );
+  }
+  const others = Object.entries(rejected)
+    .filter(([reason, n]) => n > 0 && !CAP_REASONS.has(reason))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([reason, n]) => `${number(n)} ${reason.replaceAll('_', ' ')}`);
-  if (rejected.length > 0) parts.push(`rejected: ${rejected.join(', ')}`);
+  if (others.length > 0) parts.push(`rejected: ${others.join(', ')}`);
   return parts.length > 0 ? parts.join('; ') : null;
 }
