@@ -11,6 +11,7 @@ import type {
   Snapshot,
 } from '@livestat/contracts';
 import { WebSocketServer } from 'ws';
+import { historyAnswer } from './history-answer.js';
 import type { WebSocket } from 'ws';
 
 /** The one account the test server knows. */
@@ -128,14 +129,7 @@ export async function startTestApiServer(): Promise<TestApiServer> {
     ticketFailure: null,
     refresh: () => session(),
     resumeBusy: 0,
-    history: (search) => ({
-      host: search.get('host') ?? 'vm-web-01',
-      from: Number(search.get('from')),
-      to: Number(search.get('to')),
-      bucketMs: 1000,
-      tier: 'raw',
-      series: Object.fromEntries(search.getAll('series').map((path) => [path, []])),
-    }),
+    history: (search) => historyAnswer(search),
     requests,
     sockets,
     broadcast(snapshot) {

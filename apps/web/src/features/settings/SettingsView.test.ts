@@ -1,13 +1,11 @@
 // @vitest-environment happy-dom
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ApiTokenInfo, Role, UserSummary } from '@livestat/contracts';
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRequest } from '../../lib/api';
 import { useAuthStore } from '../../stores/auth';
+import { startJsonServer, type JsonReply } from '../../test/json-server';
 import SettingsView from './SettingsView.vue';
 
 const TOKEN = 'settings-test-token';
@@ -24,94 +22,70 @@ async function startAdminServer() {
   ];
   const tokens: ApiTokenInfo[] = [];
   const passwords = new Map<number, string>();
-  const http: Server = createServer((req, res) => {
-    const cors = {
-      'access-control-allow-origin': '*',
-      'access-control-allow-methods': 'GET, POST, PATCH, DELETE',
-      'access-control-allow-headers': 'authorization, accept, content-type',
-    };
-    if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
-    const send = (status: number, body?: unknown) =>
-      body === undefined
-        ? res.writeHead(status, cors).end()
-        : res
-            .writeHead(status, { ...cors, 'content-type': 'application/json' })
-            .end(JSON.stringify(body));
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    req.on('end', () => {
-      const body = (text ? JSON.parse(text) : {}) as Record<string, string>;
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      const id = Number(path.split('/')[3]);
-      const user = users.find((u) => u.id === id);
-      const admins = users.filter((u) => u.role === 'admin').length;
-      const route = `${req.method} ${path.replace(/\/\d+/, '/:id')}`;
-      switch (route) {
-        case 'GET /api/users':
-          return send(200, { users });
-        case 'POST /api/users': {
-          const created = {
-            id: users.length + 1,
-            username: body.username!,
-            role: body.role as Role,
-            createdAt: NOW,
-          };
-          users.push(created);
-          return send(201, { user: created });
-        }
-        case 'PATCH /api/users/:id':
-          if (user!.role === 'admin' && body.role === 'viewer' && admins === 1) {
-            return send(409, {
-              error: `"${user!.username}" is the only admin; make another user admin first`,
-            });
-          }
-          user!.role = body.role as Role;
-          return send(200, { user });
-        case 'POST /api/users/:id/password':
-          passwords.set(id, body.password!);
-          return send(204);
-        case 'DELETE /api/users/:id':
-          if (user!.role === 'admin' && admins === 1) {
-            return send(409, {
-              error: `"${user!.username}" is the only admin; add another admin first`,
-            });
-          }
-          users.splice(users.indexOf(user!), 1);
-          return send(204);
-        case 'GET /api/tokens':
-          return send(200, { tokens: [...tokens].reverse() });
-        case 'POST /api/tokens': {
-          const token = `lsk_${'A'.repeat(39)}${String(tokens.length + 1).padStart(4, '0')}`;
-          const info: ApiTokenInfo = {
-            id: tokens.length + 1,
-            name: body.name!,
-            scope: 'ingest',
-            prefix: token.slice(0, 8),
-            createdAt: NOW,
-            createdBy: 'root',
-            lastUsedAt: null,
-            revokedAt: null,
-          };
-          tokens.push(info);
-          return send(201, { token, info });
-        }
-        case 'DELETE /api/tokens/:id':
-          tokens.find((t) => t.id === id)!.revokedAt = NOW;
-          return send(204);
-        default:
-          return send(404, { error: 'not found' });
+  const http = await startJsonServer(({ method, path, body: json }): JsonReply => {
+    const body = (json ?? {}) as Record<string, string>;
+    const id = Number(path.split('/')[3]);
+    const user = users.find((u) => u.id === id);
+    const admins = users.filter((u) => u.role === 'admin').length;
+    switch (`${method} ${path.replace(/\/\d+/, '/:id')}`) {
+      case 'GET /api/users':
+        return { status: 200, body: { users } };
+      case 'POST /api/users': {
+        const created = {
+          id: users.length + 1,
+          username: body.username!,
+          role: body.role as Role,
+          createdAt: NOW,
+        };
+        users.push(created);
+        return { status: 201, body: { user: created } };
       }
-    });
+      case 'PATCH /api/users/:id':
+        if (user!.role === 'admin' && body.role === 'viewer' && admins === 1) {
+          return {
+            status: 409,
+            body: { error: `"${user!.username}" is the only admin; make another user admin first` },
+          };
+        }
+        user!.role = body.role as Role;
+        return { status: 200, body: { user } };
+      case 'POST /api/users/:id/password':
+        passwords.set(id, body.password!);
+        return { status: 204 };
+      case 'DELETE /api/users/:id':
+        if (user!.role === 'admin' && admins === 1) {
+          return {
+            status: 409,
+            body: { error: `"${user!.username}" is the only admin; add another admin first` },
+          };
+        }
+        users.splice(users.indexOf(user!), 1);
+        return { status: 204 };
+      case 'GET /api/tokens':
+        return { status: 200, body: { tokens: [...tokens].reverse() } };
+      case 'POST /api/tokens': {
+        const token = `lsk_${'A'.repeat(39)}${String(tokens.length + 1).padStart(4, '0')}`;
+        const info: ApiTokenInfo = {
+          id: tokens.length + 1,
+          name: body.name!,
+          scope: 'ingest',
+          prefix: token.slice(0, 8),
+          createdAt: NOW,
+          createdBy: 'root',
+          lastUsedAt: null,
+          revokedAt: null,
+        };
+        tokens.push(info);
+        return { status: 201, body: { token, info } };
+      }
+      case 'DELETE /api/tokens/:id':
+        tokens.find((t) => t.id === id)!.revokedAt = NOW;
+        return { status: 204 };
+      default:
+        return { status: 404, body: { error: 'not found' } };
+    }
   });
-  http.listen(0, '127.0.0.1');
-  await once(http, 'listening');
-  return {
-    baseUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    users,
-    tokens,
-    passwords,
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
-  };
+  return { ...http, users, tokens, passwords };
 }
 
 let server: Awaited<ReturnType<typeof startAdminServer>>;
