@@ -1,26 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AlertRule } from '@livestat/contracts';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  browserAvailable,
-  buildSpa,
-  isDegradedHealthPoll,
-  launchBrowser,
-  startApi,
-  type ApiProcess,
-} from './harness';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { SHOTS, collectErrors, itInBrowser, useBrowserSuite } from './harness';
 
-const SHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
-const JWT_SECRET = 'alerts-browser-tests-secret-0123456789abcdef0123';
-const PASSWORD = 'alerts-browser-password';
 const RULE_NAME = 'CPU busy (browser test)';
-
-const run = browserAvailable() ? it : it.skip;
 
 /** Children that keep `count` cores busy until killed: the load the rule must notice. */
 function busyChildren(count: number): ChildProcess[] {
@@ -29,54 +15,12 @@ function busyChildren(count: number): ChildProcess[] {
   );
 }
 
-let spa: Awaited<ReturnType<typeof buildSpa>> | undefined;
-let dataDir = '';
-let api: ApiProcess | undefined;
-let browser: Browser | undefined;
+// The API starts in the test, after the suite's build and browser.
+const suite = useBrowserSuite({ name: 'alerts' });
 let busy: ChildProcess[] = [];
-
-beforeAll(async () => {
-  if (!browserAvailable()) return;
-  await mkdir(SHOTS, { recursive: true });
-  spa = await buildSpa();
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'livestat-alerts-'));
-  browser = await launchBrowser();
-}, 180_000);
-
-afterAll(async () => {
+suite.cleanup(() => {
   for (const child of busy) child.kill('SIGKILL');
-  await browser?.close();
-  await api?.stop();
-  await spa?.remove();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
-
-/** Logs in on `page` and waits for the dashboard. */
-async function logIn(page: Page): Promise<void> {
-  await page.goto(`${api!.url}/login`);
-  await page.fill('#login-username', 'admin');
-  await page.fill('#login-password', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForURL((url) => url.pathname === '/');
-}
-
-/**
- * The admin's token, once the API lets the admin in (migrations ran, the admin exists). Not
- * `waitForHealthy`: on a loaded machine health may say degraded (503) while all else works.
- */
-async function adminToken(url: string): Promise<string> {
-  const giveUpAt = Date.now() + 60_000;
-  for (;;) {
-    const answer = await fetch(`${url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-    }).catch(() => null);
-    if (answer?.status === 200) return ((await answer.json()) as { token: string }).token;
-    if (Date.now() > giveUpAt) throw new Error(`no admin login (last: ${answer?.status})`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** Resolves once the bell says at least one alert fires, with the count and colour it shows. */
 async function firingBell(page: Page): Promise<{ count: number; severity: string }> {
@@ -93,16 +37,11 @@ async function firingBell(page: Page): Promise<{ count: number; severity: string
   };
 }
 
-run(
+itInBrowser(
   'a busy CPU fires a rule: the bell counts it, Firing lists it, the CPU chart marks it',
   async () => {
-    api = await startApi({
-      dataDir,
-      webDistDir: spa!.dir,
-      jwtSecret: JWT_SECRET,
-      adminPassword: PASSWORD,
-    });
-    const token = await adminToken(api.url);
+    const api = await suite.startApi();
+    const token = suite.adminToken;
 
     // The rule, made through the API as an admin would: CPU above 1 % for 2 s, critical.
     const created = await fetch(`${api.url}/api/alerts/rules`, {
@@ -124,27 +63,20 @@ run(
     const { rule } = (await created.json()) as { rule: AlertRule };
 
     const page = await (
-      await browser!.newContext({ viewport: { width: 1280, height: 900 } })
+      await suite.browser.newContext({ viewport: { width: 1280, height: 900 } })
     ).newPage();
     const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !isDegradedHealthPoll(message)) {
-        errors.push(`console: ${message.text()}`);
-      }
-    });
-    await logIn(page);
+    collectErrors(page, errors);
+    await suite.logIn(page);
     // One core left for the API and the browser.
     busy = busyChildren(Math.max(1, os.cpus().length - 1));
 
     const bell = await firingBell(page).catch(async (error: unknown) => {
       // What the API says, to tell a rule that never fired from a page that never heard.
-      const active = await fetch(`${api!.url}/api/alerts`, {
+      const active = await fetch(`${api.url}/api/alerts`, {
         headers: { authorization: `Bearer ${token}` },
       }).then((r) => r.text());
-      throw new Error(
-        `${String(error)}\nGET /api/alerts: ${active}\n${api!.output().slice(-3000)}`,
-      );
+      throw new Error(`${String(error)}\nGET /api/alerts: ${active}\n${api.output().slice(-3000)}`);
     });
     expect(bell).toEqual({ count: 1, severity: 'critical' });
     expect(await page.getAttribute('[data-testid="alert-bell"]', 'aria-label')).toBe(
@@ -191,10 +123,13 @@ run(
 
     // At 375 px: the bell still shows its count, and nothing overflows the page.
     const phone = await (
-      await browser!.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2 })
+      await suite.browser.newContext({
+        viewport: { width: 375, height: 812 },
+        deviceScaleFactor: 2,
+      })
     ).newPage();
-    phone.on('pageerror', (error) => errors.push(error.message));
-    await logIn(phone);
+    collectErrors(phone, errors);
+    await suite.logIn(phone);
     expect((await firingBell(phone)).count).toBe(1);
     expect(await phone.locator('[data-testid="alert-bell"]').isVisible()).toBe(true);
     await phone.waitForFunction(

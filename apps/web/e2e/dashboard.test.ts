@@ -1,29 +1,11 @@
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../../api/test/tcp-proxy';
-import {
-  browserAvailable,
-  buildSpa,
-  launchBrowser,
-  signToken,
-  startApi,
-  waitForHealthy,
-  type ApiProcess,
-  isDegradedHealthPoll,
-} from './harness';
+import { SHOTS, collectErrors, describeInBrowser, signToken, useBrowserSuite } from './harness';
 
-/** Where the screenshots go (ignored by git); CI keeps them as artefacts of a failure. */
-const SHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
-const JWT_SECRET = 'browser-tests-secret-0123456789abcdef0123456789';
-const PASSWORD = 'browser-test-password';
 const PANELS = ['cpu', 'memory', 'network', 'disk', 'perf', 'bandwidth'];
 const INTERVAL_MS = 1000;
-
-const run = browserAvailable() ? describe : describe.skip;
 
 /** Waits until the element's trimmed text matches; the error names what was last seen. */
 async function waitForText(
@@ -47,12 +29,9 @@ async function waitForText(
   }
 }
 
-run('the dashboard in Chromium, against the real API', () => {
-  let spa: Awaited<ReturnType<typeof buildSpa>>;
-  let dataDir = '';
-  let api: ApiProcess;
+describeInBrowser('the dashboard in Chromium, against the real API', () => {
+  const suite = useBrowserSuite({ name: 'dashboard', api: {} });
   let proxy: TcpProxy;
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   /** The page's origin: through a proxy the tests can take away without stopping the API. */
@@ -61,16 +40,10 @@ run('the dashboard in Chromium, against the real API', () => {
   const errors: string[] = [];
   let expectingNetworkErrors = false;
 
-  function watchConsole(target: Page): void {
-    target.on('console', (message: ConsoleMessage) => {
-      if (message.type() !== 'error') return;
-      // While the tests hold the server away the browser reports the refused socket and
-      // fetches itself: those are the outage, not a defect.
-      if (expectingNetworkErrors || isDegradedHealthPoll(message)) return;
-      errors.push(`console: ${message.text()}`);
-    });
-    target.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  }
+  // While the tests hold the server away the browser reports the refused socket and fetches
+  // itself: those are the outage, not a defect.
+  const watchConsole = (target: Page) =>
+    collectErrors(target, errors, () => expectingNetworkErrors);
 
   const BADGE = '[data-testid="connection-badge"]';
 
@@ -127,39 +100,19 @@ run('the dashboard in Chromium, against the real API', () => {
   }
 
   beforeAll(async () => {
-    await mkdir(SHOTS, { recursive: true });
-    spa = await buildSpa();
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'livestat-e2e-'));
-    api = await startApi({
-      dataDir,
-      webDistDir: spa.dir,
-      jwtSecret: JWT_SECRET,
-      adminPassword: PASSWORD,
-    });
-    // Health answers 503 until migrations ran and the admin exists: the page opens after, so
-    // its console shows no error of the start-up.
-    await waitForHealthy(api.url);
-    proxy = await startTcpProxy({ targetHost: '127.0.0.1', targetPort: api.port });
+    proxy = await startTcpProxy({ targetHost: '127.0.0.1', targetPort: suite.api.port });
+    suite.cleanup(() => proxy.close());
     base = `http://127.0.0.1:${proxy.port}`;
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     watchConsole(page);
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await proxy?.close();
-    await api?.stop();
-    await spa?.remove();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('sends a visitor to the login page, logs in, and fills six panels within 3 s', async () => {
     await page.goto(`${base}/`);
     await page.waitForURL(/\/login/);
     await page.fill('#login-username', 'admin');
-    await page.fill('#login-password', PASSWORD);
+    await page.fill('#login-password', suite.password);
     await page.click('button[type=submit]');
     await page.waitForURL((url) => url.pathname === '/');
     await waitForFigures(page, 3000);
@@ -167,7 +120,7 @@ run('the dashboard in Chromium, against the real API', () => {
     for (const name of PANELS) {
       expect(await page.locator(`[data-panel="${name}"] .chart canvas`).count(), name).toBe(1);
     }
-  });
+  }, 30_000);
 
   it('shows why the perf panel has no hardware counters, as the server says', async () => {
     const latest = await page.evaluate(
@@ -225,18 +178,12 @@ run('the dashboard in Chromium, against the real API', () => {
   }, 90_000);
 
   it('reconnects by itself when the API is stopped and started again', async () => {
-    const port = api.port;
+    const port = suite.api.port;
     expectingNetworkErrors = true;
     const stoppedAt = Date.now();
-    expect(await api.stop()).toBe(0);
+    expect(await suite.api.stop()).toBe(0);
     await waitForText(page, BADGE, /^Reconnecting in \d+ s — attempt \d+\/10$/, 10_000);
-    api = await startApi({
-      port,
-      dataDir,
-      webDistDir: spa.dir,
-      jwtSecret: JWT_SECRET,
-      adminPassword: PASSWORD,
-    });
+    await suite.startApi({ port });
     const restartedAt = Date.now();
     await waitForText(page, BADGE, /^Connected$/, 45_000);
     const connectedAt = Date.now();
@@ -277,7 +224,7 @@ run('the dashboard in Chromium, against the real API', () => {
   }, 60_000);
 
   it('fits 375 px with no sideways scroll, in light and dark', async () => {
-    const narrow = await browser.newContext({
+    const narrow = await suite.browser.newContext({
       viewport: { width: 375, height: 812 },
       deviceScaleFactor: 2,
     });
@@ -350,13 +297,13 @@ run('the dashboard in Chromium, against the real API', () => {
       {
         token: signToken(
           { sub: '1', username: 'admin', role: 'admin', iat: now - 7200, exp: now - 600 },
-          JWT_SECRET,
+          suite.jwtSecret,
         ),
         reason: 'Session expired',
       },
     ];
     for (const { token, reason } of cases) {
-      const fresh = await browser.newContext();
+      const fresh = await suite.browser.newContext();
       // The stored session claims an hour left: only the server can tell it is no good.
       const stored = JSON.stringify({
         token,

@@ -1,39 +1,21 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  browserAvailable,
-  buildSpa,
-  isDegradedHealthPoll,
-  launchBrowser,
-  startApi,
-  type ApiProcess,
-} from './harness';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
+import { SHOTS, collectErrors, describeInBrowser, useBrowserSuite } from './harness';
 
-/** Where the screenshots go (ignored by git): the first start as a newcomer sees it. */
-const SHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
-const JWT_SECRET = 'first-start-tests-secret-0123456789abcdef01234567';
-const PASSWORD = 'first-start-password';
 const SESSION_KEY = 'livestat.session';
 const SCHEMES = ['light', 'dark'] as const;
 
-const run = browserAvailable() ? describe : describe.skip;
-
-run('the first minutes after a first start, in Chromium', () => {
-  let spa: Awaited<ReturnType<typeof buildSpa>>;
-  let dataDir = '';
-  let api: ApiProcess;
-  let browser: Browser;
+describeInBrowser('the first minutes after a first start, in Chromium', () => {
+  // The API starts below, once the build and the browser are there: its start is the scenario's.
+  const suite = useBrowserSuite({ name: 'first-start' });
   let startedAt = 0;
   /** The stored session after one login, handed to every context after it. */
   let session = '';
   const errors: string[] = [];
 
   async function open(width: number, scheme: 'light' | 'dark'): Promise<BrowserContext> {
-    const context = await browser.newContext({
+    const context = await suite.browser.newContext({
       viewport: { width, height: width < 500 ? 812 : 900 },
       deviceScaleFactor: width < 500 ? 2 : 1,
       colorScheme: scheme,
@@ -45,18 +27,11 @@ run('the first minutes after a first start, in Chromium', () => {
     return context;
   }
 
-  function watch(page: Page): void {
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !isDegradedHealthPoll(message)) {
-        errors.push(`console: ${message.text()}`);
-      }
-    });
-    page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  }
+  const watch = (page: Page) => collectErrors(page, errors);
 
   /** The dashboard with every panel showing a figure. */
   async function dashboard(page: Page): Promise<void> {
-    await page.goto(`${api.url}/`);
+    await page.goto(`${suite.api.url}/`);
     await page.waitForFunction(
       () =>
         document.querySelectorAll('[data-panel] .chart canvas').length === 6 &&
@@ -87,41 +62,21 @@ run('the first minutes after a first start, in Chromium', () => {
 
   /** The History view with its charts drawn. */
   async function history(page: Page): Promise<void> {
-    await page.goto(`${api.url}/history`);
+    await page.goto(`${suite.api.url}/history`);
     await page.waitForSelector('[data-testid="collecting-since"]', { timeout: 15_000 });
     await page.locator('[data-view="history"] .history-chart canvas').first().waitFor();
   }
 
   beforeAll(async () => {
-    await mkdir(SHOTS, { recursive: true });
-    spa = await buildSpa();
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'livestat-first-'));
     startedAt = Date.now();
-    api = await startApi({
-      dataDir,
-      webDistDir: spa.dir,
-      jwtSecret: JWT_SECRET,
-      adminPassword: PASSWORD,
-    });
-    browser = await launchBrowser();
-    const context = await browser.newContext();
+    await suite.startApi();
+    const context = await suite.browser.newContext();
     const page = await context.newPage();
     watch(page);
-    await page.goto(`${api.url}/login`);
-    await page.fill('#login-username', 'admin');
-    await page.fill('#login-password', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL((url) => url.pathname === '/');
+    await suite.logIn(page);
     session = await page.evaluate((key) => localStorage.getItem(key) ?? '', SESSION_KEY);
     await context.close();
   }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await api?.stop();
-    await spa?.remove();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
 
   it('History says since when it collects, and draws the few buckets it has', async () => {
     const context = await open(1440, 'light');

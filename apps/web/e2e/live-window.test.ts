@@ -1,28 +1,21 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   flattenSeries,
   serverMessage,
   type SeriesSection,
   type Snapshot,
 } from '@livestat/contracts';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { WebSocket } from 'ws';
 import { chartedNames, chartedPaths } from '../src/features/live/panels/charted';
-import { browserAvailable, buildSpa, launchBrowser, startApi, type ApiProcess } from './harness';
+import { SHOTS, collectErrors, itInBrowser, useBrowserSuite, type ApiProcess } from './harness';
 
-const SHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
-const JWT_SECRET = 'live-window-tests-secret-0123456789abcdef012345';
-const PASSWORD = 'live-window-password';
 const INTERVAL_MS = 500;
 /** How long after the API starts the page opens: the window must already hold all of it. */
 const OPEN_AFTER_MS = 30_000;
-
-const run = browserAvailable() ? it : it.skip;
 
 /** Every snapshot the API holds for `host` since it started, as its socket's `resume` sends them. */
 async function streamedSnapshots(api: ApiProcess, token: string, host: string, upTo: number) {
@@ -63,34 +56,13 @@ function cpuSpike(count: number, ms: number): Promise<void> {
   ).then(() => undefined);
 }
 
-let spa: Awaited<ReturnType<typeof buildSpa>> | undefined;
-let dataDir = '';
-let api: ApiProcess | undefined;
-let browser: Browser | undefined;
+// The API starts in the test: how long it ran before the page opened is the scenario.
+const suite = useBrowserSuite({ name: 'live-window' });
 
-beforeAll(async () => {
-  if (!browserAvailable()) return;
-  await mkdir(SHOTS, { recursive: true });
-  spa = await buildSpa();
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'livestat-live-window-'));
-  browser = await launchBrowser();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await api?.stop();
-  await spa?.remove();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
-
-run(
+itInBrowser(
   'opened 30 s after the API started, the live window holds every snapshot since, spike included',
   async () => {
-    api = await startApi({
-      dataDir,
-      webDistDir: spa!.dir,
-      jwtSecret: JWT_SECRET,
-      adminPassword: PASSWORD,
+    const api = await suite.startApi({
       // The batch writer's default rhythm: a flush every ten snapshots, not every second.
       env: { SAMPLING_INTERVAL_SECONDS: String(INTERVAL_MS / 1000), FLUSH_INTERVAL_SECONDS: '30' },
     });
@@ -104,15 +76,11 @@ run(
     await new Promise((resolve) => setTimeout(resolve, startedAt + OPEN_AFTER_MS - Date.now()));
 
     const page: Page = await (
-      await browser!.newContext({ viewport: { width: 1440, height: 1000 } })
+      await suite.browser.newContext({ viewport: { width: 1440, height: 1000 } })
     ).newPage();
     const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${api.url}/login`);
-    await page.fill('#login-username', 'admin');
-    await page.fill('#login-password', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL((url) => url.pathname === '/');
+    collectErrors(page, errors);
+    await suite.logIn(page);
     // Filled: the window reaches back to the first snapshots, the resume has ended.
     await page.waitForFunction(
       (from) => {

@@ -1,57 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import os from 'node:os';
+import { symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  browserAvailable,
-  buildSpa,
-  isDegradedHealthPoll,
-  launchBrowser,
-  startApi,
-  waitForHealthy,
-  type ApiProcess,
-} from './harness';
+import { expect } from 'vitest';
+import { SHOTS, collectErrors, itInBrowser, useBrowserSuite } from './harness';
 
-const SHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
-const JWT_SECRET = 'processes-tests-secret-0123456789abcdef0123456';
-const PASSWORD = 'processes-test-password';
 /** How long the spike burns a core: several samples, a clear bump on the CPU chart. */
 const SPIKE_MS = 8000;
 
-const run = browserAvailable() ? it : it.skip;
-
-let spa: Awaited<ReturnType<typeof buildSpa>> | undefined;
-let tmp = '';
-let api: ApiProcess | undefined;
-let browser: Browser | undefined;
+const suite = useBrowserSuite({ name: 'processes', api: {} });
 let spike: ChildProcess | undefined;
-
-beforeAll(async () => {
-  if (!browserAvailable()) return;
-  await mkdir(SHOTS, { recursive: true });
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'livestat-processes-'));
-  spa = await buildSpa();
-  api = await startApi({
-    dataDir: path.join(tmp, 'data'),
-    webDistDir: spa.dir,
-    jwtSecret: JWT_SECRET,
-    adminPassword: PASSWORD,
-  });
-  await waitForHealthy(api.url);
-  browser = await launchBrowser();
-}, 180_000);
-
-afterAll(async () => {
-  spike?.kill('SIGKILL');
-  await browser?.close();
-  await api?.stop();
-  await spa?.remove();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
+suite.cleanup(() => spike?.kill('SIGKILL'));
 
 /**
  * Starts a process that burns one core for {@link SPIKE_MS} under a name nothing else has: Node
@@ -60,7 +19,7 @@ afterAll(async () => {
  */
 async function startSpike(): Promise<{ name: string; done: Promise<void> }> {
   const name = `livestat-${randomBytes(3).toString('hex')}`;
-  const link = path.join(tmp, name);
+  const link = path.join(suite.dataDir, name);
   await symlink(process.execPath, link);
   const loop = `const end = Date.now() + ${SPIKE_MS}; while (Date.now() < end) {}`;
   spike = spawn(link, ['-e', loop], { stdio: 'ignore' });
@@ -68,31 +27,17 @@ async function startSpike(): Promise<{ name: string; done: Promise<void> }> {
   return { name, done };
 }
 
-async function logIn(page: Page): Promise<void> {
-  await page.goto(`${api!.url}/`);
-  await page.waitForURL(/\/login/);
-  await page.fill('#login-username', 'admin');
-  await page.fill('#login-password', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForURL((url) => url.pathname === '/');
-}
-
-run(
+itInBrowser(
   'finds a CPU spike live in the Processes panel, then by brushing it in History',
   async () => {
-    const context = await browser!.newContext({
+    const context = await suite.browser.newContext({
       viewport: { width: 1280, height: 900 },
       locale: 'en-US',
     });
     const page = await context.newPage();
     const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !isDegradedHealthPoll(message)) {
-        errors.push(`console: ${message.text()}`);
-      }
-    });
-    await logIn(page);
+    collectErrors(page, errors);
+    await suite.logIn(page);
     const panel = page.locator('[data-panel="processes"]');
     await panel.locator('tr.process').first().waitFor({ timeout: 15_000 });
 
@@ -166,7 +111,7 @@ run(
 
     // A phone: the same panel, its columns folded, the command line a tap away.
     await page.setViewportSize({ width: 375, height: 800 });
-    await page.goto(`${api!.url}/`);
+    await page.goto(`${suite.api.url}/`);
     await panel.locator('tr.process').first().waitFor({ timeout: 15_000 });
     await panel.locator('tr.process').first().click();
     await panel.locator('tr.details').first().waitFor();

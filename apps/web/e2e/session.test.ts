@@ -1,39 +1,21 @@
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../../api/test/tcp-proxy';
 import { API_UNREACHABLE, SAVED_SESSION_INVALID } from '../src/stores/auth';
-import {
-  browserAvailable,
-  buildSpa,
-  launchBrowser,
-  startApi,
-  waitForHealthy,
-  type ApiProcess,
-} from './harness';
+import { SHOTS, describeInBrowser, useBrowserSuite } from './harness';
 
 // Sessions as a user lives them, against the real API with JWT_TTL=1m: the dashboard stays up
 // for two token lifetimes and more, renewing its token by itself; its JWT never appears in a URL
 // (socket tickets), the console or the API's log; and a login page that says what went wrong.
 
-const SHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
-const JWT_SECRET = 'session-browser-tests-secret-0123456789abcdef';
-const PASSWORD = 'session-browser-test-password';
 const TOKEN_LIFETIME_MS = 60_000;
 const BADGE = '[data-testid="connection-badge"]';
 const REASON = '#login-reason';
 
-const run = browserAvailable() ? describe : describe.skip;
-
-run('sessions in Chromium, against the real API with JWT_TTL=1m', () => {
-  let spa: Awaited<ReturnType<typeof buildSpa>>;
-  let dataDir = '';
-  let api: ApiProcess;
+describeInBrowser('sessions in Chromium, against the real API with JWT_TTL=1m', () => {
+  const suite = useBrowserSuite({ name: 'session', api: { env: { JWT_TTL: '1m' } } });
   let proxy: TcpProxy;
-  let browser: Browser;
   let page: Page;
   let base = '';
   /** Every URL the page asked for: documents, fetches, sockets. */
@@ -54,10 +36,7 @@ run('sessions in Chromium, against the real API with JWT_TTL=1m', () => {
   async function logIn(): Promise<void> {
     await page.goto(`${base}/`);
     await page.waitForURL(/\/login/);
-    await page.fill('#login-username', 'admin');
-    await page.fill('#login-password', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL((url) => url.pathname === '/');
+    await suite.logIn(page, base);
     await page.waitForFunction(
       (selector) => document.querySelector(selector)?.textContent?.trim() === 'Connected',
       BADGE,
@@ -66,35 +45,17 @@ run('sessions in Chromium, against the real API with JWT_TTL=1m', () => {
   }
 
   beforeAll(async () => {
-    await mkdir(SHOTS, { recursive: true });
-    spa = await buildSpa();
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'livestat-e2e-session-'));
-    api = await startApi({
-      dataDir,
-      webDistDir: spa.dir,
-      jwtSecret: JWT_SECRET,
-      adminPassword: PASSWORD,
-      env: { JWT_TTL: '1m' },
-    });
-    proxy = await startTcpProxy({ targetHost: '127.0.0.1', targetPort: api.port });
+    proxy = await startTcpProxy({ targetHost: '127.0.0.1', targetPort: suite.api.port });
+    suite.cleanup(() => proxy.close());
     base = `http://127.0.0.1:${proxy.port}`;
-    browser = await launchBrowser();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    page = await (
+      await suite.browser.newContext({ viewport: { width: 1280, height: 900 } })
+    ).newPage();
     page.on('request', (request) => urls.push(request.url()));
     page.on('websocket', (socket) => urls.push(socket.url()));
     page.on('console', (message) => consoleLines.push(message.text()));
     page.on('pageerror', (error) => consoleLines.push(error.message));
-    // The admin exists once migrations ran: health says ok from then on.
-    await waitForHealthy(api.url);
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await proxy?.close();
-    await api?.stop();
-    await spa?.remove();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('stays on the dashboard for two token lifetimes, streaming, its token in no URL', async () => {
     await logIn();
@@ -131,7 +92,7 @@ run('sessions in Chromium, against the real API with JWT_TTL=1m', () => {
     for (const token of tokens) {
       expect(urls.filter((url) => url.includes(token))).toEqual([]);
       expect(consoleLines.filter((line) => line.includes(token))).toEqual([]);
-      expect(api.output()).not.toContain(token);
+      expect(suite.api.output()).not.toContain(token);
     }
     expect(urls.filter((url) => /[?&]token=/.test(url))).toEqual([]);
   }, 240_000);
@@ -164,7 +125,7 @@ run('sessions in Chromium, against the real API with JWT_TTL=1m', () => {
     await proxy.down('refuse');
     try {
       await page.fill('#login-username', 'admin');
-      await page.fill('#login-password', PASSWORD);
+      await page.fill('#login-password', suite.password);
       await page.click('button[type=submit]');
       await page.waitForFunction(
         ([selector, text]) => document.querySelector(selector!)?.textContent?.trim() === text,
