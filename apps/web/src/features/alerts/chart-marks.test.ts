@@ -69,7 +69,7 @@ describe('alert areas on the live chart', () => {
       base,
       liveChartOption(base, spec, next, new Set(), marksAt(next)),
     );
-    expect(update.settings.replaceMerge).toBeUndefined();
+    expect(update.settings.notMerge).toBeUndefined();
     const sent = update.option.series as LineSeriesOption[];
     expect(sent[0]).not.toHaveProperty('markArea');
     expect(areaEnds(sent[1])).toEqual([[T0 + 2000, next.cutoff + 60_000]]);

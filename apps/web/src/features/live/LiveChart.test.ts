@@ -135,9 +135,9 @@ describe('LiveChart', () => {
     expect(chart.props('manualUpdate')).toBe(true);
     expect(chart.props('autoresize')).toBe(true);
     expect(optionOf(wrapper).animation).toBe(false);
-    // The first update is whole, its lines replacing any others.
+    // The first update is whole, in place of anything before it.
     expect(setOptionCalls).toHaveLength(1);
-    expect(setOptionCalls[0]![1]).toEqual({ replaceMerge: ['series'], lazyUpdate: true });
+    expect(setOptionCalls[0]![1]).toEqual({ notMerge: true, lazyUpdate: true });
     expect(setOptionCalls[0]![0]).toBe(optionOf(wrapper));
 
     feed(metrics, 2);
@@ -163,7 +163,7 @@ describe('LiveChart', () => {
     await wrapper.findAll('.legend button')[0]!.trigger('click');
     await nextTick();
     const [whole, replace] = setOptionCalls.at(-1)!;
-    expect(replace).toEqual({ replaceMerge: ['series'], lazyUpdate: true });
+    expect(replace).toEqual({ notMerge: true, lazyUpdate: true });
     expect((whole.series as LineSeriesOption[]).map((s) => s.id)).toEqual(['cpu.userPercent']);
     expect(whole.grid).toBeDefined();
   });

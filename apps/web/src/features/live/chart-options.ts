@@ -257,14 +257,17 @@ export function liveChartOption(
 /** How a redraw goes to ECharts: the option to pass and the `setOption` settings. */
 export interface ChartUpdate {
   option: LiveChartOption;
-  settings: { replaceMerge?: string[]; lazyUpdate: true };
+  settings: { notMerge?: true; lazyUpdate: true };
 }
 
 /**
  * What a 1 Hz redraw sends to ECharts. When `next` keeps the structure of `previous` (the
  * same base option and the same lines), only what a tick changes — each line's data by id and
  * the axes' ranges — merged into the chart's models: ECharts then rebuilds no component, only
- * the data of each line. Otherwise the whole option, its lines replaced.
+ * the data of each line. Otherwise the whole option, in place of the last (`notMerge`): a
+ * theme change makes ECharts rebuild the chart from the option it keeps since the last
+ * `notMerge` (its first `setOption` otherwise), so that must be the current whole option, or
+ * the rebuilt chart lacks lines the ticks then update ("Unknown series").
  */
 export function liveChartUpdate(
   previous: { base: LiveChartOption; option: LiveChartOption } | null,
@@ -276,7 +279,7 @@ export function liveChartUpdate(
     previous !== null &&
     previous.base === base &&
     sameIds(previous.option.series as LineSeriesOption[], lines);
-  if (!sameLines) return { option: next, settings: { replaceMerge: ['series'], lazyUpdate: true } };
+  if (!sameLines) return { option: next, settings: { notMerge: true, lazyUpdate: true } };
   const xAxis = next.xAxis as { min?: number; max?: number };
   const yAxis = next.yAxis as { interval?: number | null; max?: number | null };
   const option: LiveChartOption = {
