@@ -14,9 +14,10 @@
 // asserted.
 //
 //   npm run bench:web -- [--updates 60] [--warmup 10] [--minutes 30] [--speed 10] [--skip-heap]
-//                        [--json]
+//                        [--json] [--profile FILE] [--trace FILE]
+//                        [--compare GIT-REF]
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,8 +41,16 @@ const { values } = parseArgs({
     // Records a CPU profile of the measured updates (an unminified build of the page) into
     // this file, and prints the functions that took the most self time.
     profile: { type: 'string' },
+    // Records a Chromium trace of the measured updates into this file, and prints where the
+    // page's main thread spent them: self time by trace event (script, canvas, paint, …).
+    trace: { type: 'string' },
+    // Builds the app as it is at this git ref too and measures both pages side by side in this
+    // run (each in its own Chromium, fed the same snapshots at the same moments).
+    compare: { type: 'string' },
   },
 });
+const COMPARE = values.compare;
+const TRACE = values.trace;
 const PROFILE = values.profile;
 const UPDATES = Number(values.updates);
 const WARMUP = Number(values.warmup);
@@ -63,6 +72,7 @@ if (
 const say = values.json ? console.error : console.log;
 
 const WEB_DIR = fileURLToPath(new URL('../apps/web/', import.meta.url));
+const REPO_DIR = fileURLToPath(new URL('../', import.meta.url));
 const FULL_ECHARTS = fileURLToPath(new URL('web-full-echarts.ts', import.meta.url));
 const GZIP_LEVEL = 6;
 const WINDOW_MINUTES = 15;
@@ -163,12 +173,78 @@ function topSelfTime(
     );
 }
 
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: { name?: string; data?: { functionName?: string } };
+}
+
+/**
+ * Where the page's main thread (`CrRendererMain` of the process that ran most) spent a trace:
+ * each complete event's self time (its duration less its children's), summed by name, over
+ * `seconds` of updates; printable lines, largest first, with the busy total.
+ */
+function traceSelfTime(events: readonly TraceEvent[], seconds: number, count: number): string[] {
+  const mains = new Map<string, number>();
+  for (const e of events) {
+    if (e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain') {
+      mains.set(`${e.pid}:${e.tid}`, 0);
+    }
+  }
+  for (const e of events) {
+    const key = `${e.pid}:${e.tid}`;
+    if (e.ph === 'X' && e.name === 'RunTask' && mains.has(key)) {
+      mains.set(key, mains.get(key)! + (e.dur ?? 0));
+    }
+  }
+  const main = [...mains.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  if (main === undefined) return ['(no renderer main thread in the trace)'];
+  const complete = events
+    .filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === main && (e.dur ?? 0) > 0)
+    .sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
+  const self = new Map<string, number>();
+  const stack: { end: number; key: string }[] = [];
+  let busy = 0;
+  for (const e of complete) {
+    const end = e.ts + (e.dur ?? 0);
+    while (stack.length > 0 && stack.at(-1)!.end <= e.ts) stack.pop();
+    const parent = stack.at(-1);
+    // A child's time is its own, not its parent's.
+    if (parent !== undefined) self.set(parent.key, self.get(parent.key)! - (e.dur ?? 0));
+    else busy += e.dur ?? 0;
+    const fn = e.name === 'FunctionCall' ? e.args?.data?.functionName : undefined;
+    const key = fn ? `${e.name} (${fn})` : e.name;
+    self.set(key, (self.get(key) ?? 0) + (e.dur ?? 0));
+    stack.push({ end, key });
+  }
+  const perSecond = (us: number) => `${(us / 1000 / seconds).toFixed(2).padStart(7)} ms/s`;
+  return [
+    `busy (top-level tasks) ${perSecond(busy)}`,
+    ...[...self.entries()]
+      .filter(([, us]) => us > 0)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, count)
+      .map(
+        ([key, us]) => `${perSecond(us)} ${((100 * us) / busy).toFixed(1).padStart(5)} %  ${key}`,
+      ),
+  ];
+}
+
 /** A production build into a temp dir; `fullEcharts` aliases `echarts/core` to all of ECharts. */
-async function buildBundle(label: string, fullEcharts: boolean, minify = true): Promise<Bundle> {
+async function buildBundle(
+  label: string,
+  fullEcharts: boolean,
+  minify = true,
+  webDir = WEB_DIR,
+): Promise<Bundle> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `livestat-bench-web-${label}-`));
   await build({
-    configFile: path.join(WEB_DIR, 'vite.config.ts'),
-    root: WEB_DIR,
+    configFile: path.join(webDir, 'vite.config.ts'),
+    root: webDir,
     mode: 'production',
     logLevel: 'error',
     resolve: fullEcharts
@@ -210,6 +286,37 @@ async function buildBundle(label: string, fullEcharts: boolean, minify = true): 
     raw: files.reduce((sum, f) => sum + f.raw, 0),
     gzip: files.reduce((sum, f) => sum + f.gzip, 0),
     lazyFiles: lazy.size,
+  };
+}
+
+const git = (args: string[]) =>
+  execFileSync('git', args, { cwd: REPO_DIR, encoding: 'utf8' }).trim();
+
+/**
+ * The app (apps/web) as it is at git `ref`, built as {@link buildBundle} builds the current one:
+ * its files are taken out under bench/out/ (inside the repository, so its imports resolve to the
+ * same node_modules and the current @livestat/contracts).
+ */
+async function buildAtRef(
+  ref: string,
+  minify: boolean,
+): Promise<{ dir: string; remove(): Promise<void> }> {
+  const sha = git(['rev-parse', '--verify', `${ref}^{commit}`]);
+  const out = path.join(REPO_DIR, 'bench', 'out', `web-ref-${sha.slice(0, 12)}-${process.pid}`);
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  execFileSync(
+    'sh',
+    ['-c', `git archive ${sha} apps/web tsconfig.base.json | tar -x -C "${out}"`],
+    { cwd: REPO_DIR },
+  );
+  const bundle = await buildBundle('ref', false, minify, path.join(out, 'apps', 'web'));
+  return {
+    dir: bundle.dir,
+    remove: async () => {
+      await rm(out, { recursive: true, force: true });
+      await rm(bundle.dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -350,67 +457,86 @@ try {
   const sample = JSON.stringify(feed.snapshot(Date.now(), 0));
   // The stand-in API has no /api/health; the page's status card asks for it once.
   const apiStarted = Date.now();
+  const health = () => ({
+    status: 'ok',
+    version: 'bench',
+    host: HOST,
+    uptimeSeconds: Math.round((Date.now() - apiStarted) / 1000),
+    database: 'up',
+    redis: 'not_configured',
+    websocketConnections: api.sockets.filter(({ ws }) => ws.readyState === ws.OPEN).length,
+    sampler: { seq: seq - 1, lastSnapshotAt: new Date(lastSentMs).toISOString() },
+  });
   // A profile needs the functions' names: the page is then an unminified build of the same app.
   const pageBuild = PROFILE ? await buildBundle('profiled', false, false) : app;
   if (PROFILE) cleanup.push(() => rm(pageBuild.dir, { recursive: true, force: true }));
-  const web = await startWebServer(pageBuild.dir, api.baseUrl, {
-    '/api/health': () => ({
-      status: 'ok',
-      version: 'bench',
-      host: HOST,
-      uptimeSeconds: Math.round((Date.now() - apiStarted) / 1000),
-      database: 'up',
-      redis: 'not_configured',
-      websocketConnections: api.sockets.filter(({ ws }) => ws.readyState === ws.OPEN).length,
-      sampler: { seq: seq - 1, lastSnapshotAt: new Date(lastSentMs).toISOString() },
-    }),
-  });
-  cleanup.push(() => web.close());
+  // --compare: the same app at another git ref, built alike, measured beside it in this run.
+  const builds = [{ label: 'livestat', dir: pageBuild.dir }];
+  if (COMPARE) {
+    const ref = await buildAtRef(COMPARE, !PROFILE);
+    cleanup.push(ref.remove);
+    builds.push({ label: COMPARE, dir: ref.dir });
+  }
 
-  const browser = await launchBrowser();
-  cleanup.push(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  // tsx (esbuild keepNames) wraps named functions in `__name(…)`: give the page one.
-  await context.addInitScript({ content: 'globalThis.__name ??= (f) => f;' });
-  const session = JSON.stringify(api.session(Date.now() + 24 * 3_600_000));
-  await context.addInitScript((value) => localStorage.setItem('livestat.session', value), session);
-  const page: Page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    // A failed request is reported with its URL below.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-      pageErrors.push(`console: ${message.text()}`);
+  /** One page in its own Chromium (its own renderer process), with its DevTools session. */
+  const openPage = async (label: string, dir: string) => {
+    const web = await startWebServer(dir, api.baseUrl, { '/api/health': health });
+    cleanup.push(() => web.close());
+    const browser = await launchBrowser();
+    cleanup.push(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // tsx (esbuild keepNames) wraps named functions in `__name(…)`: give the page one.
+    await context.addInitScript({ content: 'globalThis.__name ??= (f) => f;' });
+    const session = JSON.stringify(api.session(Date.now() + 24 * 3_600_000));
+    await context.addInitScript(
+      (value) => localStorage.setItem('livestat.session', value),
+      session,
+    );
+    const page: Page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`${label} pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      // A failed request is reported with its URL below.
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+        pageErrors.push(`${label} console: ${message.text()}`);
+      }
+    });
+    page.on('response', (response) => {
+      if (response.status() >= 400) {
+        pageErrors.push(`${label} HTTP ${response.status()} ${response.url()}`);
+      }
+    });
+    const cdp: CDPSession = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    await cdp.send('HeapProfiler.enable');
+    const loadStart = performance.now();
+    await page.goto(`${web.url}/`);
+    await page.waitForFunction(
+      () => window.livestat?.metrics.connectionState === 'connected',
+      undefined,
+      { timeout: 30_000 },
+    );
+    const windowButton = page.locator(`[data-window="${WINDOW_MINUTES}"]`);
+    const clicked = (await windowButton.count()) > 0;
+    if (clicked) await windowButton.first().click();
+    else {
+      await page.evaluate((minutes) => window.livestat.metrics.setWindow(minutes), WINDOW_MINUTES);
     }
-  });
-  page.on('response', (response) => {
-    if (response.status() >= 400) pageErrors.push(`HTTP ${response.status()} ${response.url()}`);
-  });
-  const cdp: CDPSession = await context.newCDPSession(page);
-  await cdp.send('Performance.enable');
-  await cdp.send('HeapProfiler.enable');
-
-  const loadStart = performance.now();
-  await page.goto(`${web.url}/`);
-  await page.waitForFunction(
-    () => window.livestat?.metrics.connectionState === 'connected',
-    undefined,
-    { timeout: 30_000 },
-  );
-  const windowButton = page.locator(`[data-window="${WINDOW_MINUTES}"]`);
-  const clicked = (await windowButton.count()) > 0;
-  if (clicked) await windowButton.first().click();
-  else await page.evaluate((minutes) => window.livestat.metrics.setWindow(minutes), WINDOW_MINUTES);
-  await page.waitForFunction(
-    (minutes) => {
-      const m = window.livestat.metrics;
-      const points = m.series.get('cpu.usagePercent')?.length ?? 0;
-      return m.windowMinutes === minutes && !m.backfilling && points >= minutes * 60 - 5;
-    },
-    WINDOW_MINUTES,
-    { timeout: 30_000 },
-  );
-  const loadMs = performance.now() - loadStart;
-  await page.evaluate(installWatcher);
+    await page.waitForFunction(
+      (minutes) => {
+        const m = window.livestat.metrics;
+        const points = m.series.get('cpu.usagePercent')?.length ?? 0;
+        return m.windowMinutes === minutes && !m.backfilling && points >= minutes * 60 - 5;
+      },
+      WINDOW_MINUTES,
+      { timeout: 30_000 },
+    );
+    const loadMs = performance.now() - loadStart;
+    await page.evaluate(installWatcher);
+    return { label, browser, page, cdp, clicked, loadMs };
+  };
+  const probes: Awaited<ReturnType<typeof openPage>>[] = [];
+  for (const { label, dir } of builds) probes.push(await openPage(label, dir));
+  const { browser, page, cdp, clicked, loadMs } = probes[0]!;
   const layout = await page.evaluate(() => ({
     panels: document.querySelectorAll('[data-panel]').length,
     charts: document.querySelectorAll('[data-panel] canvas').length,
@@ -429,6 +555,12 @@ try {
       `${layout.series} series held, ${layout.points} points in cpu.usagePercent; ` +
       `snapshot: ${CORES} cores, 4 interfaces, 3 disks, ${sample.length} B of JSON`,
   );
+  if (COMPARE) {
+    say(
+      `      beside it, in a second Chromium fed the same snapshots at the same moments: the app ` +
+        `at ${COMPARE} (${git(['rev-parse', '--short', COMPARE])})`,
+    );
+  }
   result.page = { chromium, windowByButton: clicked, loadMs, historyRequests, ...layout };
 
   // Chromium's main-thread counters, cumulative seconds: TaskDuration is the wall time of its
@@ -444,26 +576,28 @@ try {
     'DevToolsCommandDuration',
   ] as const;
   type Counter = (typeof COUNTERS)[number];
-  const counters = async () => {
-    const { metrics } = await cdp.send('Performance.getMetrics');
+  type Spent = Record<Counter, number[]>;
+  const counters = async (session: CDPSession) => {
+    const { metrics } = await session.send('Performance.getMetrics');
     const byName = new Map(metrics.map((m) => [m.name, m.value * 1000]));
     return Object.fromEntries(
       COUNTERS.map((name) => [name, byName.get(name) ?? Number.NaN]),
     ) as Record<Counter, number>;
   };
-  /** Each counter's ms in each of `count` periods of `periodMs`; `tick` runs at each start. */
+  /** Each page's counters' ms in each of `count` periods of `periodMs`; `tick` at each start. */
   const periods = async (count: number, periodMs: number, tick: (k: number) => void) => {
-    const spent = Object.fromEntries(COUNTERS.map((name) => [name, [] as number[]])) as Record<
-      Counter,
-      number[]
-    >;
+    const spent: Spent[] = probes.map(
+      () => Object.fromEntries(COUNTERS.map((name) => [name, [] as number[]])) as Spent,
+    );
     const t0 = performance.now();
-    let previous = await counters();
+    let previous = await Promise.all(probes.map((probe) => counters(probe.cdp)));
     for (let k = 0; k < count; k++) {
       tick(k);
       await sleep(t0 + (k + 1) * periodMs - performance.now());
-      const now = await counters();
-      for (const name of COUNTERS) spent[name].push(now[name] - previous[name]);
+      const now = await Promise.all(probes.map((probe) => counters(probe.cdp)));
+      probes.forEach((_, i) => {
+        for (const name of COUNTERS) spent[i]![name].push(now[i]![name] - previous[i]![name]);
+      });
       previous = now;
     }
     return spent;
@@ -487,6 +621,19 @@ try {
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
     await cdp.send('Profiler.start');
   }
+  if (TRACE) {
+    await browser.startTracing(page, {
+      categories: [
+        'devtools.timeline',
+        'disabled-by-default-devtools.timeline',
+        'blink',
+        'cc',
+        'gpu',
+        'v8.execute',
+        'toplevel',
+      ],
+    });
+  }
   const updateSpent = await periods(UPDATES, 1000, () => send(Date.now()));
   await sleep(500);
   if (PROFILE) {
@@ -497,49 +644,85 @@ try {
     );
     for (const line of topSelfTime(profile, 25)) say(`     ${line}`);
   }
-  const idle = summarize(idleSpent.TaskDuration);
-  const updates = summarize(updateSpent.TaskDuration);
+  if (TRACE) {
+    const buffer = await browser.stopTracing();
+    await writeFile(TRACE, buffer);
+    const { traceEvents } = JSON.parse(buffer.toString('utf8')) as { traceEvents: TraceEvent[] };
+    say(`\n   Trace of the ${UPDATES} updates: ${TRACE}; main thread self time per second:`);
+    for (const line of traceSelfTime(traceEvents, UPDATES, 30)) say(`     ${line}`);
+  }
   const row = (label: string, s: Summary) =>
     say(
       `   ${label.padEnd(44)} p50 ${ms(s.p50).padStart(9)}  p95 ${ms(s.p95).padStart(9)}  ` +
         `max ${ms(s.max).padStart(9)}  mean ${ms(s.mean).padStart(9)}  (n=${s.n})`,
     );
-  row('baseline: connected, nothing sent', idle);
-  row('livestat: one snapshot a second', updates);
-  say(
-    `   above the idle floor (its p50 taken off): p50 ${ms(updates.p50 - idle.p50)}, ` +
-      `p95 ${ms(updates.p95 - idle.p50)} — goal p95 ≤ ${GOALS.updateP95Ms} ms: ` +
-      `${verdict(updates.p95 <= GOALS.updateP95Ms)}`,
-  );
-  say('   the same seconds by counter (TaskDuration above is wall time; ThreadTime is CPU time):');
-  for (const name of COUNTERS.slice(1)) {
-    row(`baseline ${name}`, summarize(idleSpent[name]));
-    row(`livestat ${name}`, summarize(updateSpent[name]));
+  const mainThread: Record<string, unknown> = {};
+  probes.forEach((probe, i) => {
+    const idle = summarize(idleSpent[i]!.TaskDuration);
+    const updates = summarize(updateSpent[i]!.TaskDuration);
+    if (probes.length > 1) say(`  ${probe.label}:`);
+    row('baseline: connected, nothing sent', idle);
+    row(`${probe.label}: one snapshot a second`, updates);
+    say(
+      `   above the idle floor (its p50 taken off): p50 ${ms(updates.p50 - idle.p50)}, ` +
+        `p95 ${ms(updates.p95 - idle.p50)} — goal p95 ≤ ${GOALS.updateP95Ms} ms: ` +
+        `${verdict(updates.p95 <= GOALS.updateP95Ms)}`,
+    );
+    say(
+      '   the same seconds by counter (TaskDuration above is wall time; ThreadTime is CPU time):',
+    );
+    for (const name of COUNTERS.slice(1)) {
+      row(`baseline ${name}`, summarize(idleSpent[i]![name]));
+      row(`${probe.label} ${name}`, summarize(updateSpent[i]![name]));
+    }
+    mainThread[probe.label] = {
+      idle: Object.fromEntries(COUNTERS.map((name) => [name, summarize(idleSpent[i]![name])])),
+      updates: Object.fromEntries(COUNTERS.map((name) => [name, summarize(updateSpent[i]![name])])),
+    };
+  });
+  if (probes.length > 1) {
+    say(`\n   side by side, per update (p50 / p95; ratio = livestat ÷ ${COMPARE}):`);
+    for (const name of [
+      'TaskDuration',
+      'ThreadTime',
+      'ScriptDuration',
+      'LayoutDuration',
+    ] as const) {
+      const [a, b] = [summarize(updateSpent[0]![name]), summarize(updateSpent[1]![name])];
+      say(
+        `   ${name.padEnd(16)} livestat ${ms(a.p50)} / ${ms(a.p95)}   ${COMPARE} ${ms(b.p50)} / ` +
+          `${ms(b.p95)}   ratio p50 ${(a.p50 / b.p50).toFixed(2)}×, p95 ${(a.p95 / b.p95).toFixed(2)}×`,
+      );
+    }
   }
-  result.mainThread = {
-    idle: Object.fromEntries(COUNTERS.map((name) => [name, summarize(idleSpent[name])])),
-    updates: Object.fromEntries(COUNTERS.map((name) => [name, summarize(updateSpent[name])])),
-  };
+  result.mainThread = probes.length > 1 ? mainThread : mainThread.livestat;
 
-  const seen = await page.evaluate(() => ({
-    screen: window.__bench.screen,
-    store: [...window.livestat.metrics.latencies],
-  }));
-  const screen = summarize(seen.screen.filter(([s]) => s >= firstMeasured).map(([, v]) => v));
-  const store = summarize(seen.store.slice(-UPDATES));
   say(`\n4. Sample-to-screen latency on loopback, the ${UPDATES} measured updates`);
   const latencyRow = (label: string, s: Summary) =>
     say(
       `   ${label.padEnd(52)} p50 ${String(Math.round(s.p50)).padStart(4)} ms  ` +
         `p99 ${String(Math.round(s.p99)).padStart(4)} ms  max ${String(Math.round(s.max)).padStart(4)} ms  (n=${s.n})`,
     );
-  latencyRow("store's own latencies (timestamp → received)", store);
-  latencyRow('timestamp → frame after render (rAF + setTimeout 0)', screen);
+  const latency: Record<string, unknown> = {};
+  let screen: Summary | undefined;
+  for (const probe of probes) {
+    const seen = await probe.page.evaluate(() => ({
+      screen: window.__bench.screen,
+      store: [...window.livestat.metrics.latencies],
+    }));
+    const onScreen = summarize(seen.screen.filter(([s]) => s >= firstMeasured).map(([, v]) => v));
+    const store = summarize(seen.store.slice(-UPDATES));
+    screen ??= onScreen;
+    const prefix = probes.length > 1 ? `${probe.label}: ` : '';
+    latencyRow(`${prefix}store's own latencies (timestamp → received)`, store);
+    latencyRow(`${prefix}timestamp → frame after render (rAF + setTimeout 0)`, onScreen);
+    latency[probe.label] = { store, screen: onScreen };
+  }
   say(
-    `   goal p99 ≤ ${GOALS.latencyP99Ms} ms: ${verdict(screen.p99 <= GOALS.latencyP99Ms)} ` +
+    `   goal p99 ≤ ${GOALS.latencyP99Ms} ms: ${verdict(screen!.p99 <= GOALS.latencyP99Ms)} ` +
       `(with ${UPDATES} samples p99 is the largest but none)`,
   );
-  result.latency = { store, screen };
+  result.latency = probes.length > 1 ? latency : latency.livestat;
 
   // 3 ------------------------------------------------------------------------------------------
   if (SKIP_HEAP) {
@@ -567,7 +750,7 @@ try {
     await sleep(1000);
     const late = await heap();
     const growth = late - early;
-    const busyShare = summarize(perWallSecond.TaskDuration.map((b) => b / 10)).mean;
+    const busyShare = summarize(perWallSecond[0]!.TaskDuration.map((b) => b / 10)).mean;
     say(`   after ${sentSoFar} updates (${(sentSoFar / 60).toFixed(1)} min)   ${mb(early)}`);
     say(
       `   after ${total} updates (${(total / 60).toFixed(1)} min)  ${mb(late)}   growth ${mb(growth)} — ` +
