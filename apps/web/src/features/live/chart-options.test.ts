@@ -8,6 +8,8 @@ import {
   chartMax,
   hasChartData,
   liveChartOption,
+  nextChartPhase,
+  pixelStep,
 } from './chart-options';
 import type { ChartSpec } from './chart-options';
 import { LiveSeries } from './live-series';
@@ -266,5 +268,46 @@ describe('liveChartOption', () => {
     expect(option.xAxis).toBe(base.xAxis);
     expect(hasChartData(spec, live)).toBe(false);
     expect(hasChartData(spec, liveWindow(1))).toBe(true);
+  });
+});
+
+describe('pixelStep', () => {
+  const MINUTE = 60_000;
+  const at = (cutoff: number, windowMinutes: number) => ({
+    cutoff,
+    windowMs: windowMinutes * MINUTE,
+    intervalMs: 1000,
+  });
+
+  it('moves once per pixel of time over a 15-minute window: every 2 or 3 samples at 380 px', () => {
+    // 900 s over 380 px: 2.37 s a pixel.
+    const steps = Array.from({ length: 12 }, (_, s) => pixelStep(at(T0 + s * 1000, 15), 380, 0));
+    const changes = steps.filter((step, i) => i > 0 && step !== steps[i - 1]).length;
+    expect(changes).toBeGreaterThanOrEqual(4);
+    expect(changes).toBeLessThanOrEqual(5);
+  });
+
+  it('gives no step (redraw every sample) when a sample moves a pixel or more', () => {
+    expect(pixelStep(at(T0, 5), 380, 0)).toBeNull();
+    expect(pixelStep(at(T0, 1), 380, 0)).toBeNull();
+  });
+
+  it('gives no step without a width or a window', () => {
+    expect(pixelStep(at(T0, 15), 0, 0)).toBeNull();
+    expect(pixelStep(at(Number.NEGATIVE_INFINITY, 15), 380, 0)).toBeNull();
+  });
+
+  it('offsets charts by their phase, so they take turns', () => {
+    const a = nextChartPhase();
+    const b = nextChartPhase();
+    expect(a).not.toBeCloseTo(b, 2);
+    const cutoffs = Array.from({ length: 30 }, (_, s) => T0 + s * 1000);
+    const moves = (phase: number) =>
+      cutoffs.map(
+        (c, i) =>
+          i > 0 &&
+          pixelStep(at(c, 15), 380, phase) !== pixelStep(at(cutoffs[i - 1]!, 15), 380, phase),
+      );
+    expect(moves(0)).not.toEqual(moves(0.5));
   });
 });

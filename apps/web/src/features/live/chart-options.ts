@@ -51,6 +51,8 @@ export interface LiveSource {
   readonly intervalMs: number;
   /** The newest sample time − the window: the left edge of the chart. */
   readonly cutoff: number;
+  /** Bumped by any change but samples appended at the newest time (see `LiveSeries`). */
+  readonly revision?: number;
   get(path: string): RingReader | undefined;
 }
 
@@ -301,6 +303,34 @@ export function liveChartUpdate(
 
 function sameIds(a: readonly LineSeriesOption[], b: readonly LineSeriesOption[]): boolean {
   return a.length === b.length && a.every((line, i) => line.id === b[i]!.id);
+}
+
+/**
+ * Which whole pixel of a `plotWidth`-pixel chart the window's left edge has reached, offset by
+ * `phase` (0–1) of a pixel; null when each sample moves the window a pixel or more (a 1- or
+ * 5-minute window), or there is no width or window yet.
+ *
+ * A chart whose step is unchanged would draw its lines shifted by less than a pixel: over a
+ * 15-minute window ~380 pixels wide a pixel is 2.4 samples, so it redraws on every second or
+ * third sample instead of every one. Charts get different phases, so they take turns instead of
+ * all redrawing on the same tick. The figures above the charts show every sample.
+ */
+export function pixelStep(
+  source: Pick<LiveSource, 'cutoff' | 'windowMs' | 'intervalMs'>,
+  plotWidth: number,
+  phase: number,
+): number | null {
+  if (!(plotWidth > 0) || !Number.isFinite(source.cutoff)) return null;
+  const msPerPixel = source.windowMs / plotWidth;
+  if (msPerPixel <= source.intervalMs) return null;
+  return Math.floor(source.cutoff / msPerPixel + phase);
+}
+
+let phases = 0;
+/** A phase for {@link pixelStep} for each chart made: spread over the pixel by the golden ratio. */
+export function nextChartPhase(): number {
+  phases += 1;
+  return (phases * 0.618034) % 1;
 }
 
 /** Whether any line of `spec` has a point in the live window. */

@@ -133,6 +133,24 @@ describe('LiveSeries', () => {
     expect(live.get('cpu.usagePercent')?.capacity).toBe(182);
   });
 
+  it('counts a revision for every change but a sample appended at the newest time', () => {
+    const live = new LiveSeries(5 * MINUTE);
+    live.addSnapshot(snapshotAt(T0));
+    const first = live.revision;
+    live.addSnapshot(snapshotAt(T0 + 1000));
+    live.addPoints(T0 + 1000, new Map([['app.web.requests', 3]]));
+    expect(live.revision).toBe(first);
+    // A late sample fills in behind the newest: charts must redraw for it.
+    live.addSnapshot(snapshotAt(T0 + 500));
+    expect(live.revision).toBe(first + 1);
+    live.addHistory(history({ 'cpu.usagePercent': [[T0 - MINUTE, 5]] }));
+    expect(live.revision).toBe(first + 2);
+    live.setWindow(MINUTE);
+    expect(live.revision).toBe(first + 3);
+    live.clear();
+    expect(live.revision).toBe(first + 4);
+  });
+
   it('changes the window, cutting to the new one', () => {
     const live = new LiveSeries(5 * MINUTE);
     for (let s = 0; s <= 300; s++) live.addSnapshot(snapshotAt(T0 + s * 1000, s));

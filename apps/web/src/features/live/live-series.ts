@@ -72,6 +72,7 @@ export function backfillRequests(
 export class LiveSeries {
   readonly #rings = new Map<string, SeriesRing>();
   #windowMs: number;
+  #revision = 0;
   #intervalMs: number;
   #capacity: number;
   /** The newest sample time held, the reference the window is cut from. */
@@ -121,6 +122,15 @@ export class LiveSeries {
     return [...this.#rings.keys()];
   }
 
+  /**
+   * Bumped by every change other than samples appended at the newest time (history filled in,
+   * a late sample, the window changed, the host cleared): a chart that skips redraws while the
+   * window has moved less than a pixel still redraws at once for these.
+   */
+  get revision(): number {
+    return this.#revision;
+  }
+
   /** The points older than this fall out of the window. */
   get cutoff(): number {
     return this.#newest - this.#windowMs;
@@ -133,6 +143,7 @@ export class LiveSeries {
     this.#intervalMs = intervalMs;
     this.#capacity = ringCapacity(windowMs, intervalMs);
     for (const ring of this.#rings.values()) ring.resize(this.#capacity);
+    this.#revision += 1;
     this.#sweep();
   }
 
@@ -157,6 +168,7 @@ export class LiveSeries {
         if (this.#ring(path).add(time, value)) stored += 1;
       }
     }
+    if (stored > 0 && time < this.#newest) this.#revision += 1;
     if (time > this.#newest) {
       this.#newest = time;
       this.#sweep();
@@ -175,6 +187,7 @@ export class LiveSeries {
     for (const [path, value] of values) {
       if (this.#ring(path).add(time, value)) stored += 1;
     }
+    if (stored > 0 && time < this.#newest) this.#revision += 1;
     if (time > this.#newest) {
       this.#newest = time;
       this.#sweep();
@@ -203,6 +216,7 @@ export class LiveSeries {
       }
     }
     if (newest > this.#newest) this.#newest = newest;
+    if (stored > 0) this.#revision += 1;
     this.#sweep();
     return stored;
   }
@@ -211,6 +225,7 @@ export class LiveSeries {
   clear(): void {
     this.#rings.clear();
     this.#newest = Number.NEGATIVE_INFINITY;
+    this.#revision += 1;
   }
 
   #ring(path: string): SeriesRing {
