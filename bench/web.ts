@@ -305,12 +305,19 @@ async function buildAtRef(
   const out = path.join(REPO_DIR, 'bench', 'out', `web-ref-${sha.slice(0, 12)}-${process.pid}`);
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
-  execFileSync(
-    'sh',
-    ['-c', `git archive ${sha} apps/web tsconfig.base.json | tar -x -C "${out}"`],
-    { cwd: REPO_DIR },
-  );
-  const bundle = await buildBundle('ref', false, minify, path.join(out, 'apps', 'web'));
+  let bundle: Bundle;
+  try {
+    execFileSync(
+      'sh',
+      ['-c', `git archive ${sha} apps/web tsconfig.base.json | tar -x -C "${out}"`],
+      { cwd: REPO_DIR },
+    );
+    bundle = await buildBundle('ref', false, minify, path.join(out, 'apps', 'web'));
+  } catch (error) {
+    // A failed build leaves no copy behind (lint would read it).
+    await rm(out, { recursive: true, force: true });
+    throw error;
+  }
   return {
     dir: bundle.dir,
     remove: async () => {
