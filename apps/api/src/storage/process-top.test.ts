@@ -90,9 +90,10 @@ function bruteForce(
 describe('processTier', () => {
   const now = START + 10 * HOUR;
   it.each<[string, number, number, ProcessTier]>([
-    ['an hour ago', now - HOUR, now, 'raw'],
-    ['six hours', now - 6 * HOUR, now, 'raw'],
-    ['a day', now - 24 * HOUR, now, '1m'],
+    ['ten minutes', now - 10 * 60_000, now, 'raw'],
+    ['an hour ago', now - HOUR, now, '1m'],
+    ['six hours', now - 6 * HOUR, now, '1m'],
+    ['a day', now - 24 * HOUR, now, '1h'],
     ['an hour three days ago, past the per-tick rows', now - 72 * HOUR, now - 71 * HOUR, '1m'],
     ['thirty days', now - 720 * HOUR, now, '1h'],
   ])('answers %s from %s', (_label, from, to, tier) => {
