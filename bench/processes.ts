@@ -1,6 +1,8 @@
 // bench/processes: what one tick of the processes collector costs with 300, 2,000 and 10,000
 // real processes, side by side with psutil's process_iter in the same run, then the 1 Hz cost of
-// the whole sampler with 2,000 processes and the snapshot's size with and without the section.
+// the whole sampler with 2,000 processes (without the collector, with it as it read before the
+// schedstat and loadavg shortcuts, and as it reads now) and the snapshot's size with and without
+// the section.
 //
 // The processes are real: `sleep` children forked by one shell, killed as a group at the end.
 // At each size the two contestants take turns in batches of 5 ticks, 50 ms apart, so machine
@@ -9,7 +11,7 @@
 //
 //   npm run -s bench:processes -- [--ticks N] [--sizes 300,2000,10000] [--sampler-seconds S]
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -99,6 +101,7 @@ async function startPsutil(): Promise<Psutil | string> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
 const ms = (x: number) => `${x.toFixed(2)} ms`;
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 console.log(
   `bench/processes — ${new Date().toISOString()}, ${ticks} ticks per contestant and size`,
@@ -146,19 +149,20 @@ for (const size of sizes) {
   await depopulate(shell, size - 150);
 }
 
-// ---- the whole sampler at 1 Hz with 2,000 processes, with and without the processes collector
+// ---- the whole sampler at 1 Hz with 2,000 processes: without the processes collector, with
+// it as before (every `stat` read each tick, /proc listed each tick) and as it is now (a
+// sleeping single-threaded process told by its `schedstat`, /proc listed when a pid was made)
 
 const shell = await populate(2000);
 const base = ['cpu', 'memory', 'network', 'disk', 'bandwidth'] as const;
-async function samplerCost(withProcesses: boolean): Promise<{ percent: number; last: Snapshot }> {
-  const names = withProcesses ? [...base, 'processes' as const] : [...base];
-  const collectors = createCollectors(names, {
-    procRoot: '/proc',
-    sysRoot: '/sys',
-    now,
-    intervalMs: 1000,
-    logger,
-  });
+const BEFORE = { listOnNewPid: false, useSchedstat: false };
+type Mode = 'without' | 'before' | 'now';
+async function samplerCost(mode: Mode): Promise<{ percent: number; last: Snapshot }> {
+  const deps = { procRoot: '/proc', sysRoot: '/sys', now };
+  const collectors = createCollectors([...base], { ...deps, intervalMs: 1000, logger });
+  if (mode !== 'without') {
+    collectors.push(createProcessesCollector(deps, mode === 'before' ? BEFORE : {}));
+  }
   const aggregator = createAggregator({ collectors, now, timeoutMs: 5000, logger });
   const sampler = createSampler({
     host: 'bench',
@@ -185,13 +189,31 @@ async function samplerCost(withProcesses: boolean): Promise<{ percent: number; l
   await aggregator.stop();
   return { percent: ((cpu.user + cpu.system) / 1000 / wall) * 100, last: last! };
 }
-const without = await samplerCost(false);
-const withP = await samplerCost(true);
+// Alternating, twice each, so a change in the machine's load hits all three alike.
+const runs: Record<Mode, number[]> = { without: [], before: [], now: [] };
+let withP: { percent: number; last: Snapshot } | null = null;
+for (let round = 0; round < 2; round++) {
+  for (const mode of ['without', 'before', 'now'] as const) {
+    const result = await samplerCost(mode);
+    runs[mode].push(result.percent);
+    if (mode === 'now') withP = result;
+  }
+}
+const pct = (mode: Mode) => mean(runs[mode]);
+const per = (mode: Mode) =>
+  (
+    (((pct(mode) - pct('without')) / 100) * 1e6) /
+    (withP!.last.processes?.available ? withP!.last.processes.total : NaN)
+  ).toFixed(1);
 console.log(
-  `sampler at 1 Hz, 2,000 processes, ${samplerSeconds} s each: without processes ` +
-    `${without.percent.toFixed(2)} % of one core, with ${withP.percent.toFixed(2)} % ` +
-    `(+${(withP.percent - without.percent).toFixed(2)} %)`,
+  `sampler at 1 Hz, 2,000 processes, ${samplerSeconds} s × 2 each, mean (load ${loadavg()}): ` +
+    `without processes ${pct('without').toFixed(2)} % of one core; with them as before ` +
+    `${pct('before').toFixed(2)} % (+${(pct('before') - pct('without')).toFixed(2)} %, ${per('before')} µs a ` +
+    `process a tick); now ${pct('now').toFixed(2)} % (+${(pct('now') - pct('without')).toFixed(2)} %, ` +
+    `${per('now')} µs); now / before (added cost) ` +
+    `${((pct('now') - pct('without')) / (pct('before') - pct('without'))).toFixed(2)}×`,
 );
+withP = withP!;
 const { processes: section, ...rest } = withP.last;
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 console.log(

@@ -109,7 +109,8 @@ export function writeProcessTree(root: string, processes: FakeProcess[]): Promis
   return Promise.resolve();
 }
 
-function writeProcess(root: string, p: FakeProcess): void {
+/** Writes one process of a tree made by {@link writeProcessTree}. */
+export function writeProcess(root: string, p: FakeProcess): void {
   const dir = path.join(root, String(p.pid));
   mkdirSync(dir);
   writeFileSync(path.join(dir, 'stat'), statLine(p));

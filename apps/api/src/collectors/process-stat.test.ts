@@ -4,7 +4,9 @@ import {
   isKernelThread,
   parseCmdline,
   parseIo,
+  parseLastPid,
   parsePasswd,
+  parseSchedRuntime,
   parseStat,
   parseStatusUid,
   statComm,
@@ -125,5 +127,32 @@ describe('parseStatusUid and parsePasswd', () => {
   it('maps uids to names, skipping comments and keeping the first of a uid', () => {
     const users = parsePasswd('# users\nroot:x:0:0::/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\nbad\n');
     expect([...users]).toEqual([[0, 'root']]);
+  });
+});
+
+describe('parseLastPid and parseSchedRuntime', () => {
+  const last = (text: string) => parseLastPid(Buffer.from(text), Buffer.byteLength(text));
+  const runtime = (text: string) => parseSchedRuntime(Buffer.from(text), Buffer.byteLength(text));
+
+  it("reads loadavg's fifth field, the last pid handed out", () => {
+    expect(last('0.12 0.08 0.01 1/212 4242\n')).toBe(4242);
+    expect(last('21.39 14.73 7.70 16/2418 3588')).toBe(3588);
+  });
+
+  it('refuses text that is not a loadavg line', () => {
+    expect(last('')).toBe(-1);
+    expect(last('0.12 0.08 0.01 1/212\n')).toBe(-1);
+    expect(last('0.12 0.08 0.01 1/212 x\n')).toBe(-1);
+    expect(last('0.12 0.08 0.01 1/212 42 7\n')).toBe(-1);
+  });
+
+  it("reads schedstat's run time in ns, past 2^53 too, and -1 for 0 0 0 or junk", () => {
+    expect(runtime('631339 51086 1\n')).toBe(631339);
+    // 200 days of CPU in ns: rounded, but a change of a microsecond still shows.
+    const big = 17_280_000_000_000_000;
+    expect(runtime(`${big} 0 9\n`)).not.toBe(runtime(`${big + 1000} 0 9\n`));
+    expect(runtime('0 0 0\n')).toBe(-1);
+    expect(runtime('')).toBe(-1);
+    expect(runtime('abc 1 2\n')).toBe(-1);
   });
 });

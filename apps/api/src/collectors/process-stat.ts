@@ -172,6 +172,12 @@ export function parseIo(buf: Uint8Array, length: number, out: PidIo): boolean {
   return found === 3;
 }
 
+/** The thread group (the process) of `/proc/<pid>/status`, its `Tgid:`; null when none. */
+export function parseStatusTgid(text: string): number | null {
+  const match = /^Tgid:\s+(\d+)/m.exec(text);
+  return match ? Number(match[1]) : null;
+}
+
 /** The real uid from `/proc/<pid>/status`'s `Uid:` line; null when there is none. */
 export function parseStatusUid(text: string): number | null {
   const match = /^Uid:\s+(\d+)/m.exec(text);
@@ -204,4 +210,39 @@ export function parsePasswd(text: string): Map<number, string> {
     if (!users.has(id)) users.set(id, name.replaceAll('\u0000', ''));
   }
   return users;
+}
+
+/** The number of `buf[0, length)`'s last space-separated field; -1 when there is none. */
+function lastField(buf: Uint8Array, length: number): number {
+  let end = length;
+  while (end > 0 && (buf[end - 1] === NEWLINE || buf[end - 1] === SPACE)) end--;
+  let start = end;
+  while (start > 0 && buf[start - 1] !== SPACE) start--;
+  let value = 0;
+  let i = start;
+  while (i < end && buf[i]! >= ZERO && buf[i]! <= NINE) value = value * 10 + buf[i++]! - ZERO;
+  return i > start ? value : -1;
+}
+
+/**
+ * The last pid the kernel handed out (in the reader's pid namespace), the fifth field of
+ * `/proc/loadavg` (`0.12 0.08 0.01 1/212 4242`); -1 for text that is not a loadavg line.
+ */
+export function parseLastPid(buf: Uint8Array, length: number): number {
+  let fields = 1;
+  for (let i = 0; i < length && buf[i] !== NEWLINE; i++) if (buf[i] === SPACE) fields++;
+  return fields === 5 ? lastField(buf, length) : -1;
+}
+
+/**
+ * The run time in nanoseconds, the first field of `/proc/<pid>/schedstat`
+ * (`run_ns wait_ns timeslices`); -1 when it is missing or 0, as a kernel without scheduler
+ * statistics writes `0 0 0` (every live process has run). Past 2^53 ns (104 days of CPU) the
+ * value is rounded, to a few ns: still enough to tell that it moved.
+ */
+export function parseSchedRuntime(buf: Uint8Array, length: number): number {
+  let value = 0;
+  let i = 0;
+  while (i < length && buf[i]! >= ZERO && buf[i]! <= NINE) value = value * 10 + buf[i++]! - ZERO;
+  return i > 0 && (buf[i] === SPACE || buf[i] === NEWLINE) && value > 0 ? value : -1;
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createProcessReader,
@@ -13,6 +13,13 @@ import {
 // these run against this machine's /proc with real child processes.
 
 const openFds = () => readdirSync('/proc/self/fd').length;
+const pidsInProc = () => readdirSync('/proc').filter((name) => /^\d+$/.test(name)).length;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** utime + stime of `pid`, from its `stat`. */
+const cpuTicksOf = (pid: number) => {
+  const after = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ');
+  return Number(after[11]) + Number(after[12]);
+};
 
 describe('process reader on the live /proc, with stat descriptors kept between ticks', () => {
   let reader: ProcessReader | null = null;
@@ -24,10 +31,11 @@ describe('process reader on the live /proc, with stat descriptors kept between t
   it('keeps one descriptor per process, bounded, and closes them all on close()', () => {
     const before = openFds();
     reader = createProcessReader({ procRoot: '/proc', now: () => performance.now() });
-    const table = reader.read();
+    reader.read();
     const kept = openFds() - before;
     expect(kept).toBeGreaterThan(0);
-    expect(kept).toBeLessThanOrEqual(Math.min(table.total + 1, keptStatFdBudget()));
+    // One per process or kernel thread (a few may have started since the count).
+    expect(kept).toBeLessThanOrEqual(Math.min(pidsInProc() + 5, keptStatFdBudget()));
     reader.read();
     expect(openFds() - before).toBeLessThanOrEqual(kept + 2);
     reader.close();
@@ -75,3 +83,55 @@ describe('the kept-descriptor budget', () => {
     await rm(dir, { recursive: true });
   });
 });
+
+describe('a sleeping single-threaded process, told by its schedstat', () => {
+  it('is not read while it sleeps, and its CPU counts in the tick it ran, exactly', async () => {
+    let clock = 0;
+    const reader = createProcessReader({ procRoot: '/proc', now: () => clock, clockTicks: 100 });
+    // dash: one thread. It sleeps until told, burns CPU in a loop, then sleeps again.
+    const child = spawn(
+      'sh',
+      ['-c', 'read go; i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 30'],
+      { stdio: ['pipe', 'ignore', 'ignore'] },
+    );
+    try {
+      await once(child, 'spawn');
+      const pid = child.pid!;
+      const entryOf = (table: ReturnType<ProcessReader['read']>) =>
+        table.entries.find((e) => e.pid === pid);
+      reader.read(); // new: identified, its schedstat kept
+      clock = 100;
+      reader.read(); // its stat read once more, with the run time read just before it
+      expect(entryOf(reader.read())?.schedFd).toBeGreaterThanOrEqual(0);
+      clock = 200;
+      const statReadMs = entryOf(reader.read())!.statReadMs;
+      clock = 300;
+      // It sleeps (in `read`): only schedstat is read, nothing of it moved. (Entries are
+      // reused from tick to tick: copied.)
+      const asleep = { ...entryOf(reader.read())! };
+      expect(asleep.statReadMs).toBe(statReadMs);
+      expect(asleep.cpuPercent).toBe(0);
+      // Wait until the loop ran and it sleeps again in `sleep 30`, its CPU time standing.
+      child.stdin!.write('go\n');
+      let ticks = cpuTicksOf(pid);
+      for (let i = 0; i < 100; i++) {
+        await pause(200);
+        const now = cpuTicksOf(pid);
+        if (now === ticks && now > asleep.cpuTicks && /^S/.test(stateOf(pid))) break;
+        ticks = now;
+      }
+      clock = 1300;
+      const ran = { ...entryOf(reader.read())! };
+      expect(ran.statReadMs).toBe(1300);
+      expect(ran.cpuTicks).toBe(cpuTicksOf(pid));
+      expect(ran.cpuTicks).toBeGreaterThan(asleep.cpuTicks);
+      // The ticks it used over the one second since the last tick: 1/100 s each, 1 %.
+      expect(ran.cpuPercent).toBe(ran.cpuTicks - asleep.cpuTicks);
+    } finally {
+      child.kill('SIGKILL');
+      reader.close();
+    }
+  });
+});
+
+const stateOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!;

@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statfsSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  statfsSync,
+} from 'node:fs';
 import path from 'node:path';
 import { PROCESS_COMMAND_MAX } from '@livestat/contracts';
 import {
@@ -7,8 +16,11 @@ import {
   isKernelThread,
   parseCmdline,
   parseIo,
+  parseLastPid,
   parsePasswd,
+  parseSchedRuntime,
   parseStat,
+  parseStatusTgid,
   parseStatusUid,
   statComm,
   type PidIo,
@@ -46,8 +58,20 @@ export interface ProcessEntry {
   generation: number;
   statPath: string;
   ioPath: string;
-  /** `stat` kept open between ticks and re-read from offset 0; -1 when not kept. */
+  schedPath: string;
+  /**
+   * One descriptor kept open between ticks and re-read from offset 0, -1 when not kept:
+   * `schedstat` of a single-threaded process, `stat` of one with more threads.
+   */
   statFd: number;
+  schedFd: number;
+  /**
+   * `schedstat`'s run time (ns) read just before `stat` was last read; -1 when unknown. While
+   * it stands still a single-threaded process has not run, so its `stat` has not moved.
+   */
+  runtimeNs: number;
+  /** When `stat` was last read (monotonic ms). */
+  statReadMs: number;
 }
 
 /** One reading of every process (kernel threads left out). */
@@ -78,6 +102,18 @@ export interface ProcessReaderOptions {
    * between ticks, must be read by path. Default: whether `procRoot` is a procfs mount.
    */
   keepStatFds?: boolean;
+  /**
+   * List the proc root only when `loadavg`'s last created pid moved since the last listing (and
+   * at least every {@link LISTING_REFRESH_MS}); between listings, read the processes already
+   * known. Only sound when that pid counts in the proc root's pid namespace. Default: whether
+   * `procRoot` is a procfs mount whose `self` is this process.
+   */
+  listOnNewPid?: boolean;
+  /**
+   * Tell a sleeping single-threaded process by its kept `schedstat` and skip its `stat`
+   * (default true on procfs). False reads every `stat` each tick: bench/processes's baseline.
+   */
+  useSchedstat?: boolean;
 }
 
 /** Reads the process table; each call is one tick. */
@@ -137,6 +173,21 @@ const PASSWD_RELOAD_MS = 60_000;
 /** The longest a sleeping process's `io` goes unread. */
 const IO_REFRESH_MS = 10_000;
 /**
+ * The longest a single-threaded process that has not run goes without its `stat` read: its
+ * CPU time, state, threads and I/O cannot move while it sleeps, but its RSS can shrink (page
+ * reclaim). Reading every sleeper's `stat` by path once in this period costs about as much as
+ * all the `schedstat` reads over it at 10 s (bench/RESULTS.md), so it is 30 s.
+ */
+export const STAT_REFRESH_MS = 30_000;
+/** The longest the proc root goes unlisted while `loadavg`'s last pid stands still. */
+export const LISTING_REFRESH_MS = 10_000;
+/**
+ * Up to this many pids handed out since the last tick are looked up one by one rather than
+ * the proc root listed again (listing costs about a microsecond per process; a lookup of a
+ * pid that is gone costs a few).
+ */
+export const MAX_PROBED_PIDS = 256;
+/**
  * How many `stat` files stay open between ticks. Re-reading an open procfs file from offset 0
  * costs about half of open + read + close (most of a tick is that kernel work: bench/RESULTS.md);
  * past this many processes the rest are opened each tick, so the descriptors stay bounded.
@@ -150,12 +201,31 @@ export function ioReason(code: typeof DENIED | typeof MISSING): string {
     : '/proc/<pid>/io not found (kernel without task I/O accounting)';
 }
 
+/** Whether `procRoot` lists this process's pid namespace: its `self` is this process. */
+function isOwnPidNamespace(procRoot: string): boolean {
+  try {
+    return readlinkSync(path.join(procRoot, 'self')) === String(process.pid);
+  } catch {
+    return false;
+  }
+}
+
 /**
- * btop's method: each tick lists the proc root and reads only `<pid>/stat` and `<pid>/io`,
- * into one reused buffer, synchronously (procfs files are generated in memory; the async fs
- * layer costs many times more, see bench/RESULTS.md). `cmdline`, the owner and the start time
- * are read once per process, which is known by pid and start time, so a reused pid is a new
- * process. A process that exits between the listing and the read is simply not in the table.
+ * btop's method, made cheaper: each tick reads `<pid>/stat` (and `<pid>/io` of the processes
+ * that ran) into one reused buffer, synchronously (procfs files are generated in memory; the
+ * async fs layer costs many times more, see bench/RESULTS.md). `cmdline`, the owner and the
+ * start time are read once per process, which is known by pid and start time, so a reused pid
+ * is a new process. A process that exits between the listing and the read is simply not in
+ * the table. Two shortcuts keep a tick near a microsecond or two a process on procfs:
+ *
+ * - The proc root is not listed each tick: `loadavg`'s fifth field is the last pid handed out,
+ *   and pids are handed out in order, so the new processes are among the pids after the one
+ *   seen last tick; up to {@link MAX_PROBED_PIDS} of them are looked up one by one, more (or a
+ *   wrap-around) make a listing, as does every {@link LISTING_REFRESH_MS}. The known
+ *   processes are read as known; one that exited answers ESRCH or ENOENT.
+ * - A single-threaded process keeps its `schedstat` open, whose run time moves whenever it
+ *   runs (to the nanosecond, unlike `stat`'s clock ticks); while it stands still `stat` cannot
+ *   have moved and is not read, but at least every {@link STAT_REFRESH_MS} for its RSS.
  */
 export function createProcessReader(options: ProcessReaderOptions): ProcessReader {
   const { procRoot, now } = options;
@@ -166,6 +236,14 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
   const stat = emptyPidStat();
   const io: PidIo = { readBytes: 0, writeBytes: 0 };
   const entries: ProcessEntry[] = [];
+  const known: ProcessEntry[] = [];
+  /**
+   * Kernel threads, left out of the table, by pid: their kept `schedstat`, through which a
+   * listing tells they are still the same threads without reading their `stat` (-1: not kept).
+   */
+  const kernelThreads = new Map<number, number>();
+  /** Pids that exited or turned zombie this tick: their children were given a new parent. */
+  const ended = new Set<number>();
   let buf = Buffer.allocUnsafe(4096);
   let generation = 0;
   let lastReadMs: number | null = null;
@@ -175,6 +253,13 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
   let keptFds = 0;
   const keepStatFds = options.keepStatFds ?? isProcfs(procRoot);
   const fdBudget = keepStatFds ? keptStatFdBudget() : 0;
+  const listOnNewPid = options.listOnNewPid ?? (keepStatFds && isOwnPidNamespace(procRoot));
+  const useSchedstat = options.useSchedstat ?? true;
+  const loadavgPath = path.join(procRoot, 'loadavg');
+  let listedLastPid = -1;
+  /** Pids handed out but not found at the last tick, looked for once more. */
+  const pending: number[] = [];
+  let listedAtMs = -Infinity;
 
   /**
    * Reads `fd` into `buf` (at most `max` bytes, growing `buf` as needed): from offset 0 when
@@ -214,7 +299,7 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
     }
   }
 
-  /** Re-reads a kept `stat` descriptor from offset 0 into `buf`: its length, or a code. */
+  /** Re-reads a kept descriptor from offset 0 into `buf`: its length, or a code. */
   function rereadKept(fd: number): number {
     try {
       return fill(fd, Infinity, true);
@@ -223,11 +308,11 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
     }
   }
 
-  /** Opens `stat` to keep it; -1 when the budget is spent or it cannot be opened. */
-  function keep(statPath: string): number {
+  /** Opens `file` to keep it; -1 when the budget is spent or it cannot be opened. */
+  function keep(file: string): number {
     if (keptFds >= fdBudget) return -1;
     try {
-      const fd = openSync(statPath, 'r');
+      const fd = openSync(file, 'r');
       keptFds++;
       return fd;
     } catch {
@@ -236,10 +321,30 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
   }
 
   function release(entry: ProcessEntry): void {
-    if (entry.statFd < 0) return;
-    closeSync(entry.statFd);
-    entry.statFd = -1;
-    keptFds--;
+    if (entry.statFd >= 0) {
+      closeSync(entry.statFd);
+      entry.statFd = -1;
+      keptFds--;
+    }
+    if (entry.schedFd >= 0) {
+      closeSync(entry.schedFd);
+      entry.schedFd = -1;
+      keptFds--;
+    }
+    entry.runtimeNs = -1;
+  }
+
+  /**
+   * Keeps the one descriptor that suits `entry` now: `schedstat` when it has one thread,
+   * `stat` otherwise. Opened after a read by path, it names this very process (a later reuse
+   * of the pid answers ESRCH through it).
+   */
+  function keepFor(entry: ProcessEntry): void {
+    const single = useSchedstat && entry.threads === 1;
+    if (single ? entry.schedFd >= 0 : entry.statFd >= 0) return;
+    release(entry);
+    if (single) entry.schedFd = keep(entry.schedPath);
+    else entry.statFd = keep(entry.statPath);
   }
 
   /**
@@ -255,12 +360,32 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
     return readInto(statPath);
   }
 
+  /**
+   * The run time in `schedstat` through the kept descriptor of `entry`, -1 when there is none
+   * or it cannot be had (the process exited: the descriptor is closed; or no scheduler stats).
+   */
+  function readRuntime(entry: ProcessEntry): number {
+    if (entry.schedFd < 0) return -1;
+    const length = rereadKept(entry.schedFd);
+    if (length <= 0) {
+      release(entry);
+      return -1;
+    }
+    return parseSchedRuntime(buf, length);
+  }
+
   function errorCode(err: unknown): number {
     const code = (err as NodeJS.ErrnoException).code;
     // ESRCH: the process died after the open.
     if (code === 'ENOENT' || code === 'ESRCH') return VANISHED;
     if (code === 'EACCES' || code === 'EPERM') return DENIED;
     throw err;
+  }
+
+  /** `loadavg`'s last created pid, -1 when it cannot be read. */
+  function lastPid(): number {
+    const length = readInto(loadavgPath);
+    return length > 0 ? parseLastPid(buf, length) : -1;
   }
 
   function bootTimeMs(): number {
@@ -310,14 +435,16 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
     entry.pid = pid;
   }
 
-  /** Reads `io` of `entry`, its rates over the time since the last read of it. */
-  function readIo(entry: ProcessEntry, at: number, statPath: string): void {
+  /**
+   * Reads `io` of `entry`, its rates over the time since the last read of it, or over
+   * `sinceMs` when known to be shorter (the process did not run before that).
+   */
+  function readIo(entry: ProcessEntry, at: number, sinceMs = at - entry.ioReadMs): void {
     const ioLength = readInto(entry.ioPath);
-    const sinceMs = at - entry.ioReadMs;
     entry.ioReadMs = at;
     entry.ioDenied = ioLength === DENIED;
     // No io file while stat is still there: the kernel lacks task I/O accounting.
-    entry.ioMissing = ioLength === VANISHED && readInto(statPath) > 0;
+    entry.ioMissing = ioLength === VANISHED && readInto(entry.statPath) > 0;
     if (ioLength > 0 && parseIo(buf, ioLength, io)) {
       const known = entry.ioRead && sinceMs > 0;
       entry.readBytesPerSec = known ? rateOf(entry.readBytes, io.readBytes, sinceMs) : 0;
@@ -332,6 +459,130 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
     }
   }
 
+  /**
+   * Whether a sleeping process's `stat` is due again: it crossed a STAT_REFRESH_MS boundary
+   * since the last read, boundaries shifted by pid so processes that started together (a
+   * thousand workers) are read over the period, not all in one tick.
+   */
+  function statDue(entry: ProcessEntry, at: number): boolean {
+    const phase = (entry.pid % 100) * (STAT_REFRESH_MS / 100);
+    return (
+      Math.floor((at + phase) / STAT_REFRESH_MS) !==
+      Math.floor((entry.statReadMs + phase) / STAT_REFRESH_MS)
+    );
+  }
+
+  /**
+   * Reads one process for this tick; the entry when it is a live user process, else null.
+   * `name` is its directory under the proc root.
+   */
+  function visit(
+    pid: number,
+    name: string,
+    entry: ProcessEntry | undefined,
+    at: number,
+    elapsedMs: number,
+  ): ProcessEntry | null {
+    let ran = false;
+    // A sleeping single-threaded process, known by its kept descriptor: nothing to read.
+    const runtime = entry === undefined ? -1 : readRuntime(entry);
+    // Whether it ran since the last tick is known to the nanosecond; else `stat`'s clock
+    // ticks tell, and a process may run for less than one.
+    const exact = runtime >= 0 && entry!.runtimeNs >= 0;
+    const moved = exact && runtime !== entry!.runtimeNs;
+    if (exact && !moved && !statDue(entry!, at)) {
+      entry = entry!;
+      entry.cpuPercent = 0;
+    } else {
+      const statPath = entry ? entry.statPath : path.join(procRoot, name, 'stat');
+      const length = readStat(entry, statPath);
+      if (length <= 0 || !parseStat(buf, length, stat) || stat.pid !== pid) return null;
+      if (isKernelThread(stat)) {
+        if (entry === undefined && !kernelThreads.has(pid)) {
+          kernelThreads.set(pid, useSchedstat ? keep(path.join(procRoot, name, 'schedstat')) : -1);
+        }
+        return null;
+      }
+      if (entry === undefined || entry.startTicks !== stat.startTicks) {
+        // A new process, or a new one under a reused pid: nothing of the old one carries over.
+        entry ??= {
+          statPath,
+          ioPath: path.join(procRoot, name, 'io'),
+          schedPath: path.join(procRoot, name, 'schedstat'),
+          statFd: -1,
+          schedFd: -1,
+        } as ProcessEntry;
+        release(entry);
+        byPid.set(pid, entry);
+        identify(pid, path.join(procRoot, name), entry);
+        ran = true;
+        entry.statReadMs = at;
+      } else {
+        entry.statReadMs = at;
+        if (elapsedMs > 0) {
+          const ticks = stat.utime + stat.stime;
+          ran = runtime !== entry.runtimeNs || ticks !== entry.cpuTicks;
+          entry.cpuPercent =
+            ticks >= entry.cpuTicks
+              ? Math.round(((ticks - entry.cpuTicks) * 1_000_000) / clockTicks / elapsedMs) / 10
+              : 0;
+          entry.cpuTicks = ticks;
+        }
+        // The run time read before this `stat`: unmoved at the next tick, so is `stat`.
+        entry.runtimeNs = runtime;
+      }
+      if (stat.state === 0x5a && entry.state !== 'Z') ended.add(pid);
+      entry.ppid = stat.ppid;
+      entry.state = String.fromCharCode(stat.state);
+      entry.threads = stat.threads;
+      entry.rssBytes = Math.max(0, stat.rssPages) * pageSize;
+      keepFor(entry);
+    }
+    entry.generation = generation;
+    // A process that did not run cannot have read or written (its io counters move in its
+    // own context): most of a host's processes sleep, and skipping their io read halves the
+    // cost of a tick. Where only `stat`'s clock ticks tell (a process may run for less than
+    // one), each is still read every IO_REFRESH_MS, so nothing is lost, at worst late; a
+    // single-threaded process's `schedstat` tells to the nanosecond, so its io is never late.
+    // Its io was read at every tick it ran, so what moved, moved since the last tick.
+    if (exact && moved) readIo(entry, at, Math.min(elapsedMs, at - entry.ioReadMs));
+    else if (ran || (!exact && at - entry.ioReadMs >= IO_REFRESH_MS)) readIo(entry, at);
+    else if (entry.ioRead) {
+      entry.readBytesPerSec = 0;
+      entry.writeBytesPerSec = 0;
+    }
+    return entry;
+  }
+
+  /**
+   * Whether the kernel thread known under `pid` still runs, told by its kept descriptor;
+   * when not (or not kept) it is forgotten, and the pid read as any other.
+   */
+  function stillKernelThread(pid: number): boolean {
+    const fd = kernelThreads.get(pid)!;
+    if (fd >= 0 && rereadKept(fd) > 0) return true;
+    if (fd >= 0) {
+      closeSync(fd);
+      keptFds--;
+    }
+    kernelThreads.delete(pid);
+    return false;
+  }
+
+  /**
+   * A process's parent can change while it sleeps: when the parent exits, the kernel hands it
+   * to init or a subreaper. Its `stat` is read again for its new ppid.
+   */
+  function adoptOrphans(): void {
+    for (const entry of entries) {
+      if (!ended.has(entry.ppid)) continue;
+      const length = readStat(entry, entry.statPath);
+      if (length <= 0 || !parseStat(buf, length, stat)) continue;
+      if (stat.pid === entry.pid && stat.startTicks === entry.startTicks) entry.ppid = stat.ppid;
+    }
+    ended.clear();
+  }
+
   function read(): ProcessTable {
     const at = now();
     const elapsedMs = lastReadMs === null ? 0 : at - lastReadMs;
@@ -343,70 +594,82 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
     let zombie = 0;
     let threads = 0;
     let ioProblem: typeof DENIED | typeof MISSING | 0 = 0;
-    let names: string[];
-    try {
-      names = readdirSync(procRoot);
-    } catch (err) {
-      throw new CollectorError('read_failed', `cannot list ${procRoot}`, { cause: err });
-    }
-    for (const name of names) {
-      const first = name.charCodeAt(0);
-      if (first < 0x30 || first > 0x39) continue;
-      const pid = Number(name);
-      if (!Number.isInteger(pid) || pid <= 0) continue;
-      let entry = byPid.get(pid);
-      const statPath = entry ? entry.statPath : path.join(procRoot, name, 'stat');
-      const length = readStat(entry, statPath);
-      if (length <= 0 || !parseStat(buf, length, stat) || stat.pid !== pid) continue;
-      if (isKernelThread(stat)) continue;
-      let ran = false;
-      if (entry === undefined || entry.startTicks !== stat.startTicks) {
-        // A new process, or a new one under a reused pid: nothing of the old one carries over.
-        entry ??= { statPath, ioPath: path.join(procRoot, name, 'io'), statFd: -1 } as ProcessEntry;
-        release(entry);
-        byPid.set(pid, entry);
-        identify(pid, path.join(procRoot, name), entry);
-        // Kept from the next tick on: this one was read by path, and a descriptor opened now
-        // names this very process (a later reuse of the pid answers ESRCH through it).
-        entry.statFd = keep(statPath);
-        ran = true;
-      } else if (elapsedMs > 0) {
-        const ticks = stat.utime + stat.stime;
-        ran = ticks !== entry.cpuTicks;
-        entry.cpuPercent =
-          ticks >= entry.cpuTicks
-            ? Math.round(((ticks - entry.cpuTicks) * 1_000_000) / clockTicks / elapsedMs) / 10
-            : 0;
-        entry.cpuTicks = ticks;
-      }
-      entry.generation = generation;
-      entry.ppid = stat.ppid;
-      entry.state = String.fromCharCode(stat.state);
-      entry.threads = stat.threads;
-      entry.rssBytes = Math.max(0, stat.rssPages) * pageSize;
-
-      // A process that did not run cannot have read or written (its io counters move in its
-      // own context): most of a host's processes sleep, and skipping their io read halves the
-      // cost of a tick. Each is still read every IO_REFRESH_MS, so nothing is lost, at worst late.
-      if (ran || at - entry.ioReadMs >= IO_REFRESH_MS) readIo(entry, at, statPath);
-      else if (entry.ioRead) {
-        entry.readBytesPerSec = 0;
-        entry.writeBytesPerSec = 0;
-      }
+    /**
+     * Reads `pid`, handed out since the last look, as a new process, unless it is already
+     * read, a thread (also a pid, but not listed in the proc root), or gone. A pid that is
+     * not there yet (a fork between handing it out and showing the task) is tried once more
+     * at the next tick when `retry`.
+     */
+    const probe = (pid: number, retry: boolean) => {
+      if (byPid.get(pid)?.generation === generation) return;
+      if (kernelThreads.has(pid) && stillKernelThread(pid)) return;
+      const length = existsSync(path.join(procRoot, String(pid)))
+        ? readInto(path.join(procRoot, String(pid), 'status'))
+        : VANISHED;
+      if (length === VANISHED && retry) pending.push(pid);
+      if (length <= 0) return;
+      const tgid = parseStatusTgid(buf.toString('latin1', 0, length));
+      if (tgid !== null && tgid !== pid) return;
+      tally(visit(pid, String(pid), byPid.get(pid), at, elapsedMs));
+    };
+    const tally = (entry: ProcessEntry | null) => {
+      if (entry === null) return;
       if (entry.ioDenied) ioProblem = DENIED;
       else if (entry.ioMissing && ioProblem === 0) ioProblem = MISSING;
-
-      if (stat.state === 0x52) running++;
-      else if (stat.state === 0x44) blocked++;
-      else if (stat.state === 0x5a) zombie++;
-      threads += stat.threads;
+      if (entry.state === 'R') running++;
+      else if (entry.state === 'D') blocked++;
+      else if (entry.state === 'Z') zombie++;
+      threads += entry.threads;
       entries.push(entry);
+    };
+
+    // Read before listing: a pid created after this read is listed, or moves it for next time.
+    const newest = listOnNewPid ? lastPid() : -1;
+    const made = newest - listedLastPid;
+    if (
+      newest < 0 ||
+      listedLastPid < 0 ||
+      made < 0 ||
+      made > MAX_PROBED_PIDS ||
+      at - listedAtMs >= LISTING_REFRESH_MS
+    ) {
+      let names: string[];
+      try {
+        names = readdirSync(procRoot);
+      } catch (err) {
+        throw new CollectorError('read_failed', `cannot list ${procRoot}`, { cause: err });
+      }
+      listedLastPid = newest;
+      listedAtMs = at;
+      pending.length = 0;
+      for (const name of names) {
+        const first = name.charCodeAt(0);
+        if (first < 0x30 || first > 0x39) continue;
+        const pid = Number(name);
+        if (!Number.isInteger(pid) || pid <= 0) continue;
+        if (kernelThreads.has(pid) && stillKernelThread(pid)) continue;
+        tally(visit(pid, name, byPid.get(pid), at, elapsedMs));
+      }
+    } else {
+      // The live processes are the known ones and those among the pids handed out since.
+      known.length = 0;
+      for (const entry of byPid.values()) known.push(entry);
+      for (const entry of known) tally(visit(entry.pid, String(entry.pid), entry, at, elapsedMs));
+      known.length = 0;
+      if (made > 0 || pending.length > 0) {
+        const retry = pending.splice(0);
+        for (const pid of retry) probe(pid, false);
+        for (let pid = listedLastPid + 1; pid <= newest; pid++) probe(pid, true);
+        listedLastPid = newest;
+      }
     }
     for (const [pid, entry] of byPid) {
       if (entry.generation === generation) continue;
       release(entry);
       byPid.delete(pid);
+      ended.add(pid);
     }
+    if (ended.size > 0) adoptOrphans();
     return {
       entries,
       total: entries.length,
@@ -421,6 +684,12 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
   function close(): void {
     for (const entry of byPid.values()) release(entry);
     byPid.clear();
+    for (const fd of kernelThreads.values()) {
+      if (fd < 0) continue;
+      closeSync(fd);
+      keptFds--;
+    }
+    kernelThreads.clear();
   }
 
   return { read, close };

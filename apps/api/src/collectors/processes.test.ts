@@ -9,6 +9,7 @@ import {
   FAKE_PASSWD,
   fakeProcesses,
   makeTreeDir,
+  writeProcess,
   writeProcessTree,
   type FakeProcess,
 } from '../../test/process-tree.js';
@@ -102,20 +103,23 @@ describe('processes collector on real /proc files (Linux 6.18)', () => {
   });
 });
 
+const loadavg = (lastPid: number) => `0.10 0.20 0.30 1/120 ${lastPid}\n`;
+
 const ioPages = (p: FakeProcess) => (p.pid % 37 === 0 ? 0 : p.pid % 11);
 
 describe('processes collector on a hand-built tree', () => {
-  async function setUp(processes: FakeProcess[]) {
+  async function setUp(processes: FakeProcess[], listOnNewPid = false) {
     workDir = makeTreeDir();
     const proc = path.join(workDir, 'proc');
     await writeProcessTree(proc, processes);
+    if (listOnNewPid) await writeFile(path.join(proc, 'loadavg'), loadavg(500));
     const rootFs = path.join(workDir, 'rootfs');
     await mkdir(path.join(rootFs, 'etc'), { recursive: true });
     await writeFile(path.join(rootFs, 'etc/passwd'), FAKE_PASSWD);
     let clock = 0;
     const collector = createProcessesCollector(
       { procRoot: proc, sysRoot: '/nonexistent', rootFs, now: () => clock },
-      { clockTicks: 100, pageSize: 4096 },
+      { clockTicks: 100, pageSize: 4096, listOnNewPid },
     );
     await collector.prime!();
     const collect = async () => {
@@ -223,6 +227,69 @@ describe('processes collector on a hand-built tree', () => {
     await collect();
     // Read again 10 s after the last read: the 90,000 bytes over those 10 s.
     expect(rate()).toBe(9000);
+  });
+
+  it('lists the proc root again only when a pid was created, or 10 s on', async () => {
+    const t0 = fakeProcesses(10);
+    const { proc, collect, collector } = await setUp(t0, true);
+    const newcomer: FakeProcess = { ...t0.at(-1)!, pid: 900, comm: 'newcomer', startTicks: 9000 };
+    const pids = (section: Available) => section.total;
+    // A new process in the tree, but loadavg's last pid stands: not listed, so not seen
+    // (a real kernel hands out a pid for every new process).
+    writeProcess(proc, newcomer);
+    const user = t0.filter((p) => p.ppid !== 2 && p.pid !== 2).length;
+    expect(pids(await collect())).toBe(user);
+    // A process that exited is gone without a listing: its stat is read and missing.
+    await rm(path.join(proc, String(t0.at(-2)!.pid)), { recursive: true });
+    expect(pids(await collect())).toBe(user - 1);
+    // The last pid moved: listed, the newcomer is there.
+    await writeFile(path.join(proc, 'loadavg'), loadavg(900));
+    const section = await collect();
+    expect(pids(section)).toBe(user);
+    expect(collector.latestTable()!.entries.map((e) => e.name)).toContain('newcomer');
+    // Without new pids, a listing still happens every 10 s: a second newcomer shows by then.
+    writeProcess(proc, { ...newcomer, pid: 901, comm: 'late' });
+    for (let i = 0; i < 9; i++) expect(pids(await collect())).toBe(user);
+    expect(pids(await collect())).toBe(user + 1);
+  });
+
+  it('looks up the few pids handed out since the last tick, without listing', async () => {
+    const t0 = fakeProcesses(10);
+    const { proc, collect, collector } = await setUp(t0, true);
+    const user = t0.filter((p) => p.ppid !== 2 && p.pid !== 2).length;
+    const names = () => collector.latestTable()!.entries.map((e) => e.name);
+    const base = t0.at(-1)!;
+    // Pids 501–520 were handed out: 505 is a process; 510 a thread of pid 1 (its own
+    // /proc/510 answers, though no listing shows it); the rest are gone already.
+    writeProcess(proc, { ...base, pid: 505, comm: 'fresh', startTicks: 9000 });
+    writeProcess(proc, { ...base, pid: 510, comm: 'a-thread', startTicks: 9001 });
+    await writeFile(
+      path.join(proc, '510/status'),
+      'Name:\ta-thread\nTgid:\t1\nPid:\t510\nUid:\t0\n',
+    );
+    // Not listed: a process in the tree under a pid that was not handed out is not seen.
+    writeProcess(proc, { ...base, pid: 700, comm: 'unlisted', startTicks: 9002 });
+    await writeFile(path.join(proc, 'loadavg'), loadavg(520));
+    const section = await collect();
+    expect(section.total).toBe(user + 1);
+    expect(names()).toContain('fresh');
+    expect(names()).not.toContain('a-thread');
+    // 530 handed out, its task not shown yet (a fork under way): looked for once more.
+    await writeFile(path.join(proc, 'loadavg'), loadavg(530));
+    expect((await collect()).total).toBe(user + 1);
+    writeProcess(proc, { ...base, pid: 530, comm: 'forking', startTicks: 9003 });
+    expect((await collect()).total).toBe(user + 2);
+    expect(names()).toContain('forking');
+    expect(names()).not.toContain('unlisted');
+  });
+
+  it('lists the proc root every tick when loadavg cannot be read', async () => {
+    const t0 = fakeProcesses(10);
+    const { proc, tick } = await setUp(t0, true);
+    await rm(path.join(proc, 'loadavg'));
+    const newcomer: FakeProcess = { ...t0.at(-1)!, pid: 900, comm: 'newcomer', startTicks: 9000 };
+    const user = t0.filter((p) => p.ppid !== 2 && p.pid !== 2).length;
+    expect((await tick([...t0, newcomer])).total).toBe(user + 1);
   });
 
   it('skips a process that vanished mid-read, without an error', async () => {

@@ -139,7 +139,10 @@ export function summarizeProcesses(table: ProcessTable): ProcessesMetrics {
  */
 export function createProcessesCollector(
   deps: CollectorDeps,
-  options: Pick<ProcessReaderOptions, 'clockTicks' | 'pageSize'> = {},
+  options: Pick<
+    ProcessReaderOptions,
+    'clockTicks' | 'pageSize' | 'listOnNewPid' | 'useSchedstat'
+  > = {},
 ): ProcessesCollector {
   const reader = createProcessReader({
     procRoot: deps.procRoot,
