@@ -153,6 +153,14 @@ describe('watch messages', () => {
 describe('processesTopQuery', () => {
   const base = { host: 'vm-web-01', from: '2025-03-14T00:00:00Z', to: '2025-03-14T01:00:00Z' };
 
+  it('takes a range of 31 days, no more', () => {
+    const from = (ms: number) => new Date(Date.parse(base.to) - ms).toISOString();
+    const accepts = (ms: number) =>
+      processesTopQuery.safeParse({ ...base, from: from(ms) }).success;
+    expect(accepts(31 * 86_400_000)).toBe(true);
+    expect(accepts(31 * 86_400_000 + 1)).toBe(false);
+  });
+
   it('defaults to the top 10 by CPU, times as epoch ms', () => {
     expect(processesTopQuery.parse(base)).toEqual({
       host: 'vm-web-01',
@@ -170,6 +178,8 @@ describe('processesTopQuery', () => {
     ['limit 0', { limit: '0' }, 'limit'],
     ['from after to', { from: base.to, to: base.from }, 'from'],
     ['a bad to', { to: 'yesterday' }, 'to'],
+    ['a range of 32 days', { from: '2025-02-10T01:00:00Z' }, 'from'],
+    ['a range of years', { from: '1970-01-01T00:00:00Z' }, 'from'],
   ])('rejects %s, naming the parameter', (_label, patch, path) => {
     expect(failurePaths(processesTopQuery.safeParse({ ...base, ...patch }))).toEqual([path]);
   });

@@ -157,6 +157,8 @@ export type HistoryResponse = z.infer<typeof historyResponse>;
 
 export const PROCESSES_TOP_DEFAULT_LIMIT = 10;
 export const PROCESSES_TOP_MAX_LIMIT = 50;
+/** The widest window `GET /api/processes/top` answers: 31 days (the goal is any up to 30). */
+export const PROCESSES_TOP_MAX_SPAN_MS = 31 * 86_400_000;
 
 /** `GET /api/processes/top` query string: who used the most of `by` between `from` and `to`. */
 export const processesTopQuery = z
@@ -172,7 +174,11 @@ export const processesTopQuery = z
       .max(PROCESSES_TOP_MAX_LIMIT)
       .default(PROCESSES_TOP_DEFAULT_LIMIT),
   })
-  .refine((q) => q.from < q.to, { path: ['from'], message: 'must be before to' });
+  .refine((q) => q.from < q.to, { path: ['from'], message: 'must be before to' })
+  .refine((q) => q.to - q.from <= PROCESSES_TOP_MAX_SPAN_MS, {
+    path: ['from'],
+    message: 'must be at most 31 days before to',
+  });
 export type ProcessesTopQuery = z.infer<typeof processesTopQuery>;
 
 /** One process in a window: a pid, its start time and its name identify it. */
