@@ -1,7 +1,6 @@
 import { ConfigError, loadConfig, loadEnvFile } from './config.js';
 import { createLogger } from './logger.js';
-import { startAgent } from './roles/agent.js';
-import { startApi } from './roles/api.js';
+import { beginApi } from './roles/api-start.js';
 
 // The entry point: validate the environment, then compose the role it asks for — the API
 // (src/roles/api.ts) or an agent (src/roles/agent.ts). The roles are the composition roots:
@@ -25,5 +24,13 @@ try {
 
 const logger = createLogger({ level: config.logLevel });
 if (envFile) logger.info({ file: envFile }, 'read .env (the environment wins over it)');
-if (config.role === 'agent') await startAgent(config, logger);
-else await startApi(config, logger, { dev });
+if (config.role === 'agent') {
+  const { startAgent } = await import('./roles/agent.js');
+  await startAgent(config, logger);
+} else {
+  // The port checked and the embedded database opening on its own thread first, then the
+  // API's modules loaded (most of start-up's time) while PGlite compiles and opens.
+  const begun = await beginApi(config, logger);
+  const { startApi } = await import('./roles/api.js');
+  await startApi(config, logger, begun, { dev });
+}

@@ -122,12 +122,17 @@ export function createSampler(options: SamplerOptions) {
       return () => subscribers.delete(subscriber);
     },
 
-    /** Primes the collectors, then ticks every interval from now. */
+    /**
+     * Primes the collectors, then ticks every interval: tick 1 one interval after the
+     * baselines were read, so at once when priming itself took that long (perf's child
+     * waiting for its first interval).
+     */
     async start(): Promise<void> {
       if (running) return;
       await aggregator.prime();
       running = true;
-      startedAt = now();
+      const primedAt = aggregator.primeStartedAt?.() ?? now();
+      startedAt = Math.max(primedAt, now() - intervalMs);
       nextTick = 1;
       schedule();
     },

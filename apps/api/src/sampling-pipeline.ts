@@ -57,3 +57,5 @@ export function createSamplingPipeline(config: Config, logger: Logger) {
   const cgroupsTable = (): CgroupsTable | null => cgroups?.table() ?? null;
   return { aggregator, sampler, processTable, cgroupsTable };
 }
+
+export type SamplingPipeline = ReturnType<typeof createSamplingPipeline>;

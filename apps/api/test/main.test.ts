@@ -14,6 +14,20 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
+/** Distinct snapshots and rows stored for `host` in the PGlite database under `dir`. */
+async function storedSnapshots(dir: string, host: string) {
+  const db = await createPgliteDatabase(join(dir, 'pglite'));
+  try {
+    const rows = await db.query<{ snapshots: number; rows: number }>(
+      'SELECT count(DISTINCT ts)::int AS snapshots, count(*)::int AS rows FROM metrics_snapshots WHERE host = $1',
+      [host],
+    );
+    return rows[0];
+  } finally {
+    await db.close();
+  }
+}
+
 describe('the API process', () => {
   it('starts, answers /api/health, and exits 0 on SIGTERM', async () => {
     const child = spawnTs('src/main.ts', [], {
@@ -37,7 +51,8 @@ describe('the API process', () => {
     });
     try {
       // Health says ok once migrations ran and the admin exists, and shows the sampler
-      // running once it has ticked twice.
+      // running once it has ticked twice. The listening line comes before PGlite has opened
+      // (it opens beside sampling and serving): ready takes PGlite's start on top.
       let status = 0;
       let health: HealthResponse | undefined;
       await expect
@@ -48,7 +63,7 @@ describe('the API process', () => {
             health = healthResponse.parse(await res.json());
             return status === 200 && health.sampler.seq >= 2;
           },
-          { timeout: 15_000, interval: 100 },
+          { timeout: 60_000, interval: 100 },
         )
         .toBe(true);
       expect(status).toBe(200);
@@ -60,7 +75,7 @@ describe('the API process', () => {
     }
     expect(await exited).toBe(0);
     expect(stdout).toContain('shutdown complete');
-  }, 40_000);
+  }, 90_000);
 
   it('refuses to start on a bad variable, naming it', async () => {
     const { code, stderr } = await runTs('src/main.ts', [], { SAMPLING_INTERVAL_SECONDS: 'often' });
@@ -75,31 +90,30 @@ describe('the API process', () => {
       const second = await runTs('src/main.ts', [], { PORT: '0', DATA_DIR: dir });
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(/in use by process \d+.*DATA_DIR/);
-      // A few snapshots produced, to find stored after the SIGTERM.
+      // A few snapshots produced, to find stored after the SIGTERM, and the database open
+      // (PGlite opens beside sampling).
       await expect
         .poll(
-          async () =>
-            healthResponse.parse(await (await fetch(`${api.url}/api/health`)).json()).sampler.seq,
-          { timeout: 15_000, interval: 100 },
+          async () => {
+            const health = healthResponse.parse(
+              await (await fetch(`${api.url}/api/health`)).json(),
+            );
+            return health.database === 'up' && health.sampler.seq >= 3;
+          },
+          { timeout: 60_000, interval: 100 },
         )
-        .toBeGreaterThanOrEqual(3);
+        .toBe(true);
     } finally {
       api.child.kill('SIGTERM');
     }
     expect(await api.exited).toBe(0);
     const produced = producedSnapshots(api.output());
     expect(produced).toBeGreaterThanOrEqual(3);
-
-    const db = await createPgliteDatabase(join(dir, 'pglite'));
-    try {
-      const rows = await db.query<{ snapshots: number; rows: number }>(
-        `SELECT count(DISTINCT ts)::int AS snapshots, count(*)::int AS rows FROM metrics_snapshots WHERE host = 'embedded'`,
-      );
-      expect(rows[0]).toEqual({ snapshots: produced, rows: produced * STORED_SECTIONS.length });
-    } finally {
-      await db.close();
-    }
-  }, 60_000);
+    expect(await storedSnapshots(dir, 'embedded')).toEqual({
+      snapshots: produced,
+      rows: produced * STORED_SECTIONS.length,
+    });
+  }, 90_000);
 });
 
 describePostgres('the API process on PostgreSQL', () => {
@@ -157,7 +171,10 @@ describePostgres('the API process on PostgreSQL', () => {
       const health = healthResponse.parse(await res.json());
       expect(health).toMatchObject({ status: 'degraded', database: 'down' });
       expect(health.sampler.seq).toBeGreaterThanOrEqual(2);
-      expect(api.output()).toContain('database unreachable at start');
+      // Sampling starts beside the first migration attempt, which may not have failed yet.
+      await expect
+        .poll(() => api.output(), { timeout: 15_000 })
+        .toContain('database unreachable at start');
       expect(api.output()).not.toContain('postgres://');
     } finally {
       api.child.kill('SIGTERM');

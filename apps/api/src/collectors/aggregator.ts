@@ -26,7 +26,10 @@ export interface AggregatorOptions {
 }
 
 export interface Aggregator {
+  /** Primes every collector, once: later calls return the same promise. */
   prime(): Promise<void>;
+  /** When (on `now`) priming began, i.e. the counters' baselines were read; null before. */
+  primeStartedAt?(): number | null;
   collect(): Promise<AggregateResult>;
   stop(): Promise<void>;
 }
@@ -100,19 +103,29 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     }
   }
 
+  let priming: Promise<void> | undefined;
+  let primeStartedAt: number | null = null;
+  async function primeAll(): Promise<void> {
+    primeStartedAt = now();
+    await Promise.all(
+      collectors.map(async (collector) => {
+        try {
+          await collector.prime?.();
+        } catch (err) {
+          // collect() reports the same failure as a value every tick; priming only logs it.
+          logger.warn({ collector: collector.name, err }, 'collector failed to prime');
+        }
+      }),
+    );
+  }
+
   return {
-    async prime() {
-      await Promise.all(
-        collectors.map(async (collector) => {
-          try {
-            await collector.prime?.();
-          } catch (err) {
-            // collect() reports the same failure as a value every tick; priming only logs it.
-            logger.warn({ collector: collector.name, err }, 'collector failed to prime');
-          }
-        }),
-      );
+    prime() {
+      // Once: main.ts starts priming before the API's modules load, the sampler's start awaits it.
+      priming ??= primeAll();
+      return priming;
     },
+    primeStartedAt: () => primeStartedAt,
 
     async collect() {
       const started = now();

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { ensureAdmin } from '../auth/bootstrap.js';
 import { createRequireAuth } from '../auth/require-auth.js';
-import { loadJwtSecret } from '../auth/secret.js';
 import { createTokenService } from '../auth/tokens.js';
 import {
   createMemoryTicketStore,
@@ -49,9 +48,10 @@ import { createAppsRouter, type AppsRouterDeps } from '../http/apps-route.js';
 import { createTokenStore } from '../tokens/token-store.js';
 import { newRedis } from '../lazy-modules.js';
 import { createBus, createWatches } from './bus.js';
-import { checkPort, listenProblem } from './listen.js';
+import { listenProblem } from './listen.js';
 import { createPublishingPipeline } from './publishing-pipeline.js';
-import { openDatabase, startStorage, type OpenedDatabase } from './storage.js';
+import { cannotStart, type ApiStart } from './api-start.js';
+import { startStorage } from './storage.js';
 
 const DAY_MS = 86_400_000;
 
@@ -93,31 +93,12 @@ export function createApiRouters(deps: {
 export async function startApi(
   config: Config,
   logger: Logger,
+  { opened, jwtSecret, sampling }: ApiStart,
   mode: { dev?: boolean } = {},
 ): Promise<void> {
   const startedAt = Date.now();
-  // A taken port ends start-up before anything is opened, with one line and no stack.
-  const portProblem = await checkPort(config.host, config.port);
-  if (portProblem !== null) {
-    process.stderr.write(`livestat: ${portProblem}\n`);
-    process.exit(1);
-  }
-
-  // Storage: PostgreSQL when DATABASE_URL is set, else PGlite embedded under DATA_DIR.
-  let opened: OpenedDatabase | undefined;
-  let jwtSecret: string;
-  try {
-    opened = await openDatabase(config, logger);
-    jwtSecret = await loadJwtSecret({
-      configured: config.jwtSecret,
-      dataDir: config.dataDir,
-      logger,
-    });
-  } catch (err) {
-    process.stderr.write(`livestat: cannot start: ${(err as Error).message}\n`);
-    await opened?.releaseDataDir();
-    process.exit(1);
-  }
+  // PGlite failing to open its directory (begun in beginApi, on its thread) stops start-up.
+  opened.opened.catch((err: unknown) => cannotStart(err, opened));
   const storage = startStorage(opened, config, logger);
   const { db } = storage;
   const retention = createRetention({
@@ -155,11 +136,12 @@ export async function startApi(
   // The bus: in-process, or Redis so every replica streams every host.
   const bus = createBus(config, logger);
   const watches = createWatches(config, logger);
-  const pipeline = createPublishingPipeline(config, logger, {
-    bus,
-    writer: storage.writer,
-    watches,
-  });
+  const pipeline = createPublishingPipeline(
+    config,
+    logger,
+    { bus, writer: storage.writer, watches },
+    sampling,
+  );
   const { sampler } = pipeline;
   // Applications' own metrics (StatsD, OTLP), closed into an `app` message by each tick.
   const appBus = createAppBus(config, logger);
@@ -369,8 +351,11 @@ export async function startApi(
     ['close ticket store', () => tickets.close()],
     ['close login limit store', async () => loginLimitStore?.close()],
   ]);
+  let stopping = false;
   storage.prepared.then(
     async () => {
+      // Stopped while PGlite was still opening: nothing left to start.
+      if (stopping) return;
       retention.start();
       let outcome;
       try {
@@ -405,6 +390,9 @@ export async function startApi(
     },
   );
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => void shutdown(signal));
+    process.on(signal, () => {
+      stopping = true;
+      void shutdown(signal);
+    });
   }
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { createSamplingPipeline } from '../sampling-pipeline.js';
+import { createSamplingPipeline, type SamplingPipeline } from '../sampling-pipeline.js';
 import type { ShutdownStep } from '../shutdown.js';
 import type { BatchWriter } from '../storage/batch-writer.js';
 import type { Bus } from '../stream/bus.js';
@@ -18,11 +18,10 @@ export function createPublishingPipeline(
   config: Config,
   logger: Logger,
   outlets: { bus: Bus; writer: BatchWriter; watches: WatchHub },
+  /** One made (and priming) earlier, as main.ts does for the API; else made here. */
+  sampling: SamplingPipeline = createSamplingPipeline(config, logger),
 ) {
-  const { aggregator, sampler, processTable, cgroupsTable } = createSamplingPipeline(
-    config,
-    logger,
-  );
+  const { aggregator, sampler, processTable, cgroupsTable } = sampling;
   sampler.subscribe((snapshot) => {
     outlets.bus.publish(snapshot);
     // The tick's top processes travel beside the snapshot to the writer, never in the broadcast.

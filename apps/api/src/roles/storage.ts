@@ -6,7 +6,7 @@ import type { ShutdownStep } from '../shutdown.js';
 import { createBatchWriter, type BatchWriter } from '../storage/batch-writer.js';
 import { lockDataDir } from '../storage/data-dir-lock.js';
 import { checkRoomForNewDatabase, createDiskSpaceWatch } from '../storage/disk-space.js';
-import { createPgliteDatabase, createPostgresDatabase, type Database } from '../storage/db.js';
+import { createPostgresDatabase, startPgliteDatabase, type Database } from '../storage/db.js';
 import {
   prepareSnapshots,
   writePrepared,
@@ -20,12 +20,18 @@ import { prepareDatabase } from '../storage/prepare.js';
 export interface OpenedDatabase {
   db: Database;
   releaseDataDir: () => Promise<void>;
+  /**
+   * Resolves once the embedded database opened on its thread (at once for PostgreSQL, whose
+   * pool connects lazily); rejects when PGlite cannot open the directory: the caller stops.
+   */
+  opened: Promise<void>;
 }
 
 /**
  * PostgreSQL when DATABASE_URL is set (the pool connects lazily: this never waits on the
  * server), else PGlite embedded under DATA_DIR, locked to this process. Throws when the
- * directory is another process's or PGlite cannot open it.
+ * directory is unusable or another process's; PGlite itself opens on its thread meanwhile
+ * (`opened`), so start-up need not wait for it: the writer buffers until migrations ran.
  */
 export async function openDatabase(config: Config, logger: Logger): Promise<OpenedDatabase> {
   const laneTimeoutsMs = { read: config.historyQueryTimeoutMs };
@@ -35,7 +41,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
       logger,
       laneTimeoutsMs,
     });
-    return { db, releaseDataDir: async () => {} };
+    return { db, releaseDataDir: async () => {}, opened: Promise.resolve() };
   }
   await ensureDataDir(config.dataDir);
   const dir = join(config.dataDir, 'pglite');
@@ -51,9 +57,9 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Open
   const releaseDataDir = await lockDataDir(dir);
   try {
     await chmod(dir, 0o700);
-    const db = await createPgliteDatabase({ dataDir: dir, logger, laneTimeoutsMs });
-    logger.info({ dir }, 'embedded database (PGlite) opened');
-    return { db, releaseDataDir };
+    const { db, opened } = startPgliteDatabase({ dataDir: dir, logger, laneTimeoutsMs });
+    void opened.then(() => logger.info({ dir }, 'embedded database (PGlite) opened'));
+    return { db, releaseDataDir, opened };
   } catch (err) {
     await releaseDataDir();
     throw err;
@@ -116,13 +122,19 @@ export function startStorage(
   let databaseReady = false;
   const prepared = prepareDatabase(db, logger, { signal: stopPreparing.signal }).then(() => {
     databaseReady = true;
+    // What was buffered while the database opened goes now, not after the writer's backoff.
+    void writer.flush().catch(() => undefined);
   });
   prepared.catch(() => undefined); // the role handles it, once its shutdown exists
+  const ready = prepared.catch(() => undefined);
   const writer = createBatchWriter<PreparedSnapshots>({
     // During a backlog the next batch's rows and rollups are prepared while this one is written.
     prepare: (batch) => prepareSnapshots(batch),
-    write: (batch, prepared) => {
-      if (!databaseReady) return Promise.reject(new Error('database not ready'));
+    write: async (batch, prepared) => {
+      // PGlite opens beside sampling: a first batch waits for it (it opens, or the process
+      // stops). PostgreSQL may be down for long: fail, and the writer retries with backoff.
+      if (!databaseReady && db.kind === 'pglite') await ready;
+      if (!databaseReady) throw new Error('database not ready');
       return prepared ? writePrepared(db, prepared) : writeSnapshots(db, batch);
     },
     batchSize: config.batchSize,
@@ -147,6 +159,9 @@ export function startStorage(
     flushStep: [
       'flush batch writer',
       async () => {
+        // PGlite still opening or migrating (a stop in the first seconds): what it buffered
+        // is written once it is ready. PostgreSQL may be down: its writer does not wait.
+        if (db.kind === 'pglite') await ready;
         // The writer logs what it wrote; what it could not write fails the shutdown.
         const { lost } = await writer.close();
         if (lost > 0)

@@ -79,7 +79,11 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
-export { createPgliteDatabase, type PgliteOptions } from './pglite-database.js';
+export {
+  createPgliteDatabase,
+  startPgliteDatabase,
+  type PgliteOptions,
+} from './pglite-database.js';
 
 /** Default statement timeouts per lane; history's comes from HISTORY_QUERY_TIMEOUT_SECONDS. */
 export const DEFAULT_LANE_TIMEOUTS_MS: Readonly<Record<DatabaseLane, number>> = {

@@ -72,6 +72,20 @@ interface Waiter {
 export async function createPgliteDatabase(
   dataDirOrOptions?: string | PgliteOptions,
 ): Promise<Database> {
+  const { db, opened } = startPgliteDatabase(dataDirOrOptions);
+  await opened;
+  return db;
+}
+
+/**
+ * {@link createPgliteDatabase} without waiting: the thread loads, compiles and opens PGlite
+ * while the caller goes on (the API starts sampling and serving meanwhile); statements sent
+ * before then wait for it. `opened` rejects when the directory cannot be opened.
+ */
+export function startPgliteDatabase(dataDirOrOptions?: string | PgliteOptions): {
+  db: Database;
+  opened: Promise<void>;
+} {
   const options: PgliteOptions =
     typeof dataDirOrOptions === 'string' || dataDirOrOptions === undefined
       ? { dataDir: dataDirOrOptions }
@@ -356,7 +370,8 @@ export async function createPgliteDatabase(
   }
   const lanes = {} as Record<DatabaseLane, Database>;
   for (const name of ['write', 'auth', 'read'] as const) lanes[name] = onLane(name);
-  // Opened now, so a bad or locked directory fails here rather than at the first query.
-  await currentWorker();
-  return lanes.write;
+  // Opening now, so a bad or locked directory fails at start rather than at the first query.
+  const opened = currentWorker().then(() => undefined);
+  opened.catch(() => undefined); // the caller's to handle; statements see the same error
+  return { db: lanes.write, opened };
 }
