@@ -1,5 +1,6 @@
 import type { Type } from 'protobufjs';
 import { protobufjs } from '../lazy-modules.js';
+import { decodeOtlpBody, OtlpDecodeError } from './otlp-decode.js';
 import { OTLP_METRICS_DESCRIPTOR } from './otlp-descriptor.js';
 
 // protobufjs and the descriptor's types are built on the first OTLP request, not at start-up.
@@ -18,42 +19,16 @@ function otlpTypes(): { REQUEST: Type; RESPONSE: Type } {
   return types;
 }
 
-/** A body that is not an OTLP export request in the encoding it claims: answered 400. */
-export class OtlpDecodeError extends Error {
-  readonly code = 'bad_body';
-  constructor(message: string) {
-    super(message);
-    this.name = 'OtlpDecodeError';
-  }
-}
+export { OtlpDecodeError };
 
-/**
- * Decodes a protobuf `ExportMetricsServiceRequest` into the plain object shape OTLP/JSON has
- * (camelCase, enums as numbers), so one reader serves both encodings. 64-bit integers become
- * numbers: counts beyond 2^53 lose their last digits, which no rate here can show.
- */
+/** Decodes a protobuf `ExportMetricsServiceRequest` (see {@link decodeOtlpBody}). */
 export function decodeOtlpProtobuf(body: Uint8Array): unknown {
-  const { REQUEST } = otlpTypes();
-  try {
-    const message = REQUEST.decode(body);
-    return REQUEST.toObject(message, { longs: Number, enums: Number, bytes: String });
-  } catch (err) {
-    throw new OtlpDecodeError(`not an OTLP metrics protobuf: ${(err as Error).message}`);
-  }
+  return decodeOtlpBody(otlpTypes().REQUEST, 'protobuf', body);
 }
 
 /** Parses an OTLP/JSON body (the protobuf JSON mapping: int64 as strings, ids as hex). */
-export function decodeOtlpJson(body: Buffer): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new OtlpDecodeError(`not JSON: ${(err as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new OtlpDecodeError('an OTLP export request must be a JSON object');
-  }
-  return value;
+export function decodeOtlpJson(body: Uint8Array): unknown {
+  return decodeOtlpBody(otlpTypes().REQUEST, 'json', body);
 }
 
 /** What the OTLP spec calls a partial success: how many points were refused, and why. */
