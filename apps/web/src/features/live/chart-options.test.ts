@@ -3,6 +3,7 @@ import type { LineSeriesOption } from 'echarts/charts';
 import { describe, expect, it } from 'vitest';
 import {
   GAP_FACTOR,
+  LIVE_MAX_POINTS,
   baseChartOption,
   chartData,
   chartMax,
@@ -11,7 +12,7 @@ import {
   nextChartPhase,
   pixelStep,
 } from './chart-options';
-import type { ChartSpec } from './chart-options';
+import type { ChartSpec, LiveSource } from './chart-options';
 import { LiveSeries } from './live-series';
 import { SeriesRing } from './series-ring';
 
@@ -238,6 +239,39 @@ describe('liveChartOption', () => {
     expect(option.yAxis).toMatchObject({ interval: 2 * 1024 ** 3, max: 4 * 1024 ** 3 });
     const none = liveChartOption(baseChartOption(memory, PALETTE), memory, new LiveSeries(60_000));
     expect(none.yAxis).toMatchObject({ interval: null, max: null });
+  });
+
+  it('thins stacked lines at the same times, the first line keeping its lows and highs', () => {
+    // Past LIVE_MAX_POINTS samples each line is thinned to its runs' lows and highs; used and
+    // free move in opposite ways, so thinned alone they would keep different times and ECharts
+    // would find no point below to stack free on.
+    const stacked: ChartSpec = {
+      unit: 'bytes',
+      lines: [
+        { path: 'memory.usedBytes', label: 'Used', stack: 'memory' },
+        { path: 'memory.freeBytes', label: 'Free', stack: 'memory' },
+      ],
+    };
+    const times = Array.from({ length: 900 }, (_, i) => i * 1000);
+    const used = ring(times, (i) => (i * 7919) % 1000);
+    const free = ring(times, (i) => 1000 - ((i * 7919) % 1000));
+    const source: LiveSource = {
+      windowMs: 900_000,
+      intervalMs: 1000,
+      cutoff: Number.NEGATIVE_INFINITY,
+      get: (path) => (path === 'memory.usedBytes' ? used : free),
+    };
+    const option = liveChartOption(baseChartOption(stacked, PALETTE), stacked, source);
+    const [usedLine, freeLine] = seriesOf(option) as { data: [number, number | null][] }[];
+    expect(usedLine!.data).toEqual(
+      chartData(used, 1000, Number.NEGATIVE_INFINITY, LIVE_MAX_POINTS),
+    );
+    expect(usedLine!.data.length).toBeLessThanOrEqual(LIVE_MAX_POINTS);
+    expect(freeLine!.data.map(([t]) => t)).toEqual(usedLine!.data.map(([t]) => t));
+    // Each is free's own sample at that time: the stack sums to the total everywhere.
+    for (const [i, [, value]] of freeLine!.data.entries()) {
+      expect(value! + usedLine!.data[i]![1]!).toBe(1000);
+    }
   });
 
   it('leaves hidden lines out', () => {

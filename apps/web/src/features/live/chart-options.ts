@@ -3,7 +3,7 @@ import type { GridComponentOption } from 'echarts/components';
 import type { ComposeOption } from 'echarts/core';
 import type { Unit } from '../../lib/chart-units';
 import { formatAxisValue, niceByteStep } from '../../lib/chart-units';
-import { bandData, bandIds, bandSeries, type ChartBand } from './chart-band';
+import { bandData, bandIds, bandSeries, valueAtTime, type ChartBand } from './chart-band';
 
 /** One line of a chart: a series path of the live window and its legend label. */
 export interface ChartLine {
@@ -228,6 +228,7 @@ export function liveChartOption(
       ...line,
       data: chartData(source.get(path), source.intervalMs, from, LIVE_MAX_POINTS),
     }));
+  alignStacks(spec, source, series);
   const band = spec.band;
   // The band goes with its edges: hiding either line hides it.
   if (band !== undefined && !hidden.has(band.from) && !hidden.has(band.to)) {
@@ -254,6 +255,35 @@ export function liveChartOption(
       ? { ...base.yAxis, interval: null, max: null }
       : { ...base.yAxis, interval: step, max: Math.ceil(highest / step) * step };
   return { ...base, xAxis, yAxis, series } as LiveChartOption;
+}
+
+/**
+ * Makes the lines of each stack share the times of its first shown line, in place. ECharts
+ * stacks a line on the point of the one below at the same time; thinned separately, each line
+ * keeps its own runs' lowest and highest samples, at different times, and the upper areas would
+ * fall to their own values wherever the one below has no point. The first line's samples are
+ * kept (memory's used: the one worth its spikes); the others give their value at those times.
+ */
+export function alignStacks(
+  spec: ChartSpec,
+  source: LiveSource,
+  series: readonly LineSeriesOption[],
+): void {
+  const leads = new Map<string, ChartPoint[]>();
+  for (const line of series) {
+    const stack = spec.lines.find((l) => l.path === line.id)?.stack;
+    if (stack === undefined) continue;
+    const lead = leads.get(stack);
+    if (lead === undefined) {
+      leads.set(stack, line.data as ChartPoint[]);
+      continue;
+    }
+    const ring = source.get(String(line.id));
+    line.data = lead.map(([time, value]): ChartPoint => [
+      time,
+      value === null ? null : valueAtTime(ring, time),
+    ]);
+  }
 }
 
 /** How a redraw goes to ECharts: the option to pass and the `setOption` settings. */
