@@ -9,6 +9,8 @@ import {
   chartMax,
   hasChartData,
   liveChartOption,
+  newestMoved,
+  newestValues,
   nextChartPhase,
   pixelStep,
 } from './chart-options';
@@ -343,5 +345,87 @@ describe('pixelStep', () => {
           pixelStep(at(c, 15), 380, phase) !== pixelStep(at(cutoffs[i - 1]!, 15), 380, phase),
       );
     expect(moves(0)).not.toEqual(moves(0.5));
+  });
+});
+
+describe('newestMoved: a spike is drawn with its sample', () => {
+  const spec: ChartSpec = {
+    unit: 'percent',
+    lines: [
+      { path: 'cpu.usagePercent', label: 'Total' },
+      { path: 'cpu.userPercent', label: 'User' },
+    ],
+  };
+
+  it('reads the newest value of each shown line', () => {
+    const live = liveWindow(5);
+    expect(newestValues(spec, live, new Set())).toEqual(
+      new Map([
+        ['cpu.usagePercent', 4],
+        ['cpu.userPercent', 8],
+      ]),
+    );
+    expect([...newestValues(spec, live, new Set(['cpu.userPercent'])).keys()]).toEqual([
+      'cpu.usagePercent',
+    ]);
+  });
+
+  it('waits for the pixel while lines hold still, not when one jumps or a line comes or goes', () => {
+    const drawn = new Map([
+      ['a', 10],
+      ['b', 50],
+    ]);
+    // Top 100: moves up to 1 (REDRAW_RISE of it) wait for the next pixel.
+    expect(
+      newestMoved(
+        drawn,
+        new Map([
+          ['a', 10.5],
+          ['b', 49.2],
+        ]),
+        100,
+      ),
+    ).toBe(false);
+    expect(
+      newestMoved(
+        drawn,
+        new Map([
+          ['a', 10],
+          ['b', 95],
+        ]),
+        100,
+      ),
+    ).toBe(true);
+    expect(
+      newestMoved(
+        drawn,
+        new Map([
+          ['a', 8.5],
+          ['b', 50],
+        ]),
+        100,
+      ),
+    ).toBe(true);
+    expect(newestMoved(drawn, new Map([['a', 10]]), 100)).toBe(true);
+    expect(
+      newestMoved(
+        drawn,
+        new Map([
+          ['a', 10],
+          ['c', 50],
+        ]),
+        100,
+      ),
+    ).toBe(true);
+    expect(
+      newestMoved(
+        drawn,
+        new Map([
+          ['a', Number.NaN],
+          ['b', 50],
+        ]),
+        100,
+      ),
+    ).toBe(true);
   });
 });

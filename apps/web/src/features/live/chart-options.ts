@@ -342,8 +342,10 @@ function sameIds(a: readonly LineSeriesOption[], b: readonly LineSeriesOption[])
  *
  * A chart whose step is unchanged would draw its lines shifted by less than a pixel: over a
  * 15-minute window ~380 pixels wide a pixel is 2.4 samples, so it redraws on every second or
- * third sample instead of every one. Charts get different phases, so they take turns instead of
- * all redrawing on the same tick. The figures above the charts show every sample.
+ * third sample instead of every one — unless a line's newest value moved (see
+ * {@link newestMoved}): a spike is drawn with its sample. Charts get different phases, so they
+ * take turns instead of all redrawing on the same tick. The figures above the charts show every
+ * sample.
  */
 export function pixelStep(
   source: Pick<LiveSource, 'cutoff' | 'windowMs' | 'intervalMs'>,
@@ -354,6 +356,46 @@ export function pixelStep(
   const msPerPixel = source.windowMs / plotWidth;
   if (msPerPixel <= source.intervalMs) return null;
   return Math.floor(source.cutoff / msPerPixel + phase);
+}
+
+/** The newest value of each shown line of `spec` (paths in `hidden` left out), by path. */
+export function newestValues(
+  spec: ChartSpec,
+  source: LiveSource,
+  hidden: ReadonlySet<string>,
+): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const { path } of spec.lines) {
+    const ring = source.get(path);
+    if (hidden.has(path) || ring === undefined || ring.length === 0) continue;
+    values.set(path, ring.valueAt(ring.length - 1));
+  }
+  return values;
+}
+
+/**
+ * Part of a chart's height a line's newest value may move, from the value it had when the
+ * chart was last drawn, before the chart is drawn again even within the same pixel step: about
+ * two pixels of a 200-pixel plot. A spike is on screen with its sample, not a pixel later.
+ */
+export const REDRAW_RISE = 0.01;
+
+/**
+ * Whether the newest values of `now` moved by more than {@link REDRAW_RISE} of `top` (the
+ * chart's highest point when drawn) from `drawn`, or a line came or went.
+ */
+export function newestMoved(
+  drawn: ReadonlyMap<string, number>,
+  now: ReadonlyMap<string, number>,
+  top: number,
+): boolean {
+  if (drawn.size !== now.size) return true;
+  const limit = Math.abs(top) * REDRAW_RISE;
+  for (const [path, value] of now) {
+    const before = drawn.get(path);
+    if (before === undefined || !(Math.abs(value - before) <= limit)) return true;
+  }
+  return false;
 }
 
 let phases = 0;
