@@ -3,12 +3,13 @@
 //
 // A fresh database (bench_proc_<pid>, dropped at the end) holds one host's 30 days: the last
 // 48 h (PROCESS_RETENTION_HOURS) as per-tick rows written by the real batch writer
-// (writeProcessTicks, which also merges them into the per-minute and per-hour top lists), the
-// days before as per-minute top lists folded into per-hour ones with the writer's own merge.
+// (writeProcessTicks, which also merges them into the per-minute, per-hour and per-day top
+// lists), the days before as per-minute top lists folded into per-hour and per-day ones with
+// the writer's own merge (mergeProcessRollups, capped at PROCESS_ROLLUP_TOP).
 // The host: 80 long-lived processes (the 10 biggest always in the RSS top 10, 15 busy ones
 // taking turns in the CPU top 10, 15 doing I/O) and 2 short-lived jobs a minute that show in
-// the CPU top while they run: ~23 processes a tick, ~40 a minute, ~160 an hour, as measured on
-// this machine's real ticks (bench/RESULTS.md).
+// the CPU top while they run: ~23 processes a tick, ~30 a minute, ~150 an hour before the cap,
+// as measured on this machine's real ticks (bench/RESULTS.md).
 //
 //   npm run -s bench:processes-top -- [--iterations 40] [--warmup 3] [--raw-hours 48] [--days 30]
 import { once } from 'node:events';
@@ -26,7 +27,9 @@ import { createPostgresDatabase } from '../apps/api/src/storage/db.js';
 import { migrate } from '../apps/api/src/storage/migrate.js';
 import {
   attachProcessTick,
+  mergeProcessRollups,
   mergeRollupRow,
+  PROCESS_ROLLUP_TOP,
   writeProcessTicks,
   type ProcessRollupRow,
   type ProcessTickRow,
@@ -189,10 +192,24 @@ async function load(db: ReturnType<typeof createPostgresDatabase>): Promise<void
        SELECT $1, to_timestamp(b / 1000.0), p FROM unnest($2::float8[], $3::jsonb[]) AS u(b, p)`,
       [HOST, minutes, lists],
     );
-    await db.query(
-      `INSERT INTO process_rollup_1h (host, bucket, processes) VALUES ($1, to_timestamp($2 / 1000.0), $3)`,
-      [HOST, hourMs, JSON.stringify([...hour.values()])],
-    );
+    // The hour and its day through the writer's own merge, cut as it cuts them.
+    const copy = new Map([...hour].map(([key, row]) => [key, [...row] as ProcessRollupRow]));
+    await db.transaction(async (tx) => {
+      await mergeProcessRollups(
+        tx,
+        'process_rollup_1h',
+        HOST,
+        new Map([[hourMs, hour]]),
+        PROCESS_ROLLUP_TOP,
+      );
+      await mergeProcessRollups(
+        tx,
+        'process_rollup_1d',
+        HOST,
+        new Map([[hourMs - (hourMs % DAY), copy]]),
+        PROCESS_ROLLUP_TOP,
+      );
+    });
   }
   const list = [...commands.values()];
   for (let i = 0; i < list.length; i += 20_000) {
@@ -236,12 +253,15 @@ async function load(db: ReturnType<typeof createPostgresDatabase>): Promise<void
             (SELECT round(avg(jsonb_array_length(processes)), 1) FROM process_rollup_1m) AS per_minute,
             (SELECT count(*) FROM process_rollup_1h) AS hours,
             (SELECT round(avg(jsonb_array_length(processes)), 1) FROM process_rollup_1h) AS per_hour,
+            (SELECT count(*) FROM process_rollup_1d) AS days,
+            (SELECT round(avg(jsonb_array_length(processes)), 1) FROM process_rollup_1d) AS per_day,
             (SELECT count(*) FROM process_commands) AS commands`,
   );
   console.log(
     `  loaded: ${sizes!.ticks} ticks (${sizes!.per_tick} processes each), ${sizes!.minutes} ` +
       `per-minute lists (${sizes!.per_minute}), ${sizes!.hours} per-hour lists ` +
-      `(${sizes!.per_hour}), ${sizes!.commands} command lines`,
+      `(${sizes!.per_hour}), ${sizes!.days} per-day lists (${sizes!.per_day}), ` +
+      `${sizes!.commands} command lines`,
   );
 }
 

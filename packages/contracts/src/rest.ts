@@ -206,8 +206,11 @@ export const processesTopResponse = z.object({
   from: isoTimestamp,
   to: isoTimestamp,
   by: processSort,
-  /** The stored tier the answer was computed from. */
-  tier: z.enum(['raw', '1m', '1h']),
+  /**
+   * The stored tier the answer was computed from; '1d' sums whole days, with the hours at
+   * either end of the range that are not a whole day.
+   */
+  tier: z.enum(['raw', '1m', '1h', '1d']),
   processes: z.array(processUsage),
 });
 export type ProcessesTopResponse = z.infer<typeof processesTopResponse>;

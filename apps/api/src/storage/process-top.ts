@@ -3,21 +3,25 @@ import type { Queryable, QueryOptions } from './db.js';
 import { TIERS } from './rollup.js';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 /**
- * Widest range answered from the per-tick rows, and from the per-minute top lists. Each
- * stored process of each row read is unpacked from jsonb and grouped: a tick holds ~23, a
- * minute ~30, an hour ~150 (bench:processes-top), so these keep a query near ten thousand of
- * them (10 min of ticks, 6 h of minutes) — an hour of ticks was 83,000 and took 150 ms.
+ * Widest range answered from the per-tick rows, from the per-minute top lists, and from the
+ * per-hour ones. Each stored process of each row read is unpacked from jsonb and grouped: a
+ * tick holds ~23, a minute ~30–40, an hour or a day at most 3 × PROCESS_ROLLUP_TOP (~30–40
+ * in bench:processes-top), so these keep a query near ten thousand of them (10 min of ticks,
+ * 6 h of minutes, 3 days of hours) — an hour of ticks was 83,000 and took 150 ms.
  */
 export const PROCESS_RAW_MAX_SPAN_MS = 10 * 60_000;
 export const PROCESS_MINUTE_MAX_SPAN_MS = 6 * HOUR_MS;
+export const PROCESS_HOUR_MAX_SPAN_MS = 3 * DAY_MS;
 
 export type ProcessTier = ProcessesTopResponse['tier'];
 
 /**
  * The tier that answers a window: the per-tick rows while the range is short (a brush over a
- * spike) and they are still kept, then the per-minute top lists, then the per-hour ones — a
- * 30-day answer reads 720 rows per host, not 2.6 million.
+ * spike) and they are still kept, then the per-minute top lists, the per-hour ones, and past
+ * three days the per-day ones — a 30-day answer reads 30 rows per host (and the hours at its
+ * ends), not 2.6 million ticks.
  */
 export function processTier(
   from: number,
@@ -28,7 +32,8 @@ export function processTier(
   const span = to - from;
   if (span <= PROCESS_RAW_MAX_SPAN_MS && from >= now - processRetentionMs) return 'raw';
   if (span <= PROCESS_MINUTE_MAX_SPAN_MS && from >= now - TIERS[0]!.retentionMs) return '1m';
-  return '1h';
+  if (span <= PROCESS_HOUR_MAX_SPAN_MS) return '1h';
+  return '1d';
 }
 
 const MEASURE = { cpu: 'cpu_s', memory: 'peak_rss', io: 'io_b' } as const;
@@ -46,7 +51,13 @@ const RAW = `
   WHERE t.host = $1 AND t.ts >= to_timestamp($2::float8 / 1000) AND t.ts < to_timestamp($3::float8 / 1000)
   GROUP BY 1, 2, 3, 4`;
 
-const rollup = (table: string) => `
+// The stored elements of `table`'s buckets starting in [from, to) ($n are ms parameters).
+const elements = (table: string, from: string, to: string) => `
+  SELECT p FROM ${table} r, jsonb_array_elements(r.processes) AS p
+  WHERE r.host = $1 AND r.bucket >= to_timestamp(${from}::float8 / 1000)
+    AND r.bucket < to_timestamp(${to}::float8 / 1000)`;
+
+const rollup = (source: string) => `
   SELECT (p->>0)::int AS pid, (p->>1)::bigint AS started, p->>2 AS name, p->>3 AS usr,
          sum((p->>4)::float8) AS cpu_s,
          max((p->>5)::float8) AS peak_rss,
@@ -54,10 +65,20 @@ const rollup = (table: string) => `
          min((p->>7)::float8) AS first_ms,
          max((p->>8)::float8) AS last_ms,
          sum((p->>9)::float8) AS seen_ms
-  FROM ${table} r, jsonb_array_elements(r.processes) AS p
-  WHERE r.host = $1 AND r.bucket >= to_timestamp($2::float8 / 1000)
-    AND r.bucket < to_timestamp($3::float8 / 1000)
+  FROM (${source}) AS e
   GROUP BY 1, 2, 3, 4`;
+
+const SOURCES: Record<ProcessTier, string> = {
+  raw: RAW,
+  '1m': rollup(elements('process_rollup_1m', '$2', '$3')),
+  '1h': rollup(elements('process_rollup_1h', '$2', '$3')),
+  // The hours before the first whole day ($5) and from the end of the last ($6), days between.
+  '1d': rollup(
+    `${elements('process_rollup_1h', '$2', '$5')} UNION ALL
+     ${elements('process_rollup_1d', '$5', '$6')} UNION ALL
+     ${elements('process_rollup_1h', '$6', '$3')}`,
+  ),
+};
 
 interface Row {
   pid: number;
@@ -76,7 +97,8 @@ interface Row {
 /**
  * Who used the most of `by` on `host` between `from` and `to`, from `tier`: per process
  * (pid, start time and name), CPU-seconds, peak RSS and bytes of I/O summed over the window.
- * A rollup tier counts whole buckets: those starting in [from rounded down to a bucket, to).
+ * A rollup tier counts whole buckets: those starting in [from rounded down to a bucket, to);
+ * '1d' counts whole hours so, the whole days among them from the per-day lists.
  */
 export async function queryTopProcesses(
   db: Queryable,
@@ -84,17 +106,22 @@ export async function queryTopProcesses(
   tier: ProcessTier,
   options?: QueryOptions,
 ): Promise<ProcessesTopResponse> {
-  const bucketMs = tier === '1m' ? TIERS[0]!.bucketMs : tier === '1h' ? TIERS[1]!.bucketMs : 1;
+  const bucketMs = tier === '1m' ? TIERS[0]!.bucketMs : tier === 'raw' ? 1 : HOUR_MS;
   const from = query.from - (query.from % bucketMs);
-  const source =
-    tier === 'raw' ? RAW : rollup(tier === '1m' ? 'process_rollup_1m' : 'process_rollup_1h');
+  const params: unknown[] = [query.host, from, query.to, query.limit];
+  if (tier === '1d') {
+    // The whole days inside the range; none when it holds none (then the hours answer).
+    const firstDay = Math.min(from + ((DAY_MS - (from % DAY_MS)) % DAY_MS), query.to);
+    const endDay = Math.max(firstDay, query.to - (query.to % DAY_MS));
+    params.push(firstDay, endDay);
+  }
   const measure = MEASURE[query.by];
   const rows = await db.query<Row>(
-    `WITH top AS (${source} ORDER BY ${measure} DESC NULLS LAST, pid LIMIT $4)
+    `WITH top AS (${SOURCES[tier]} ORDER BY ${measure} DESC NULLS LAST, pid LIMIT $4)
      SELECT top.*, c.command FROM top
      LEFT JOIN process_commands c ON c.host = $1 AND c.pid = top.pid AND c.started = top.started
      ORDER BY ${measure} DESC NULLS LAST, pid`,
-    [query.host, from, query.to, query.limit],
+    params,
     options,
   );
   return {

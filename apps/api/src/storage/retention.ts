@@ -30,6 +30,7 @@ export function retentionRules(
     { table: 'process_ticks', column: 'ts', maxAgeMs: processRetentionMs },
     { table: 'process_rollup_1m', column: 'bucket', maxAgeMs: TIERS[0]!.retentionMs },
     { table: 'process_rollup_1h', column: 'bucket', maxAgeMs: TIERS[1]!.retentionMs },
+    { table: 'process_rollup_1d', column: 'bucket', maxAgeMs: TIERS[1]!.retentionMs },
     { table: 'process_commands', column: 'last_seen', maxAgeMs: TIERS[1]!.retentionMs },
   ];
 }
