@@ -43,6 +43,9 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const countProcesses = () => readdirSync('/proc').filter((name) => /^\d+$/.test(name)).length;
 
 /** Forks sleepers until /proc lists `total` processes; returns the shell that holds them. */
+/** How many sleepers each shell of {@link populate} was asked to start. */
+const sleepers = new WeakMap<ChildProcess, number>();
+
 async function populate(total: number): Promise<ChildProcess | null> {
   const extra = total - countProcesses();
   if (extra <= 0) return null;
@@ -51,16 +54,20 @@ async function populate(total: number): Promise<ChildProcess | null> {
     ['-c', `i=0; while [ $i -lt ${extra} ]; do sleep 3600 & i=$((i+1)); done; wait`],
     { detached: true, stdio: 'ignore' },
   );
-  while (countProcesses() < total - 5) await pause(200);
+  sleepers.set(shell, extra);
+  // At most a minute: sleepers of a bigger size still being reaped when `extra` was counted
+  // would otherwise keep the total short of the goal for ever. The figures name the count.
+  for (let i = 0; i < 300 && countProcesses() < total - 5; i++) await pause(200);
   return shell;
 }
 
-/** Kills the sleepers and waits (at most 10 s) for the kernel to reap them. */
+/** Kills the sleepers and waits (at most 30 s) for the kernel to reap them. */
 async function depopulate(shell: ChildProcess | null, size: number): Promise<void> {
   if (!shell?.pid) return;
   const before = countProcesses();
   process.kill(-shell.pid, 'SIGKILL');
-  for (let i = 0; i < 50 && countProcesses() > before - size * 0.9; i++) await pause(200);
+  const spawned = sleepers.get(shell) ?? size;
+  for (let i = 0; i < 150 && countProcesses() > before - spawned * 0.98; i++) await pause(200);
 }
 
 // ---- psutil, a long-lived Python process that runs a batch of ticks on request
