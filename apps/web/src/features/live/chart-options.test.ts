@@ -375,13 +375,13 @@ describe('newestMoved: a spike is drawn with its sample', () => {
       ['a', 10],
       ['b', 50],
     ]);
-    // Top 100: moves up to 1 (REDRAW_RISE of it) wait for the next pixel.
+    // Top 100: moves up to 5 (REDRAW_RISE of it) wait for the next pixel.
     expect(
       newestMoved(
         drawn,
         new Map([
-          ['a', 10.5],
-          ['b', 49.2],
+          ['a', 14.5],
+          ['b', 46.2],
         ]),
         100,
       ),
@@ -400,7 +400,7 @@ describe('newestMoved: a spike is drawn with its sample', () => {
       newestMoved(
         drawn,
         new Map([
-          ['a', 8.5],
+          ['a', 4.5],
           ['b', 50],
         ]),
         100,

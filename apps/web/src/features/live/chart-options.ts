@@ -376,9 +376,11 @@ export function newestValues(
 /**
  * Part of a chart's height a line's newest value may move, from the value it had when the
  * chart was last drawn, before the chart is drawn again even within the same pixel step: about
- * two pixels of a 200-pixel plot. A spike is on screen with its sample, not a pixel later.
+ * ten pixels of a 200-pixel plot. A spike is on screen with its sample, not a pixel later,
+ * while a noisy line's small wobble waits for the pixel (with 1 %, CPU's noise redrew every
+ * chart every second: bench/web's p50 per update went back to 34 ms).
  */
-export const REDRAW_RISE = 0.01;
+export const REDRAW_RISE = 0.05;
 
 /**
  * Whether the newest values of `now` moved by more than {@link REDRAW_RISE} of `top` (the
