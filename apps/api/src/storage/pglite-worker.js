@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { extractTarGz } from './untar.js';
 
 // PGlite's file system layer chmods every file it creates to Emscripten's 0666, past the
 // process's umask. This thread touches nothing but the database's own directory, which holds
@@ -57,10 +58,10 @@ const START_PARAMS = [
 const TEMPLATE = new URL('./pglite-template.tgz', import.meta.url);
 
 /**
- * A first start fills the empty directory from the template, or else runs initdb (a second
- * WebAssembly PostgreSQL), and either leaves memory behind that lives as long as the thread
- * does: do it in a thread of its own that then exits, so that memory goes back to the system
- * instead of sitting beside the database's for good.
+ * Without the template, a first start runs initdb (a second WebAssembly PostgreSQL), which
+ * leaves memory behind that lives as long as the thread does: do it in a thread of its own that
+ * then exits, so that memory goes back to the system instead of sitting beside the database's
+ * for good. (With the template, the files are unpacked by ./untar.js, no PostgreSQL needed.)
  * @param {string} dir
  * @returns {Promise<void>}
  */
@@ -103,11 +104,15 @@ try {
     ownerOnly(dataDir);
   }
   if (dataDir !== undefined && !initOnly && !fs.existsSync(join(dataDir, 'PG_VERSION'))) {
-    await initInOwnThread(dataDir);
+    if (fs.existsSync(TEMPLATE)) {
+      // PG_VERSION last: a first start cut short leaves a directory without it, which the next
+      // start unpacks again rather than taking for a database.
+      extractTarGz(fs.readFileSync(TEMPLATE), dataDir, 'PG_VERSION');
+    } else {
+      await initInOwnThread(dataDir);
+    }
   }
-  const loadDataDir =
-    initOnly && fs.existsSync(TEMPLATE) ? new Blob([fs.readFileSync(TEMPLATE)]) : undefined;
-  db = await PGlite.create(dataDir, { startParams: START_PARAMS, loadDataDir });
+  db = await PGlite.create(dataDir, { startParams: START_PARAMS });
   if (initOnly) {
     await db.close();
     process.exit(0);

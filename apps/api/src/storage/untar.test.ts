@@ -1,0 +1,96 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { extractTarGz } from './untar.js';
+
+// The PGlite template is unpacked by plain JavaScript on a first start: the directory must be
+// one PGlite opens as its own, owner-only, and an unpacking cut short must not pass for a
+// complete data directory.
+
+/** One ustar entry: a 512-byte header, then the body padded to 512 bytes. */
+function entry(name: string, body = '', type = '0'): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 100, 'utf8');
+  header.write('0000600\0', 100);
+  header.write(`${Buffer.byteLength(body).toString(8).padStart(11, '0')}\0`, 124);
+  header.write('15305103432\0', 136);
+  header.write(type, 156);
+  header.write('ustar\x0000', 257);
+  header.fill(' ', 148, 156);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  const padded = Buffer.alloc(Math.ceil(Buffer.byteLength(body) / 512) * 512);
+  padded.write(body);
+  return Buffer.concat([header, padded]);
+}
+const archive = (...entries: Buffer[]) => gzipSync(Buffer.concat([...entries, Buffer.alloc(1024)]));
+
+describe('extractTarGz', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'livestat-untar-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes files and directories owner-only, with their modification times', () => {
+    const files = extractTarGz(
+      archive(entry('/base', '', '5'), entry('/base/1', 'one'), entry('/deep/er/2', 'two')),
+      dir,
+    );
+    expect(files).toBe(2);
+    expect(readFileSync(join(dir, 'base/1'), 'utf8')).toBe('one');
+    expect(readFileSync(join(dir, 'deep/er/2'), 'utf8')).toBe('two');
+    expect(statSync(join(dir, 'base/1')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'base')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'deep/er')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'base/1')).mtimeMs).toBe(0o15305103432 * 1000);
+  });
+
+  it('refuses names outside the directory and entries that are not files or directories', () => {
+    expect(() => extractTarGz(archive(entry('../escaped', 'x')), dir)).toThrow(/outside/);
+    expect(existsSync(join(dir, '../escaped'))).toBe(false);
+    expect(() => extractTarGz(archive(entry('/link', '', '2')), dir)).toThrow(/type "2"/);
+  });
+
+  it('leaves the file named last unwritten when the archive is cut short', () => {
+    const whole = gunzipSync(
+      archive(entry('/PG_VERSION', '17\n'), entry('/base/1', 'x'.repeat(900))),
+    );
+    const cut = gzipSync(whole.subarray(0, 512 * 3));
+    expect(() => extractTarGz(cut, dir, 'PG_VERSION')).toThrow(/cut short/);
+    expect(existsSync(join(dir, 'PG_VERSION'))).toBe(false);
+    const headerOnly = gzipSync(whole.subarray(0, 512 * 2));
+    expect(() => extractTarGz(headerOnly, dir, 'PG_VERSION')).toThrow(/cut short/);
+    expect(existsSync(join(dir, 'PG_VERSION'))).toBe(false);
+    extractTarGz(gzipSync(whole), dir, 'PG_VERSION');
+    expect(readFileSync(join(dir, 'PG_VERSION'), 'utf8')).toBe('17\n');
+  });
+});
+
+describe('a PGlite data directory unpacked by extractTarGz', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'livestat-untar-pglite-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('opens as the database that was dumped', async () => {
+    const source = await PGlite.create();
+    await source.exec('CREATE TABLE kept (n int); INSERT INTO kept VALUES (1), (2), (3);');
+    const tarball = await source.dumpDataDir('gzip');
+    await source.close();
+
+    extractTarGz(new Uint8Array(await tarball.arrayBuffer()), dir, 'PG_VERSION');
+    expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
+    const db = await PGlite.create(dir);
+    try {
+      expect((await db.query('SELECT sum(n)::int AS n FROM kept')).rows).toEqual([{ n: 6 }]);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+});
