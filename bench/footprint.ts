@@ -314,6 +314,9 @@ async function startLivestat(
   main = MAIN,
 ): Promise<Livestat> {
   const port = await freePort();
+  // Each its own StatsD port: beside a baseline, the second to start would otherwise find
+  // 8125 taken and run without its StatsD listener.
+  const statsdPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const probeDir = probe ? mkdtempSync(path.join(tmpdir(), 'footprint-probe-')) : undefined;
   const env: NodeJS.ProcessEnv = {
@@ -323,6 +326,7 @@ async function startLivestat(
     ENV_FILE: 'none',
     HOST: '127.0.0.1',
     PORT: String(port),
+    STATSD_PORT: String(statsdPort),
     LOG_LEVEL: 'warn',
     JWT_SECRET: 'footprint-bench-secret-0123456789abcdef',
     ADMIN_USERNAME: 'admin',
