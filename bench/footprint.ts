@@ -23,7 +23,9 @@
 //   npm run build && npm run -s bench:footprint -- [--seconds 30] [--runs 3] [--warmup 20]
 //     [--startup-window 45] [--variants pglite,postgres] [--peers netdata,glances,node-exporter]
 //     [--database-url postgres://postgres@127.0.0.1:5432] [--probe] [--malloc-arena-max 2]
+//     [--malloc-mmap-threshold 4194304] [--logins 1]
 //     [--baseline apps/api/dist-before]   (another build, measured beside this one)
+//     [--baseline-env NAME=value,NAME=]   (the baseline's environment differs: `NAME=` unsets)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -46,9 +48,17 @@ const { values } = parseArgs({
     probe: { type: 'boolean', default: false },
     // The image sets MALLOC_ARENA_MAX=2 (see the Dockerfile); '' starts livestat without it.
     'malloc-arena-max': { type: 'string', default: '2' },
+    // The image sets MALLOC_MMAP_THRESHOLD_ too (see the Dockerfile); '' starts without it.
+    'malloc-mmap-threshold': { type: 'string', default: '4194304' },
+    // How many times each livestat's client logs in (each login is an argon2 verify) before
+    // it opens its WebSocket; a dashboard user logs in again whenever a token expires.
+    logins: { type: 'string', default: '1' },
     // Another build's dist directory (e.g. a copy of apps/api/dist made before a change): started
     // beside livestat, measured in the same windows, its ratio printed as livestat ÷ baseline.
     baseline: { type: 'string', default: '' },
+    // Environment variables set (NAME=value) or unset (NAME=) for the baseline only: with
+    // `--baseline apps/api/dist` it measures a variable's effect on the same build.
+    'baseline-env': { type: 'string', default: '' },
   },
 });
 const seconds = Number(values.seconds);
@@ -56,6 +66,13 @@ const runs = Number(values.runs);
 const warmup = Number(values.warmup);
 const startupWindow = Number(values['startup-window']);
 const variants = values.variants.split(',').filter(Boolean);
+const logins = Number(values.logins);
+const baselineEnv = Object.fromEntries(
+  values['baseline-env']
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 const wantedPeers = new Set(values.peers.split(',').filter(Boolean));
 if (
   !(seconds >= 5) ||
@@ -63,6 +80,9 @@ if (
   runs < 1 ||
   !(warmup >= 0) ||
   !(startupWindow >= 1) ||
+  !Number.isInteger(logins) ||
+  logins < 1 ||
+  Object.keys(baselineEnv).some((name) => !/^\w+$/.test(name)) ||
   !variants.every((v) => v === 'pglite' || v === 'postgres')
 ) {
   console.error(
@@ -312,6 +332,7 @@ async function startLivestat(
   store: string,
   probe: boolean,
   main = MAIN,
+  isBaseline = false,
 ): Promise<Livestat> {
   const port = await freePort();
   // Each its own StatsD port: beside a baseline, the second to start would otherwise find
@@ -333,9 +354,18 @@ async function startLivestat(
     ADMIN_PASSWORD: PASSWORD,
     SAMPLING_INTERVAL_SECONDS: '1',
     ...(values['malloc-arena-max'] ? { MALLOC_ARENA_MAX: values['malloc-arena-max'] } : {}),
+    ...(values['malloc-mmap-threshold']
+      ? { MALLOC_MMAP_THRESHOLD_: values['malloc-mmap-threshold'] }
+      : {}),
     ...(variant === 'pglite' ? { DATA_DIR: store } : { DATABASE_URL: store }),
     ...(probeDir ? { FOOTPRINT_PROBE_DIR: probeDir } : {}),
   };
+  if (isBaseline) {
+    for (const [name, value] of Object.entries(baselineEnv)) {
+      if (value === '') delete env[name];
+      else env[name] = value;
+    }
+  }
   const args = probe
     ? [`--import=data:text/javascript,${encodeURIComponent(PROBE)}`, main]
     : [main];
@@ -382,7 +412,10 @@ async function livestatClient(live: Livestat): Promise<Contestant> {
     if (!res.ok) throw new Error(`${route}: ${res.status} ${await res.text()}`);
     return res.json() as Promise<Record<string, string>>;
   };
-  const { token } = await post('/api/auth/login', { username: 'admin', password: PASSWORD });
+  let token: string | undefined;
+  for (let i = 0; i < logins; i++) {
+    ({ token } = await post('/api/auth/login', { username: 'admin', password: PASSWORD }));
+  }
   const { ticket } = await post('/api/ws/ticket', {}, token);
   const socket = new WebSocket(
     `${live.url.replace('http', 'ws')}/api/ws/metrics?ticket=${encodeURIComponent(ticket ?? '')}`,
@@ -519,7 +552,8 @@ async function runVariant(variant: string) {
   async function startUp(label: string, main: string) {
     const { store, drop } = await freshStore(variant);
     drops.push(drop);
-    const fresh = await startLivestat(variant, store, false, main);
+    const isBaseline = label === 'baseline';
+    const fresh = await startLivestat(variant, store, false, main, isBaseline);
     await sleep(Math.max(0, startupWindow * 1000 - fresh.firstSnapshotMs));
     const freshPeak = fresh.peakRss();
     const freshSteady = memory(tree(fresh.owned.child.pid as number));
@@ -528,7 +562,8 @@ async function runVariant(variant: string) {
       `  ${label} fresh start: first snapshot ${fresh.firstSnapshotMs.toFixed(0)} ms, health ok ${fresh.okMs.toFixed(0)} ms; ` +
         `peak RSS over ${startupWindow} s ${(freshPeak / MB).toFixed(0)} MB, at its end ${(freshSteady.rss / MB).toFixed(0)} MB`,
     );
-    const warm = await startLivestat(variant, store, values.probe && main === MAIN, main);
+    const probe = values.probe && !isBaseline;
+    const warm = await startLivestat(variant, store, probe, main, isBaseline);
     stopAll.push(() => warm.owned.stop());
     console.log(
       `  ${label} warm start: first snapshot ${warm.firstSnapshotMs.toFixed(0)} ms, health ok ${warm.okMs.toFixed(0)} ms`,
@@ -641,6 +676,9 @@ for (const main of [MAIN, BASELINE_MAIN]) {
 console.log(
   `bench/footprint: ${runs} × ${seconds} s after ${warmup} s of warm-up; node ${process.version}; ` +
     `MALLOC_ARENA_MAX=${values['malloc-arena-max'] || '(unset)'}; ` +
+    `MALLOC_MMAP_THRESHOLD_=${values['malloc-mmap-threshold'] || '(unset)'}; ` +
+    `${logins} login(s) a client; ` +
+    (BASELINE_MAIN ? `baseline ${values.baseline} ${values['baseline-env']}; ` : '') +
     `${new Date().toISOString()}`,
 );
 for (const variant of variants) await runVariant(variant);
