@@ -1,11 +1,4 @@
-import {
-  CGROUPS_SNAPSHOT_TOP,
-  toCgroupEntry,
-  type CgroupEntry,
-  type CgroupRow,
-  type CgroupsMetrics,
-  type CgroupsTable,
-} from '@livestat/contracts';
+import type { CgroupRow, CgroupsMetrics, CgroupsTable } from '@livestat/contracts';
 import { discoverCgroups, type CgroupIdentity } from './cgroup-discovery.js';
 import {
   CgroupGoneError,
@@ -14,7 +7,12 @@ import {
   type CgroupFileReader,
 } from './cgroup-files.js';
 import { parseCgroupMounts, V1_CONTROLLERS, type CgroupMounts } from './cgroup-mounts.js';
-import type { CgroupReading } from './cgroup-reading.js';
+import {
+  compactGroups,
+  measuredFields,
+  type Measured,
+  type PartialReading,
+} from './cgroup-rows.js';
 import { readCgroupV1Slow, readCgroupV1Tick } from './cgroup-v1.js';
 import { readCgroupV2Slow, readCgroupV2Tick, type ReadCgroupFile } from './cgroup-v2.js';
 import type { ContainerNames } from './container-names.js';
@@ -61,92 +59,6 @@ function walkRoots(mounts: CgroupMounts): string[] {
   if (mounts.layout === 'v2') return mounts.unified === null ? [] : [mounts.unified];
   const roots = V1_CONTROLLERS.map((controller) => mounts.v1[controller]);
   return [...new Set(roots.filter((root): root is string => root !== undefined))];
-}
-
-/** A reading of some of a cgroup's files: the per-tick ones, or the slow-moving ones. */
-type PartialReading = Partial<CgroupReading>;
-
-/** The measured fields of a row: everything but who the cgroup is. */
-type Measured = Omit<
-  CgroupRow,
-  'id' | 'name' | 'kind' | 'runtime' | 'containerId' | 'image' | 'state' | 'health' | 'restartCount'
->;
-
-/**
- * Turns two readings of the same files `elapsedMs` apart into the row fields they give; only
- * the fields of the files `current` read. Counters that went backwards — a container
- * restarted under the same id, so its cgroup was created anew — read 0 for the interval, and
- * the next interval measures from the new value.
- */
-export function measuredFields(
-  previous: PartialReading | null,
-  current: PartialReading,
-  elapsedMs: number,
-): Partial<Measured> {
-  const perSec = (field: keyof CgroupReading): number | null => {
-    const now = current[field] ?? null;
-    if (now === null) return null;
-    const before = previous?.[field] ?? null;
-    return before === null ? 0 : counterRate(before, now, elapsedMs);
-  };
-  const io = (field: keyof CgroupReading): number | null => {
-    const value = perSec(field);
-    return value === null ? null : round(value, 2);
-  };
-  const whole = (value: number | null | undefined): number | null =>
-    value === null || value === undefined ? null : Math.max(0, Math.round(value));
-  const out: Partial<Measured> = {};
-  // µs of CPU per second / 10 000 µs = % of one core.
-  if ('cpuUs' in current) out.cpuPercent = round((perSec('cpuUs') ?? 0) / 10_000, 2);
-  if ('throttledUs' in current) {
-    const throttled = perSec('throttledUs');
-    out.throttledMsPerSec = throttled === null ? null : round(throttled / 1000, 2);
-  }
-  if ('memoryBytes' in current) out.memoryBytes = whole(current.memoryBytes) ?? 0;
-  if ('memoryLimitBytes' in current) out.memoryLimitBytes = whole(current.memoryLimitBytes);
-  if ('memoryAnonBytes' in current) out.memoryAnonBytes = whole(current.memoryAnonBytes);
-  if ('memoryFileBytes' in current) out.memoryFileBytes = whole(current.memoryFileBytes);
-  if ('ioReadBytes' in current) {
-    out.ioReadBytesPerSec = io('ioReadBytes');
-    out.ioWriteBytesPerSec = io('ioWriteBytes');
-    out.ioReadOpsPerSec = io('ioReadOps');
-    out.ioWriteOpsPerSec = io('ioWriteOps');
-  }
-  if ('pids' in current) out.pids = whole(current.pids);
-  if ('psiCpu' in current) {
-    out.pressure = {
-      cpu: current.psiCpu ?? null,
-      memory: current.psiMemory ?? null,
-      io: current.psiIo ?? null,
-    };
-  }
-  return out;
-}
-
-/** CPU-heaviest first, then by path: the table's order. */
-const byCpuThenId = (a: CgroupRow, b: CgroupRow): number =>
-  b.cpuPercent - a.cpuPercent || a.id.localeCompare(b.id);
-
-/**
- * The snapshot's compact form: the top {@link CGROUPS_SNAPSHOT_TOP} by CPU and the top by
- * memory, keyed by display name (a name shared by two cgroups falls back to the path), each
- * as a small entry (`cgroupEntry`: nulls, container id, image and restart count left out).
- */
-export function compactGroups(rows: readonly CgroupRow[]): Record<string, CgroupEntry> {
-  const byCpu = [...rows].sort(byCpuThenId);
-  const byMemory = [...rows].sort(
-    (a, b) => b.memoryBytes - a.memoryBytes || a.id.localeCompare(b.id),
-  );
-  const picked = new Set([
-    ...byCpu.slice(0, CGROUPS_SNAPSHOT_TOP),
-    ...byMemory.slice(0, CGROUPS_SNAPSHOT_TOP),
-  ]);
-  const groups: Record<string, CgroupEntry> = {};
-  for (const row of byCpu) {
-    if (!picked.has(row)) continue;
-    groups[row.name in groups ? row.id : row.name] = toCgroupEntry(row);
-  }
-  return groups;
 }
 
 /** Files read every tick per cgroup: CPU usage and memory usage (v2 and v1 alike). */
@@ -209,7 +121,8 @@ export function createCgroupsCollector(
     mounts = parseCgroupMounts(readProcFile(deps.procRoot, 'self/mountinfo'), deps.sysRoot);
     const roots = walkRoots(mounts);
     const found = discoverCgroups(roots, max);
-    groups = found.groups;
+    // In path order, which the table's order falls back on among equal CPU.
+    groups = found.groups.sort((a, b) => a.id.localeCompare(b.id));
     truncated = found.truncated;
     walkedAt = deps.now();
     if (reader === null) {
@@ -334,7 +247,9 @@ export function createCgroupsCollector(
     }
     tickNo += 1;
     if (gone.size > 0) groups = groups.filter((identity) => !gone.has(identity.id));
-    rows.sort(byCpuThenId);
+    // `groups` is in path order (see walk), and the sort is stable: CPU-heaviest first, then
+    // by path, without comparing paths.
+    rows.sort((a, b) => b.cpuPercent - a.cpuPercent);
     const summary = {
       layout: layout.layout,
       total: rows.length,
