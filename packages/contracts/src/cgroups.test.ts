@@ -62,11 +62,12 @@ describe('cgroups payload', () => {
   });
 
   it('still parses a section of an older agent: full rows with nulls, no slowEveryTicks', () => {
-    const { slowEveryTicks: _, ...older } = valid;
+    const { slowEveryTicks: _, idleEveryTicks: __, ...older } = valid;
     const section = { ...older, groups: { 'nginx.service': service } };
     const parsed = cgroupsMetrics.parse(section);
     if (!parsed.available) throw new Error('unavailable');
     expect(parsed.slowEveryTicks).toBeUndefined();
+    expect(parsed.idleEveryTicks).toBeUndefined();
     // What entries leave out is dropped; the rest reads as the same row again.
     expect(parsed.groups['nginx.service']).not.toHaveProperty('containerId');
     expect(fromCgroupEntry(service.id, parsed.groups['nginx.service']!)).toEqual(service);
@@ -120,6 +121,7 @@ describe('cgroups socket messages', () => {
       total: valid.total,
       truncated: valid.truncated,
       slowEveryTicks: valid.slowEveryTicks,
+      idleEveryTicks: valid.idleEveryTicks,
       namesUnavailableReason: valid.namesUnavailableReason,
       groups: Object.entries(valid.groups).map(([key, entry]) => fromCgroupEntry(key, entry)),
     };

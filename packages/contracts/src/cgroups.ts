@@ -162,6 +162,16 @@ const cgroupsSummary = {
    * older than it, which read every file every tick.
    */
   slowEveryTicks: count.min(1).optional(),
+  /**
+   * A cgroup whose CPU and memory usage did not move between two reads is read again every
+   * this many ticks (each on its own turn) instead of every tick, until it moves: in between it
+   * shows 0 % CPU and its memory at that read, and CPU it then used shows as the average over
+   * the real time since. So a cgroup that wakes up shows within this many ticks. While it
+   * stays idle its slow files are PSI alone on two turns of three (limit, memory breakdown, I/O
+   * and pids change with its own CPU use). Absent from agents older than it, which read every
+   * cgroup every tick.
+   */
+  idleEveryTicks: count.min(1).optional(),
   /** Why container names, images and health are missing (no Docker/Podman API), said once. */
   namesUnavailableReason: text.nullable(),
 };

@@ -239,6 +239,7 @@ export const exampleSnapshot = {
     total: 2,
     truncated: false,
     slowEveryTicks: 10,
+    idleEveryTicks: 10,
     namesUnavailableReason: null,
     groups: {
       web: {

@@ -13,6 +13,8 @@ import {
 } from '../../test/cgroup-tree.js';
 import { createCgroupsCollector, type CgroupsSample } from './cgroups.js';
 
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
 
 let dir: string;
@@ -196,7 +198,10 @@ describe('cgroups collector on v2 hosts', () => {
     const groups = manyCgroups(6);
     const roots = writeV2Host(dir, groups);
     let clock = 0;
-    const collector = createCgroupsCollector({ ...roots, now: () => clock }, { slowEveryTicks: 1 });
+    const collector = createCgroupsCollector(
+      { ...roots, now: () => clock },
+      { slowEveryTicks: 1, idleEveryTicks: 1 },
+    );
     expect(available(await collector.collect()).total).toBe(7);
     // The container stops: its cgroup directory goes away before the next tick's reads.
     rmSync(path.join(roots.cgroupRoot, groups[4 + 1]!.path), { recursive: true });
@@ -301,6 +306,106 @@ describe('cgroups collector, per-tick and slow-moving files', () => {
     expect(collector.keptDescriptors()).toBe(171);
     await collector.stop?.();
     expect(collector.keptDescriptors()).toBe(0);
+  });
+});
+
+describe('cgroups collector, idle cgroups', () => {
+  /** 20 docker containers using `usageUsec` of CPU so far. */
+  const containers = (usageUsec: number): V2Cgroup[] =>
+    Array.from({ length: 20 }, (_, i) => ({
+      path: `system.slice/docker-${containerId(i)}.scope`,
+      usageUsec,
+      memoryCurrent: 100_000_000,
+      io: [['8:0', 0, 0, 0, 0]],
+    }));
+
+  it('reads an idle cgroup every 10 ticks, each on its turn, and shows one that woke within them', async () => {
+    const roots = writeV2Host(dir, containers(1_000_000));
+    let clock = 0;
+    const collector = createCgroupsCollector({ ...roots, now: () => clock });
+    await collector.prime?.();
+    clock = 1000;
+    const first = available(await collector.collect());
+    expect(first.idleEveryTicks).toBe(10);
+    // Idle since the prime. Then every container uses 2 s of CPU before the next tick.
+    for (const group of containers(3_000_000)) writeV2Cgroup(roots.cgroupRoot, group);
+    const seen = new Set<string>();
+    for (let second = 2; second <= 11; second++) {
+      clock = second * 1000;
+      available(await collector.collect());
+      const moved = collector.table()!.groups.filter((row) => row.cpuPercent > 0);
+      // Two containers a tick are read on their turn: the CPU they used shows as the average
+      // over the real time since their last read (second 1). Those read the tick before are
+      // read again, found idle, and show 0 %.
+      expect(moved.length, `second ${second}`).toBe(2);
+      for (const row of moved) {
+        expect(row.cpuPercent).toBe(round2(200 / (second - 1)));
+        expect(seen.has(row.id)).toBe(false);
+        seen.add(row.id);
+      }
+    }
+    expect(seen.size).toBe(20);
+  });
+
+  it('reads a busy cgroup every tick beside idle ones, and a restart while skipped as a reset', async () => {
+    const groups = containers(1_000_000);
+    const roots = writeV2Host(dir, groups);
+    let clock = 0;
+    const collector = createCgroupsCollector({ ...roots, now: () => clock });
+    await collector.prime?.();
+    const busy = groups[0]!;
+    const restarted = groups[1]!;
+    const row = (group: V2Cgroup) => collector.table()!.groups.find((r) => r.id === group.path)!;
+    let restartShownAt = 0;
+    for (let second = 1; second <= 12; second++) {
+      writeV2Cgroup(roots.cgroupRoot, { ...busy, usageUsec: 1_000_000 + 250_000 * second });
+      // Restarted (created anew under the same id) at second 4, busy from second 12 on.
+      if (second === 4) {
+        writeV2Cgroup(roots.cgroupRoot, { ...restarted, usageUsec: 200_000, memoryCurrent: 4096 });
+      }
+      if (second === 12) {
+        writeV2Cgroup(roots.cgroupRoot, { ...restarted, usageUsec: 450_000, memoryCurrent: 4096 });
+      }
+      clock = second * 1000;
+      available(await collector.collect());
+      expect(row(busy).cpuPercent, `second ${second}`).toBe(25);
+      if (restartShownAt === 0 && row(restarted).memoryBytes === 4096) restartShownAt = second;
+      // Counters that went backwards read as 0, not as a negative rate.
+      expect(row(restarted).cpuPercent, `second ${second}`).toBe(second === 12 ? 25 : 0);
+    }
+    // Seen on its turn, within 10 ticks of the restart; read every tick after, as it moved.
+    expect(restartShownAt).toBeGreaterThanOrEqual(4);
+    expect(restartShownAt).toBeLessThan(14);
+  });
+
+  it('reads PSI of a quiet cgroup on every slow turn, its limit, I/O and pids on every third', async () => {
+    const [web] = containers(1_000_000);
+    const roots = writeV2Host(dir, [web!]);
+    let clock = 0;
+    const collector = createCgroupsCollector({ ...roots, now: () => clock });
+    await collector.prime?.();
+    // Idle all along; at second 5 its tasks stall on I/O (PSI) and writeback of what it
+    // dirtied before writes 30 MiB (I/O without CPU).
+    const shown = { psi: 0, io: 0 };
+    for (let second = 1; second <= 30; second++) {
+      if (second === 5) {
+        writeV2Cgroup(roots.cgroupRoot, {
+          ...web!,
+          io: [['8:0', 0, 30 * 1024 * 1024, 0, 30]],
+          psi: [0, 0, 40],
+        });
+      }
+      clock = second * 1000;
+      available(await collector.collect());
+      const row = collector.table()!.groups[0]!;
+      if (shown.psi === 0 && row.pressure.io === 40) shown.psi = second;
+      if (shown.io === 0 && row.ioWriteBytesPerSec !== 0) {
+        shown.io = second;
+        // The rate spans the real time between the two reads of io.stat: 30 s.
+        expect(row.ioWriteBytesPerSec).toBe(1024 * 1024);
+      }
+    }
+    expect(shown).toEqual({ psi: 10, io: 30 });
   });
 });
 

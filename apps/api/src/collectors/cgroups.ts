@@ -14,7 +14,7 @@ import {
   type PartialReading,
 } from './cgroup-rows.js';
 import { readCgroupV1Slow, readCgroupV1Tick } from './cgroup-v1.js';
-import { readCgroupV2Slow, readCgroupV2Tick, type ReadCgroupFile } from './cgroup-v2.js';
+import { readCgroupV2Slow, readCgroupV2Tick, readPsi, type ReadCgroupFile } from './cgroup-v2.js';
 import type { ContainerNames } from './container-names.js';
 import { keptStatFdBudget } from './process-table.js';
 import { readProcFile } from './procfs.js';
@@ -33,6 +33,19 @@ export const DEFAULT_WALK_INTERVAL_MS = 10_000;
  * I/O, pids, PSI — whose averages are 10 s ones anyway); CPU and memory usage every tick.
  */
 export const DEFAULT_SLOW_EVERY_TICKS = 10;
+/**
+ * Every how many ticks a cgroup idle at its last read (CPU, throttling and memory usage as
+ * the read before) is read again; a cgroup that moved is read every tick.
+ */
+export const DEFAULT_IDLE_EVERY_TICKS = 10;
+/**
+ * A cgroup idle at every read since its slow files were last read whole gets only its PSI
+ * files on its next turns, the rest (memory limit, `memory.stat`, I/O, pids; v1's
+ * throttling) on every this many turns: those change with the cgroup's own CPU use, or from
+ * outside (a new limit, writeback). PSI is read on every turn — tasks blocked on I/O stall
+ * without using CPU, and the averages decay after a stall.
+ */
+export const QUIET_SLOW_TURNS = 3;
 
 export interface CgroupsCollectorOptions {
   /** At most this many cgroups are measured; `truncated` says when the walk found more. */
@@ -40,6 +53,12 @@ export interface CgroupsCollectorOptions {
   walkIntervalMs?: number;
   /** Every how many ticks the slow-moving files are read; 1 reads every file every tick. */
   slowEveryTicks?: number;
+  /**
+   * Every how many ticks a cgroup idle at its last read is read again (and its slow files
+   * other than PSI every {@link QUIET_SLOW_TURNS} turns); 1 reads every cgroup every tick and
+   * all its slow files on every turn.
+   */
+  idleEveryTicks?: number;
   /** Keep descriptors open between ticks; by default only on cgroupfs (not on fixture files). */
   keepDescriptors?: boolean;
   /** Container names, images and health from the Docker/Podman API; none → short ids. */
@@ -82,8 +101,19 @@ const NO_SLOW_FIELDS: SlowFields = {
 
 /** What the collector holds of one cgroup between ticks. */
 interface GroupState {
-  /** Which tick of every `slowEveryTicks` reads its slow-moving files: the work is staggered. */
+  /**
+   * Which tick of every `slowEveryTicks` reads its slow-moving files, and of every
+   * `idleEveryTicks` its per-tick files while it is idle: the work is staggered.
+   */
   slot: number;
+  /** CPU, throttling and memory usage did not move between its last two reads. */
+  idle: boolean;
+  /** The row of its last read, shown again on the ticks an idle cgroup is not read. */
+  row: CgroupRow;
+  /** Idle at every read since its slow files were last read whole. */
+  quiet: boolean;
+  /** Turns of its slow files that read PSI only since they were last read whole. */
+  quietTurns: number;
   tick: PartialReading;
   tickAt: number;
   slow: PartialReading;
@@ -95,10 +125,11 @@ interface GroupState {
 /**
  * The cgroups collector: finds the cgroup mounts in `PROC_ROOT/self/mountinfo`, walks the
  * trees every `walkIntervalMs` for containers, services, sessions and VMs (at most `max`),
- * reads their CPU and memory usage every tick and their slow-moving files (memory limit and
+ * reads their CPU and memory usage every tick — every `idleEveryTicks` ticks for a cgroup
+ * whose usage did not move at its last read — and their slow-moving files (memory limit and
  * breakdown, I/O, pids, PSI) every `slowEveryTicks` ticks, a share of the cgroups each tick.
  * On cgroupfs the descriptors stay open between ticks (a bounded number). A cgroup that
- * vanishes is dropped, not an error.
+ * vanishes is dropped, not an error (an idle one when it is next read, or at the next walk).
  */
 export function createCgroupsCollector(
   deps: CollectorDeps,
@@ -107,6 +138,7 @@ export function createCgroupsCollector(
   const max = options.max ?? DEFAULT_CGROUPS_MAX;
   const walkIntervalMs = options.walkIntervalMs ?? DEFAULT_WALK_INTERVAL_MS;
   const slowEvery = Math.max(1, Math.floor(options.slowEveryTicks ?? DEFAULT_SLOW_EVERY_TICKS));
+  const idleEvery = Math.max(1, Math.floor(options.idleEveryTicks ?? DEFAULT_IDLE_EVERY_TICKS));
   let mounts: CgroupMounts | null = null;
   let groups: CgroupIdentity[] = [];
   let truncated = false;
@@ -142,49 +174,66 @@ export function createCgroupsCollector(
     return readCgroupV1Tick({ roots: layout.v1, unified: layout.unified, id }, read);
   }
 
-  function readSlow(layout: CgroupMounts, id: string, read: ReadCgroupFile): PartialReading {
+  function readSlow(
+    layout: CgroupMounts,
+    id: string,
+    read: ReadCgroupFile,
+    psiOnly = false,
+  ): PartialReading {
+    if (psiOnly) return layout.unified === null ? {} : readPsi(`${layout.unified}/${id}`, read);
     if (layout.layout === 'v2') return readCgroupV2Slow(`${layout.unified}/${id}`, read);
     return readCgroupV1Slow({ roots: layout.v1, unified: layout.unified, id }, read);
   }
 
-  /** This tick's row of one cgroup, or null when it went away. */
+  /**
+   * This tick's row of one cgroup, or null when it went away. A cgroup idle at its last read
+   * is read only on its turn (and when its slow files are due); in between, its last row
+   * stands: 0 % CPU and the memory usage of that read.
+   */
   function measure(layout: CgroupMounts, identity: CgroupIdentity, at: number): CgroupRow | null {
     const { id } = identity;
-    const read: ReadCgroupFile = (dir, name, tier) => reader!.read(id, dir, name, tier);
     const state = states.get(id);
-    const tick = readTick(layout, id, read);
     const slowDue = state === undefined || tickNo % slowEvery === state.slot;
-    let slow = slowDue ? readSlow(layout, id, read) : null;
+    if (state?.idle === true && !slowDue && tickNo % idleEvery !== state.slot % idleEvery) {
+      return state.row;
+    }
+    const read: ReadCgroupFile = (dir, name, tier) => reader!.read(id, dir, name, tier);
+    const tick = readTick(layout, id, read);
+    const before = state?.tick ?? null;
+    const idle =
+      before !== null &&
+      tick.cpuUs === before.cpuUs &&
+      tick.memoryBytes === before.memoryBytes &&
+      tick.throttledUs === before.throttledUs;
+    const quiet = idleEvery > 1 && idle && state!.quiet;
+    let psiOnly = slowDue && quiet && state!.quietTurns < QUIET_SLOW_TURNS - 1;
+    let slow = slowDue ? readSlow(layout, id, read, psiOnly) : null;
     if ((tick.cpuUs ?? null) === null && (tick.memoryBytes ?? null) === null) {
       // No per-tick file at all: gone, unless the cgroup lives only in, say, the pids tree.
-      slow ??= readSlow(layout, id, read);
+      if (slow === null || psiOnly) slow = readSlow(layout, id, read);
+      psiOnly = false;
       if ((slow.pids ?? null) === null) return null;
     }
-    const fresh: GroupState = state ?? {
-      slot: nextSlot++ % slowEvery,
-      tick,
-      tickAt: at,
-      slow: {},
-      slowAt: at,
-      slowFields: NO_SLOW_FIELDS,
-    };
-    if (slow !== null) {
+    const whole = slow !== null && !psiOnly;
+    let slowFields = state?.slowFields ?? NO_SLOW_FIELDS;
+    if (slow !== null && psiOnly) {
+      // PSI alone: averages, no rates; the other slow fields stand.
+      slowFields = { ...slowFields, ...measuredFields(null, slow, 0) };
+    } else if (slow !== null) {
       // Rates of the slow files span the real time between their two reads.
-      const fields = measuredFields(state ? fresh.slow : null, slow, at - fresh.slowAt);
-      fresh.slowFields = { ...NO_SLOW_FIELDS, ...fields };
-      fresh.slow = slow;
-      fresh.slowAt = at;
+      const fields = measuredFields(state?.slow ?? null, slow, at - (state?.slowAt ?? at));
+      slowFields = { ...NO_SLOW_FIELDS, ...fields };
     }
-    // The per-tick fields, written out: this runs for every cgroup every tick.
-    const elapsedMs = at - fresh.tickAt;
-    const before = state === undefined ? null : state.tick;
+    // The per-tick fields, written out: this runs for every cgroup read. Rates span the real
+    // time since the last read, however many ticks an idle cgroup was skipped.
+    const elapsedMs = at - (state?.tickAt ?? at);
     const cpuUs = tick.cpuUs ?? null;
     const cpuBefore = before?.cpuUs ?? null;
     const cpuPercent =
       cpuUs === null || cpuBefore === null
         ? 0
         : round(counterRate(cpuBefore, cpuUs, elapsedMs) / 10_000, 2);
-    let throttledMsPerSec = fresh.slowFields.throttledMsPerSec;
+    let throttledMsPerSec = slowFields.throttledMsPerSec;
     if (tick.throttledUs !== undefined) {
       const now = tick.throttledUs;
       const was = before?.throttledUs ?? null;
@@ -192,11 +241,7 @@ export function createCgroupsCollector(
         now === null ? null : was === null ? 0 : round(counterRate(was, now, elapsedMs) / 1000, 2);
     }
     const memory = tick.memoryBytes ?? null;
-    fresh.tick = tick;
-    fresh.tickAt = at;
-    states.set(id, fresh);
-    const slowFields = fresh.slowFields;
-    return {
+    const row: CgroupRow = {
       id,
       name: identity.name,
       kind: identity.kind,
@@ -219,6 +264,20 @@ export function createCgroupsCollector(
       pids: slowFields.pids,
       pressure: slowFields.pressure,
     };
+    const slowOf = whole ? { slow: slow!, slowAt: at } : state!;
+    states.set(id, {
+      slot: state?.slot ?? nextSlot++ % slowEvery,
+      idle,
+      row,
+      quiet: whole || quiet,
+      quietTurns: whole ? 0 : (state?.quietTurns ?? 0) + (psiOnly ? 1 : 0),
+      tick,
+      tickAt: at,
+      slow: slowOf.slow,
+      slowAt: slowOf.slowAt,
+      slowFields,
+    });
+    return row;
   }
 
   function sample(): CgroupsSample {
@@ -255,6 +314,7 @@ export function createCgroupsCollector(
       total: rows.length,
       truncated,
       slowEveryTicks: slowEvery,
+      idleEveryTicks: idleEvery,
       namesUnavailableReason:
         options.names === undefined ? 'no Docker/Podman API configured' : options.names.reason(),
     };
