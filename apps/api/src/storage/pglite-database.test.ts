@@ -1,6 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../test/databases.js';
 import { QueryCancelledError, QueryTimeoutError, type Database } from './db.js';
@@ -18,7 +21,8 @@ describe('PGlite on a worker thread', () => {
     db = await createPgliteDatabase({ dataDir: join(dir, 'pglite'), logger: silentLogger });
     await db.exec('CREATE TABLE kept (n int)');
     await db.query('INSERT INTO kept VALUES (1), (2), (3)');
-  });
+    // From source there is no template: this runs initdb, 10-25 s on two busy cores.
+  }, 60_000);
   afterAll(async () => {
     await db.close();
     await rm(dir, { recursive: true, force: true });
@@ -115,4 +119,43 @@ describe('closing PGlite', () => {
     await expect(stuck).rejects.toThrow(/closed|exited/);
     await expect(db.query('SELECT 1')).rejects.toThrow('database closed');
   }, 30_000);
+});
+
+describe('a first start on an empty directory with a template', () => {
+  let dir: string;
+  let template: string;
+  let cut: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'livestat-pglite-template-'));
+    const source = await PGlite.create();
+    await source.exec('CREATE TABLE kept (n int); INSERT INTO kept VALUES (1), (2), (3);');
+    const tarball = Buffer.from(await (await source.dumpDataDir('gzip')).arrayBuffer());
+    await source.close();
+    template = join(dir, 'template.tgz');
+    await writeFile(template, tarball);
+    const tar = gunzipSync(tarball);
+    cut = join(dir, 'cut.tgz');
+    await writeFile(cut, gzipSync(tar.subarray(0, tar.length >> 1)));
+  }, 60_000);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('unpacks it owner-only and opens it; one cut short is unpacked again next time', async () => {
+    const dataDir = join(dir, 'pglite');
+    await expect(
+      createPgliteDatabase({ dataDir, template: cut, logger: silentLogger }),
+    ).rejects.toThrow(/cut short/);
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
+
+    const db = await createPgliteDatabase({ dataDir, template, logger: silentLogger });
+    try {
+      expect(await db.query('SELECT sum(n)::int AS n FROM kept')).toEqual([{ n: 6 }]);
+      expect(statSync(join(dataDir, 'PG_VERSION')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dataDir, 'base')).mode & 0o777).toBe(0o700);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
 });

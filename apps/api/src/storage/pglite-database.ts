@@ -38,6 +38,11 @@ export interface PgliteOptions {
   logger?: Logger | undefined;
   /** Statement timeouts per lane; a statement past its time restarts the database thread. */
   laneTimeoutsMs?: Partial<Record<DatabaseLane, number>> | undefined;
+  /**
+   * A gzip tarball of a fresh data directory, unpacked by a first start on an empty
+   * `dataDir` (tests); by default the one `npm run build` writes beside ./pglite-worker.js.
+   */
+  template?: string | undefined;
 }
 
 const WORKER_URL = new URL('./pglite-worker.js', import.meta.url);
@@ -90,7 +95,7 @@ export function startPgliteDatabase(dataDirOrOptions?: string | PgliteOptions): 
     typeof dataDirOrOptions === 'string' || dataDirOrOptions === undefined
       ? { dataDir: dataDirOrOptions }
       : dataDirOrOptions;
-  const { dataDir, logger } = options;
+  const { dataDir, logger, template } = options;
   const timeouts = { ...DEFAULT_LANE_TIMEOUTS_MS, ...options.laneTimeoutsMs };
 
   let worker: Worker | null = null;
@@ -111,7 +116,7 @@ export function startPgliteDatabase(dataDirOrOptions?: string | PgliteOptions): 
 
   function spawn(): Promise<Worker> {
     return new Promise<Worker>((resolve, reject) => {
-      const thread = new Worker(WORKER_URL, { workerData: { dataDir } });
+      const thread = new Worker(WORKER_URL, { workerData: { dataDir, template } });
       let ready = false;
       thread.on('message', (reply: WorkerReply) => {
         if (reply.id === 0) {

@@ -36,8 +36,8 @@ function ownerOnly(dir) {
 const port = parentPort;
 if (port === null) throw new Error('pglite-worker.js runs as a worker thread');
 
-/** @type {{ dataDir?: string, initOnly?: boolean }} */
-const { dataDir, initOnly } = workerData;
+/** @type {{ dataDir?: string, initOnly?: boolean, template?: string }} */
+const { dataDir, initOnly, template } = workerData;
 
 // PostgreSQL's defaults are sized for a server of its own (128 MB of shared_buffers, all of
 // it resident once touched); a monitor writes one row set a second and reads back bounded
@@ -53,9 +53,9 @@ const START_PARAMS = [
   ].flatMap((setting) => ['-c', setting]),
 ];
 
-// A freshly initialized data directory made by `npm run build` (src/cli/pglite-template.ts); from
-// source there is none, and a first start runs initdb.
-const TEMPLATE = new URL('./pglite-template.tgz', import.meta.url);
+// A freshly initialized data directory made by `npm run build` (src/cli/pglite-template.ts), unless
+// the caller names another; from source there is none, and a first start runs initdb.
+const TEMPLATE = template ?? new URL('./pglite-template.tgz', import.meta.url);
 
 /**
  * Without the template, a first start runs initdb (a second WebAssembly PostgreSQL), which
