@@ -3,7 +3,7 @@ import { defineComponent, h } from 'vue';
 /**
  * vue-echarts' component for happy-dom, which has no canvas: it keeps the props a chart is
  * given (read them with `findComponent({ name: 'Echarts' }).props('option')`) and takes the
- * `setOption` calls of a `manual-update` chart without drawing.
+ * `setOption` calls of a `manual-update` chart without drawing (and its zrender's settings).
  */
 export const EchartsStub = defineComponent({
   // eslint-disable-next-line vue/multi-word-component-names -- vue-echarts' own name, which tests look up
@@ -15,7 +15,7 @@ export const EchartsStub = defineComponent({
     autoresize: Boolean,
   },
   setup(_, { expose }) {
-    expose({ setOption: () => undefined });
+    expose({ setOption: () => undefined, getZr: () => ({ setSleepAfterStill: () => undefined }) });
     return () => h('div', { class: 'echarts-stub' });
   },
 });

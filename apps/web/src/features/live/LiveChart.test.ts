@@ -58,6 +58,7 @@ const EchartsStub = defineComponent({
       convertFromPixel: (_finder: unknown, [x, y]: number[]) => [T0 + x! * 1000, y],
       convertToPixel: (_finder: unknown, [t]: number[]) => [(t! - T0) / 1000, 0],
       getWidth: () => 600,
+      getZr: () => ({ setSleepAfterStill: () => undefined }),
     });
     return () => h('div', { class: 'echarts-stub' });
   },
