@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       procRoot: '/proc',
       sysRoot: '/sys',
       retentionDays: 7,
+      processIdleEveryTicks: 4,
       logLevel: 'info',
     });
     expect(DEFAULT_DATA_DIR.endsWith('/.data')).toBe(true);
@@ -69,6 +70,7 @@ describe('loadConfig', () => {
     expect(config.hostName).toBe('web-1');
     expect(config.flushIntervalMs).toBe(5000);
     expect(loadConfig({ SAMPLING_INTERVAL_SECONDS: '5' }).samplingIntervalMs).toBe(5000);
+    expect(loadConfig({ PROCESS_IDLE_EVERY_TICKS: '1' }).processIdleEveryTicks).toBe(1);
   });
 
   it('treats an empty variable as unset', () => {
@@ -86,6 +88,8 @@ describe('loadConfig', () => {
       'COLLECTORS each must be one of cpu, memory, network, disk, perf, bandwidth, processes, pressure, cgroups',
     ],
     ['CGROUPS_MAX', '0', 'CGROUPS_MAX must be between 1 and 100000'],
+    ['PROCESS_IDLE_EVERY_TICKS', '0', 'PROCESS_IDLE_EVERY_TICKS must be between 1 and 60'],
+    ['PROCESS_IDLE_EVERY_TICKS', '2.5', 'PROCESS_IDLE_EVERY_TICKS must be a whole number'],
     [
       'DOCKER_HOST',
       'docker.sock',

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { COLLECTOR_NAMES, type CollectorName } from '@livestat/contracts';
 import { z } from 'zod';
+import { DEFAULT_IDLE_EVERY_TICKS } from './collectors/process-table.js';
 
 /**
  * Every environment variable livestat reads, parsed and validated in one place.
@@ -63,6 +64,11 @@ export interface Config {
   retentionDays: number;
   /** PROCESS_RETENTION_HOURS: how long each snapshot's top processes are kept. */
   processRetentionHours: number;
+  /**
+   * `PROCESS_IDLE_EVERY_TICKS`: an idle process (asleep, one thread, no CPU since the read
+   * before) is read once every this many ticks; 1 reads every process every tick.
+   */
+  processIdleEveryTicks: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Bearer token `GET /metrics` requires when set (at least 16 characters); unset → open. */
   metricsToken: string | undefined;
@@ -244,6 +250,7 @@ const schema = z
       .default('unix:///var/run/docker.sock'),
     RETENTION_DAYS: number(1, 3650).default(7),
     PROCESS_RETENTION_HOURS: number(1, 3650 * 24).default(48),
+    PROCESS_IDLE_EVERY_TICKS: integer(1, 60).default(DEFAULT_IDLE_EVERY_TICKS),
     HISTORY_QUERY_TIMEOUT_SECONDS: number(0.1, 600).default(10),
     HISTORY_MAX_ROWS: integer(1000, 1_000_000_000).default(500_000),
     ALERTS: z.enum(['on', 'off']).default('on'),
@@ -378,6 +385,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dockerHost: e.DOCKER_HOST,
     retentionDays: e.RETENTION_DAYS,
     processRetentionHours: e.PROCESS_RETENTION_HOURS,
+    processIdleEveryTicks: e.PROCESS_IDLE_EVERY_TICKS,
     logLevel: e.LOG_LEVEL,
     metricsToken: e.METRICS_TOKEN,
     sampling: e.SAMPLING === 'on',

@@ -27,6 +27,7 @@ export function createSamplingPipeline(config: Config, logger: Logger) {
     now,
     cgroupsMax: config.cgroupsMax,
     dockerHost: config.dockerHost,
+    processIdleEveryTicks: config.processIdleEveryTicks,
     intervalMs: config.samplingIntervalMs,
     logger,
   });

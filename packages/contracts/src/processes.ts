@@ -30,7 +30,12 @@ export const processRow = z.object({
   /** One character of `stat`'s state: R S D Z T t I X (and others older kernels print). */
   state: text.length(1),
   threads: count,
-  /** CPU time over the interval, 100 = one core, as `top` counts it. */
+  /**
+   * CPU time over the time since the process was last read, 100 = one core, as `top` counts
+   * it: one interval, except for an idle process (asleep, one thread), which is read every
+   * `PROCESS_IDLE_EVERY_TICKS` intervals and shows 0 in between; what it used shows at its
+   * next read as the average over those intervals. The I/O rates likewise.
+   */
   cpuPercent: z.number().nonnegative(),
   rssBytes: count,
   /** Null when `/proc/<pid>/io` cannot be read here (see `ioUnavailableReason`). */
@@ -57,7 +62,9 @@ const topPids = z.array(pid).max(PROCESS_SNAPSHOT_TOP);
 /**
  * The snapshot's `processes` section: counts of every process (kernel threads left out) and
  * the top {@link PROCESS_SNAPSHOT_TOP} by CPU, by memory and by I/O, each process listed once
- * in `top` and named by pid in the three orders.
+ * in `top` and named by pid in the three orders. An idle process counts as last read (see
+ * {@link processRow}'s `cpuPercent`): its exit or turning zombie counts within
+ * `PROCESS_IDLE_EVERY_TICKS` intervals.
  */
 export const processesMetrics = collectorResult({
   total: count,

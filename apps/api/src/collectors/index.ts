@@ -20,6 +20,8 @@ export interface CollectorSetOptions extends CollectorDeps {
   cgroupsMax?: number;
   /** `DOCKER_HOST`, already validated; default `unix:///var/run/docker.sock`. */
   dockerHost?: string;
+  /** `PROCESS_IDLE_EVERY_TICKS`; default the process reader's `DEFAULT_IDLE_EVERY_TICKS`. */
+  processIdleEveryTicks?: number;
 }
 
 /** Builds the named collectors, in the dashboard's order. */
@@ -27,7 +29,7 @@ export function createCollectors(
   names: readonly CollectorName[],
   options: CollectorSetOptions,
 ): Collector[] {
-  const { intervalMs, logger, cgroupsMax, dockerHost, ...deps } = options;
+  const { intervalMs, logger, cgroupsMax, dockerHost, processIdleEveryTicks, ...deps } = options;
   const factories: Record<CollectorName, () => Collector> = {
     cpu: () => createCpuCollector(deps),
     memory: () => createMemoryCollector(deps),
@@ -36,7 +38,7 @@ export function createCollectors(
     perf: () =>
       createPerfCollector(deps, { intervalMs, logger: logger.child({ collector: 'perf' }) }),
     bandwidth: () => createBandwidthCollector(deps, { intervalMs }),
-    processes: () => createProcessesCollector(deps),
+    processes: () => createProcessesCollector(deps, { idleEveryTicks: processIdleEveryTicks }),
     pressure: () => createPressureCollector(deps),
     cgroups: () =>
       createCgroupsCollector(deps, {

@@ -87,7 +87,12 @@ describe('the kept-descriptor budget', () => {
 describe('a sleeping single-threaded process, told by its schedstat', () => {
   it('is not read while it sleeps, and its CPU counts in the tick it ran, exactly', async () => {
     let clock = 0;
-    const reader = createProcessReader({ procRoot: '/proc', now: () => clock, clockTicks: 100 });
+    const reader = createProcessReader({
+      procRoot: '/proc',
+      now: () => clock,
+      clockTicks: 100,
+      idleEveryTicks: 1,
+    });
     // dash: one thread. It sleeps until told, burns CPU in a loop, then sleeps again.
     const child = spawn(
       'sh',

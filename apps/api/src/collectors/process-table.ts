@@ -72,6 +72,20 @@ export interface ProcessEntry {
   runtimeNs: number;
   /** When `stat` was last read (monotonic ms). */
   statReadMs: number;
+  /**
+   * When this process was last read (`schedstat` or `stat`, monotonic ms): its CPU and I/O
+   * counters stood as kept at that time, so the next read's rates are averages since then.
+   */
+  checkedMs: number;
+  /** The time `cpuPercent` is an average over: one tick, or the ticks an idle process was not read. */
+  cpuSpanMs: number;
+  /** The time the I/O rates are averages over (see {@link IO_REFRESH_MS}). */
+  ioSpanMs: number;
+  /**
+   * Asleep at its last read (state S, I, T or t), one thread, and no CPU used since the read
+   * before: read again only every `idleEveryTicks` ticks (see {@link createProcessReader}).
+   */
+  idle: boolean;
 }
 
 /** One reading of every process (kernel threads left out). */
@@ -84,6 +98,8 @@ export interface ProcessTable {
   threads: number;
   /** Why some or all `io` files could not be read; null when every one was. */
   ioUnavailableReason: string | null;
+  /** The time since the previous reading (monotonic ms); 0 at the first. */
+  elapsedMs: number;
 }
 
 export interface ProcessReaderOptions {
@@ -114,6 +130,12 @@ export interface ProcessReaderOptions {
    * (default true on procfs). False reads every `stat` each tick: bench/processes's baseline.
    */
   useSchedstat?: boolean;
+  /**
+   * An idle process (see {@link ProcessEntry.idle}) is read once every this many ticks, on
+   * the ticks where `(tick + pid) % idleEveryTicks` is 0 so the reads spread evenly; 1 reads
+   * every process every tick. Default {@link DEFAULT_IDLE_EVERY_TICKS}.
+   */
+  idleEveryTicks?: number;
 }
 
 /** Reads the process table; each call is one tick. */
@@ -165,6 +187,8 @@ function isProcfs(dir: string): boolean {
   }
 }
 
+/** The states of a process that is not running: sleeping, idle (a kernel wait), stopped, traced. */
+const SLEEPING = ['S', 'I', 'T', 't'];
 const VANISHED = -1;
 const DENIED = -2;
 const MISSING = -3;
@@ -179,6 +203,12 @@ const IO_REFRESH_MS = 10_000;
  * all the `schedstat` reads over it at 10 s (bench/RESULTS.md), so it is 30 s.
  */
 export const STAT_REFRESH_MS = 30_000;
+/**
+ * `PROCESS_IDLE_EVERY_TICKS`'s default. At 1 Hz with 2,000 sleeping processes one small read
+ * per process a tick is most of the collector's cost (~4 µs each in a KVM guest): reading
+ * the idle ones every 4th tick brings the whole sampler under 1 % of a core (bench/RESULTS.md).
+ */
+export const DEFAULT_IDLE_EVERY_TICKS = 4;
 /** The longest the proc root goes unlisted while `loadavg`'s last pid stands still. */
 export const LISTING_REFRESH_MS = 10_000;
 /**
@@ -226,6 +256,16 @@ function isOwnPidNamespace(procRoot: string): boolean {
  * - A single-threaded process keeps its `schedstat` open, whose run time moves whenever it
  *   runs (to the nanosecond, unlike `stat`'s clock ticks); while it stands still `stat` cannot
  *   have moved and is not read, but at least every {@link STAT_REFRESH_MS} for its RSS.
+ * - An idle process — one thread, asleep (S, I, T, t) and without CPU since the read before —
+ *   is not read at all on most ticks: once every `idleEveryTicks`, staggered by pid. Between
+ *   reads it keeps its state, RSS and counters, and shows no CPU and no I/O (it cannot do
+ *   either without running). Whatever it did meanwhile shows at its next read, as rates
+ *   averaged over the whole time since the read before ({@link ProcessEntry.cpuSpanMs}), after
+ *   which it is read every tick until a read finds it idle again. So a sleeper's CPU is known
+ *   to `idleEveryTicks` ticks, not one, and its exit, its turning zombie or a reuse of its
+ *   pid shows within `idleEveryTicks` ticks (at once when the proc root is listed). A process
+ *   that runs, is runnable or blocked (R, D), has more threads (its leader's state says
+ *   nothing of them) or is new is read every tick.
  */
 export function createProcessReader(options: ProcessReaderOptions): ProcessReader {
   const { procRoot, now } = options;
@@ -255,6 +295,7 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
   const fdBudget = keepStatFds ? keptStatFdBudget() : 0;
   const listOnNewPid = options.listOnNewPid ?? (keepStatFds && isOwnPidNamespace(procRoot));
   const useSchedstat = options.useSchedstat ?? true;
+  const idleEvery = options.idleEveryTicks ?? DEFAULT_IDLE_EVERY_TICKS;
   const loadavgPath = path.join(procRoot, 'loadavg');
   let listedLastPid = -1;
   /** Pids handed out but not found at the last tick, looked for once more. */
@@ -429,6 +470,8 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
     entry.ioDenied = false;
     entry.ioMissing = false;
     entry.cpuPercent = 0;
+    entry.cpuSpanMs = 0;
+    entry.ioSpanMs = 0;
     entry.readBytesPerSec = null;
     entry.writeBytesPerSec = null;
     // These reuse the buffer `stat` was read into; everything from it was taken above.
@@ -454,6 +497,7 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
       const known = entry.ioRead && sinceMs > 0;
       entry.readBytesPerSec = known ? rateOf(entry.readBytes, io.readBytes, sinceMs) : 0;
       entry.writeBytesPerSec = known ? rateOf(entry.writeBytes, io.writeBytes, sinceMs) : 0;
+      entry.ioSpanMs = known ? sinceMs : 0;
       entry.readBytes = io.readBytes;
       entry.writeBytes = io.writeBytes;
       entry.ioRead = true;
@@ -479,26 +523,41 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
 
   /**
    * Reads one process for this tick; the entry when it is a live user process, else null.
-   * `name` is its directory under the proc root.
+   * `name` is its directory under the proc root, null for `String(pid)` (made only if needed).
    */
   function visit(
     pid: number,
-    name: string,
+    name: string | null,
     entry: ProcessEntry | undefined,
     at: number,
-    elapsedMs: number,
   ): ProcessEntry | null {
+    if (entry?.idle === true && (generation + pid) % idleEvery !== 0) {
+      // Not its turn: as it was, using nothing (see createProcessReader).
+      entry.generation = generation;
+      entry.cpuPercent = 0;
+      if (entry.ioRead) {
+        entry.readBytesPerSec = 0;
+        entry.writeBytesPerSec = 0;
+      }
+      return entry;
+    }
     let ran = false;
+    // Whether it used CPU since it was last read, as far as this read can tell.
+    let used = true;
     // A sleeping single-threaded process, known by its kept descriptor: nothing to read.
     const runtime = entry === undefined ? -1 : readRuntime(entry);
-    // Whether it ran since the last tick is known to the nanosecond; else `stat`'s clock
+    // Whether it ran since the last read is known to the nanosecond; else `stat`'s clock
     // ticks tell, and a process may run for less than one.
     const exact = runtime >= 0 && entry!.runtimeNs >= 0;
     const moved = exact && runtime !== entry!.runtimeNs;
+    // Since it was last read: one tick, or more when it was idle.
+    const spanMs = entry === undefined ? 0 : at - entry.checkedMs;
     if (exact && !moved && !statDue(entry!, at)) {
       entry = entry!;
       entry.cpuPercent = 0;
+      used = false;
     } else {
+      name ??= String(pid);
       const statPath = entry ? entry.statPath : path.join(procRoot, name, 'stat');
       const length = readStat(entry, statPath);
       if (length <= 0 || !parseStat(buf, length, stat) || stat.pid !== pid) return null;
@@ -524,13 +583,16 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
         entry.statReadMs = at;
       } else {
         entry.statReadMs = at;
-        if (elapsedMs > 0) {
+        if (spanMs > 0) {
           const ticks = stat.utime + stat.stime;
           ran = runtime !== entry.runtimeNs || ticks !== entry.cpuTicks;
+          used = exact ? moved : ticks !== entry.cpuTicks;
+          // Over the real time since the last read, which for an idle process spans ticks.
           entry.cpuPercent =
             ticks >= entry.cpuTicks
-              ? Math.round(((ticks - entry.cpuTicks) * 1_000_000) / clockTicks / elapsedMs) / 10
+              ? Math.round(((ticks - entry.cpuTicks) * 1_000_000) / clockTicks / spanMs) / 10
               : 0;
+          entry.cpuSpanMs = spanMs;
           entry.cpuTicks = ticks;
         }
         // The run time read before this `stat`: unmoved at the next tick, so is `stat`.
@@ -544,13 +606,15 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
       keepFor(entry);
     }
     entry.generation = generation;
+    entry.checkedMs = at;
+    entry.idle = idleEvery > 1 && !used && entry.threads === 1 && SLEEPING.includes(entry.state);
     // A process that did not run cannot have read or written (its io counters move in its
     // own context): most of a host's processes sleep, and skipping their io read halves the
     // cost of a tick. Where only `stat`'s clock ticks tell (a process may run for less than
     // one), each is still read every IO_REFRESH_MS, so nothing is lost, at worst late; a
     // single-threaded process's `schedstat` tells to the nanosecond, so its io is never late.
-    // Its io was read at every tick it ran, so what moved, moved since the last tick.
-    if (exact && moved) readIo(entry, at, Math.min(elapsedMs, at - entry.ioReadMs));
+    // Its io was read at every read that found it ran, so what moved, moved since the last read.
+    if (exact && moved) readIo(entry, at, Math.min(spanMs, at - entry.ioReadMs));
     else if (ran || (!exact && at - entry.ioReadMs >= IO_REFRESH_MS)) readIo(entry, at);
     else if (entry.ioRead) {
       entry.readBytesPerSec = 0;
@@ -615,7 +679,7 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
       if (length <= 0) return;
       const tgid = parseStatusTgid(buf.toString('latin1', 0, length));
       if (tgid !== null && tgid !== pid) return;
-      tally(visit(pid, String(pid), byPid.get(pid), at, elapsedMs));
+      tally(visit(pid, String(pid), byPid.get(pid), at));
     };
     const tally = (entry: ProcessEntry | null) => {
       if (entry === null) return;
@@ -653,13 +717,13 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
         const pid = Number(name);
         if (!Number.isInteger(pid) || pid <= 0) continue;
         if (kernelThreads.has(pid) && stillKernelThread(pid)) continue;
-        tally(visit(pid, name, byPid.get(pid), at, elapsedMs));
+        tally(visit(pid, name, byPid.get(pid), at));
       }
     } else {
       // The live processes are the known ones and those among the pids handed out since.
       known.length = 0;
       for (const entry of byPid.values()) known.push(entry);
-      for (const entry of known) tally(visit(entry.pid, String(entry.pid), entry, at, elapsedMs));
+      for (const entry of known) tally(visit(entry.pid, null, entry, at));
       known.length = 0;
       if (made > 0 || pending.length > 0) {
         const retry = pending.splice(0);
@@ -683,6 +747,7 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
       zombie,
       threads,
       ioUnavailableReason: ioProblem === 0 ? null : ioReason(ioProblem),
+      elapsedMs,
     };
   }
 

@@ -9,6 +9,7 @@ import {
   FAKE_PASSWD,
   fakeProcesses,
   makeTreeDir,
+  statLine,
   writeProcess,
   writeProcessTree,
   type FakeProcess,
@@ -108,7 +109,8 @@ const loadavg = (lastPid: number) => `0.10 0.20 0.30 1/120 ${lastPid}\n`;
 const ioPages = (p: FakeProcess) => (p.pid % 37 === 0 ? 0 : p.pid % 11);
 
 describe('processes collector on a hand-built tree', () => {
-  async function setUp(processes: FakeProcess[], listOnNewPid = false) {
+  // Idle processes are read every tick here unless a test says otherwise.
+  async function setUp(processes: FakeProcess[], listOnNewPid = false, idleEveryTicks = 1) {
     workDir = makeTreeDir();
     const proc = path.join(workDir, 'proc');
     await writeProcessTree(proc, processes);
@@ -119,7 +121,7 @@ describe('processes collector on a hand-built tree', () => {
     let clock = 0;
     const collector = createProcessesCollector(
       { procRoot: proc, sysRoot: '/nonexistent', rootFs, now: () => clock },
-      { clockTicks: 100, pageSize: 4096, listOnNewPid },
+      { clockTicks: 100, pageSize: 4096, listOnNewPid, idleEveryTicks },
     );
     await collector.prime!();
     const collect = async () => {
@@ -302,6 +304,126 @@ describe('processes collector on a hand-built tree', () => {
     const section = await collect();
     expect(section.total).toBe(t0.filter((p) => p.ppid !== 2 && p.pid !== 2).length - 2);
     expect(section.top.map((p) => p.pid)).not.toContain(gone.pid);
+  });
+
+  describe('with idle processes read every 4th tick', () => {
+    // fakeProcesses: i = 4 and 8 are single-threaded sleepers (pids 112, 124); i = 6 sleeps
+    // with 3 threads (pid 118). Ticks are numbered from 1 (the prime); an idle process is read
+    // on the ticks where (tick + pid) % 4 is 0: pids 112 and 124 on ticks 4, 8, 12...
+    const SLEEPER = 112;
+    const change = (processes: FakeProcess[], pid: number, to: Partial<FakeProcess>) =>
+      processes.map((p) => (p.pid === pid ? { ...p, ...to } : p));
+
+    /** A tree rewritten (and so listed) each tick. */
+    async function idleSetUp() {
+      let tree = fakeProcesses(10);
+      const setup = await setUp(tree, false, 4);
+      const entry = (pid: number) => {
+        const found = setup.collector.latestTable()!.entries.find((e) => e.pid === pid);
+        return found ? { ...found } : undefined;
+      };
+      /** Changes `pid` in the tree (or nothing) and ticks once. */
+      const tick = (pid?: number, to: Partial<FakeProcess> = {}) => {
+        if (pid !== undefined) tree = change(tree, pid, to);
+        return setup.tick(tree);
+      };
+      // Tick 2: read once more with nothing moved, so idle from then on.
+      await tick();
+      expect(entry(SLEEPER)!.idle).toBe(true);
+      return { tick, entry };
+    }
+
+    it('skips an idle process between its turns, then averages its CPU over them', async () => {
+      const { tick, entry } = await idleSetUp();
+      await tick(); // 3: skipped
+      expect(entry(SLEEPER)!.checkedMs).toBe(1000);
+      await tick(); // 4: read, nothing moved
+      const lastRead = entry(SLEEPER)!;
+      expect(lastRead).toMatchObject({ checkedMs: 3000, idle: true });
+      // Right after a read it runs 0.4 s and grows, unseen on ticks 5-7.
+      await tick(SLEEPER, { cpuTicks: lastRead.cpuTicks + 40, rssPages: 9999 });
+      for (let i = 0; i < 3; i++) {
+        expect(entry(SLEEPER)).toMatchObject({
+          cpuPercent: 0,
+          rssBytes: lastRead.rssBytes,
+          checkedMs: 3000,
+        });
+        if (i < 2) await tick();
+      }
+      await tick(); // 8: its turn, 4 s after the last read
+      // 0.4 s of CPU over those 4 s, not all in one second.
+      expect(entry(SLEEPER)).toMatchObject({
+        cpuPercent: 10,
+        cpuSpanMs: 4000,
+        rssBytes: 9999 * 4096,
+        idle: false,
+        checkedMs: 7000,
+      });
+      // It ran, so it is read the next tick, which finds it idle again.
+      await tick();
+      expect(entry(SLEEPER)).toMatchObject({ cpuPercent: 0, cpuSpanMs: 1000, idle: true });
+      expect(entry(SLEEPER)!.checkedMs).toBe(8000);
+    });
+
+    it('reads a process every tick once it runs (state R), however little', async () => {
+      const { tick, entry } = await idleSetUp();
+      await tick(SLEEPER, { state: 'R' }); // 3: skipped
+      expect(entry(SLEEPER)!.state).toBe('S');
+      await tick(); // 4: its turn
+      expect(entry(SLEEPER)).toMatchObject({ state: 'R', idle: false });
+      // From then on each tick, with or without CPU.
+      for (let i = 0; i < 6; i++) {
+        const before = entry(SLEEPER)!;
+        await tick(SLEEPER, { cpuTicks: before.cpuTicks + (i % 2) * 7, rssPages: 200 + i });
+        expect(entry(SLEEPER)).toMatchObject({
+          checkedMs: before.checkedMs + 1000,
+          cpuPercent: (i % 2) * 7,
+          rssBytes: (200 + i) * 4096,
+        });
+      }
+      // Asleep again with no CPU: idle once more.
+      await tick(SLEEPER, { state: 'S' });
+      expect(entry(SLEEPER)!.idle).toBe(true);
+    });
+
+    it('reads a multi-threaded sleeper every tick (its leader says nothing of its threads)', async () => {
+      const { tick, entry } = await idleSetUp();
+      expect(entry(118)).toMatchObject({ state: 'S', threads: 3, cpuPercent: 0, idle: false });
+      for (let i = 0; i < 5; i++) {
+        await tick(118, { rssPages: 300 + i });
+        expect(entry(118)!.rssBytes).toBe((300 + i) * 4096);
+      }
+    });
+
+    it('notices an idle process that exited or became a zombie by its turn when not listing', async () => {
+      const t0 = fakeProcesses(10);
+      const { proc, collect, collector } = await setUp(t0, true, 4);
+      const has = (pid: number) => collector.latestTable()!.entries.some((e) => e.pid === pid);
+      const before = await collect(); // 2: both idle from now on
+      await collect(); // 3
+      await collect(); // 4: read
+      // The last pid stands, so /proc is not listed: 124 exits (reaped), 112 leaves a zombie.
+      await rm(path.join(proc, '124'), { recursive: true });
+      const sleeper = t0.find((p) => p.pid === SLEEPER)!;
+      await writeFile(
+        path.join(proc, String(SLEEPER), 'stat'),
+        statLine({ ...sleeper, state: 'Z', cpuTicks: sleeper.cpuTicks + 1 }),
+      );
+      for (let tick = 5; tick <= 7; tick++) {
+        const section = await collect();
+        expect([section.total, section.zombie, has(124)]).toEqual([
+          before.total,
+          before.zombie,
+          true,
+        ]);
+      }
+      const section = await collect(); // 8: their turn
+      expect([section.total, section.zombie, has(124)]).toEqual([
+        before.total - 1,
+        before.zombie + 1,
+        false,
+      ]);
+    });
   });
 
   it('reports null I/O with one reason when the kernel has no io files', async () => {

@@ -19,7 +19,8 @@ export interface ProcessesCollector extends Collector<'processes'> {
   latestTable(): ProcessTable | null;
 }
 
-type Measure = (entry: ProcessEntry) => number;
+/** A number to rank processes by. */
+export type Measure = (entry: ProcessEntry) => number;
 
 /** What each sort order ranks by; a process whose I/O is unreadable ranks last. */
 export const PROCESS_MEASURES: Readonly<Record<ProcessSort, Measure>> = {
@@ -30,16 +31,17 @@ export const PROCESS_MEASURES: Readonly<Record<ProcessSort, Measure>> = {
 
 /**
  * The `n` entries highest by `by`, highest first (ties by pid), without sorting the whole
- * table: one pass keeping a short sorted list, which is what a top 5 or top 10 needs.
+ * table: one pass keeping a short sorted list, which is what a top 5 or top 10 needs. `by` is
+ * a sort order or any measure.
  * Entries whose measure is below `floor` are left out.
  */
 export function topEntries(
   entries: readonly ProcessEntry[],
   n: number,
-  by: ProcessSort,
+  by: ProcessSort | Measure,
   floor = -Infinity,
 ): ProcessEntry[] {
-  const measure = PROCESS_MEASURES[by];
+  const measure = typeof by === 'function' ? by : PROCESS_MEASURES[by];
   const top: ProcessEntry[] = [];
   const values: number[] = [];
   for (const entry of entries) {
@@ -141,7 +143,7 @@ export function createProcessesCollector(
   deps: CollectorDeps,
   options: Pick<
     ProcessReaderOptions,
-    'clockTicks' | 'pageSize' | 'listOnNewPid' | 'useSchedstat'
+    'clockTicks' | 'pageSize' | 'listOnNewPid' | 'useSchedstat' | 'idleEveryTicks'
   > = {},
 ): ProcessesCollector {
   const reader = createProcessReader({

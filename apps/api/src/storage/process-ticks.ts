@@ -1,5 +1,5 @@
 import type { Snapshot } from '@livestat/contracts';
-import type { ProcessTable } from '../collectors/process-table.js';
+import type { ProcessEntry, ProcessTable } from '../collectors/process-table.js';
 import { topEntries } from '../collectors/processes.js';
 import type { Queryable } from './db.js';
 import { TIERS } from './rollup.js';
@@ -7,7 +7,11 @@ import { TIERS } from './rollup.js';
 /** Processes of each order a tick stores: the union of the top 10 by CPU, RSS and I/O. */
 export const PROCESS_TICK_TOP = 10;
 
-/** [pid, started (epoch s), name, user, cpuPercent, rssBytes, ioBytesPerSec | null] */
+/**
+ * [pid, started (epoch s), name, user, cpuPercent, rssBytes, ioBytesPerSec | null]: CPU and
+ * I/O as what the process used in the time since the last tick, as a rate over that time
+ * (see {@link processTick}).
+ */
 export type ProcessTickRow = [number, number, string, string, number, number, number | null];
 
 /** One snapshot's top processes, with the command lines kept apart (stored once each). */
@@ -26,22 +30,51 @@ export function attachProcessTick(snapshot: Snapshot, tick: ProcessTick): void {
   attached.set(snapshot, tick);
 }
 
-/** The top {@link PROCESS_TICK_TOP} of each order of a sampled table, each process once. */
+/**
+ * A rate averaged over `spanMs`, as the same amount used within the last tick (`elapsedMs`).
+ * A process read every tick has `spanMs === elapsedMs`: unchanged.
+ */
+function accounted(rate: number, spanMs: number, elapsedMs: number): number {
+  return rate === 0 || spanMs === elapsedMs || elapsedMs <= 0 ? rate : (rate * spanMs) / elapsedMs;
+}
+
+/** CPU % of the last tick by what the tick accounted for (see {@link processTick}). */
+const tickCpu = (table: ProcessTable) => (e: ProcessEntry) =>
+  Math.round(accounted(e.cpuPercent, e.cpuSpanMs, table.elapsedMs) * 10) / 10;
+
+/** I/O bytes/s of the last tick, accounted likewise; -1 when unreadable (ranks last). */
+const tickIo = (table: ProcessTable) => (e: ProcessEntry) =>
+  e.readBytesPerSec === null
+    ? -1
+    : Math.round(
+        accounted(e.readBytesPerSec + (e.writeBytesPerSec ?? 0), e.ioSpanMs, table.elapsedMs),
+      );
+
+/**
+ * The top {@link PROCESS_TICK_TOP} of each order of a sampled table, each process once. The
+ * rollups count a row's CPU and I/O as used over the tick's interval, so a process read after
+ * several ticks unread (an idle one, or `io` refreshed every 10 s) gives its rates over that
+ * longer span, the live figure, times span / tick: all it used since its last read, placed in
+ * the tick that saw it. Sums over any window stay whole; one tick may show such a process
+ * above its live figure.
+ */
 export function processTick(table: ProcessTable): ProcessTick {
   const rows: ProcessTickRow[] = [];
   const commands = new Map<string, string>();
   const seen = new Set<number>();
+  const cpu = tickCpu(table);
+  const io = tickIo(table);
   const top = [
-    ...topEntries(table.entries, PROCESS_TICK_TOP, 'cpu'),
+    ...topEntries(table.entries, PROCESS_TICK_TOP, cpu),
     ...topEntries(table.entries, PROCESS_TICK_TOP, 'memory'),
-    ...topEntries(table.entries, PROCESS_TICK_TOP, 'io', 0),
+    ...topEntries(table.entries, PROCESS_TICK_TOP, io, 0),
   ];
   for (const e of top) {
     if (seen.has(e.pid)) continue;
     seen.add(e.pid);
     const started = Math.floor(Date.parse(e.startedAt) / 1000);
-    const io = e.readBytesPerSec === null ? null : e.readBytesPerSec + (e.writeBytesPerSec ?? 0);
-    rows.push([e.pid, started, e.name, e.user, e.cpuPercent, e.rssBytes, io]);
+    const ioRate = io(e);
+    rows.push([e.pid, started, e.name, e.user, cpu(e), e.rssBytes, ioRate < 0 ? null : ioRate]);
     if (e.command !== '') commands.set(`${e.pid}:${started}`, e.command);
   }
   return { rows, commands };
