@@ -177,11 +177,12 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     const { signal, timeoutMs } = queryOptions ?? {};
     if (!signal && !timeoutMs) return query;
     let reason: 'timeout' | 'abort' | undefined;
+    let cancelling: Promise<void> | undefined;
     const pid = (client as unknown as { processID: number }).processID;
     const cancel = (why: 'timeout' | 'abort') => {
       if (reason) return;
       reason = why;
-      void cancelBackend(pid);
+      cancelling = cancelBackend(pid);
     };
     const timer = timeoutMs ? setTimeout(() => cancel('timeout'), timeoutMs) : undefined;
     const onAbort = () => cancel('abort');
@@ -197,6 +198,10 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      // A cancel can reach the server after the statement finished. Until it has been
+      // delivered the connection stays ours: released earlier, the next caller's statement
+      // on it would be the one cancelled (an idle backend ignores a cancel).
+      if (cancelling) await cancelling;
     }
   }
 

@@ -102,4 +102,38 @@ describePostgres('PostgreSQL lanes and cancellation', () => {
       await db.close();
     }
   });
+
+  it("never lets a late cancel hit the next caller's statement on the same connection", async () => {
+    // One connection per lane, and the auth lane (which carries cancels) held busy: the abort's
+    // cancel is delivered only after the aborted statement has finished on its own.
+    const db = createPostgresDatabase({
+      connectionString: test.url!,
+      logger: silentLogger,
+      poolSizes: { read: 1, auth: 1 },
+    });
+    try {
+      let held!: () => void;
+      const holding = new Promise<void>((resolve) => (held = resolve));
+      const authBusy = db.lane('auth').session(async (session) => {
+        held();
+        await session.query('SELECT pg_sleep(0.8)');
+      });
+      await holding;
+      const controller = new AbortController();
+      const first = db.lane('read').query('SELECT pg_sleep(0.2) AS first /* late-cancel */', [], {
+        signal: controller.signal,
+      });
+      await until(async () => (await runningOnServer('%late-cancel%')) === 1, 'the query to start');
+      controller.abort();
+      // Finished before its cancel could be sent: its answer stands.
+      await expect(first).resolves.toEqual([{ first: '' }]);
+      // The next statement on that connection must not be the one cancelled.
+      await expect(db.lane('read').query('SELECT pg_sleep(1) AS second')).resolves.toEqual([
+        { second: '' },
+      ]);
+      await authBusy;
+    } finally {
+      await db.close();
+    }
+  });
 });
