@@ -15,6 +15,14 @@ import {
 const openFds = () => readdirSync('/proc/self/fd').length;
 const pidsInProc = () => readdirSync('/proc').filter((name) => /^\d+$/.test(name)).length;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits (5 s at most) until `check()` holds. */
+const until = async (check: () => boolean) => {
+  const giveUpAt = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > giveUpAt) throw new Error('timed out waiting');
+    await pause(20);
+  }
+};
 /** utime + stime of `pid`, from its `stat`. */
 const cpuTicksOf = (pid: number) => {
   const after = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ');
@@ -62,6 +70,31 @@ describe('process reader on the live /proc, with stat descriptors kept between t
     // Reaped: its kept descriptor answers ESRCH, and the pid is gone from the listing.
     const after = reader.read();
     expect(after.entries.some((e) => e.pid === pid)).toBe(false);
+  });
+  it('takes the new name and command line of a process that exec()s under the same pid', async () => {
+    reader = createProcessReader({ procRoot: '/proc', now: () => performance.now() });
+    const child = spawn('/bin/sh', ['-c', 'read line; exec sleep 30'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    await once(child, 'spawn');
+    const pid = child.pid!;
+    try {
+      await until(() => stateOf(pid).startsWith('S'));
+      const before = reader.read().entries.find((e) => e.pid === pid);
+      expect(before).toMatchObject({ name: 'sh', command: '/bin/sh -c read line; exec sleep 30' });
+      child.stdin!.end('go\n');
+      await until(() => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep');
+      // Read within PROCESS_IDLE_EVERY_TICKS ticks at worst (it ran, so at the next one here).
+      let after;
+      for (let tick = 0; tick < 4 && after?.name !== 'sleep'; tick++) {
+        await pause(50);
+        after = reader.read().entries.find((e) => e.pid === pid);
+      }
+      expect(after).toMatchObject({ pid, name: 'sleep', command: 'sleep 30' });
+      expect(after!.startedAt).toBe(before!.startedAt);
+    } finally {
+      child.kill();
+    }
   });
 });
 

@@ -457,7 +457,13 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
     return users.get(uid) ?? String(uid);
   }
 
-  /** The fields read once per process: name, command line, owner, start time. */
+  /** The command line of the process at `dir`, capped; read into the shared buffer. */
+  function readCommand(dir: string): string {
+    const length = readInto(path.join(dir, 'cmdline'), PROCESS_COMMAND_MAX * 4, false);
+    return length > 0 ? parseCmdline(buf, length, PROCESS_COMMAND_MAX) : '';
+  }
+
+  /** The fields read once per process (the name and command line again after an exec). */
   function identify(pid: number, dir: string, entry: ProcessEntry): void {
     entry.name = statComm(buf, stat);
     entry.startTicks = stat.startTicks;
@@ -475,8 +481,7 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
     entry.readBytesPerSec = null;
     entry.writeBytesPerSec = null;
     // These reuse the buffer `stat` was read into; everything from it was taken above.
-    const cmdLength = readInto(path.join(dir, 'cmdline'), PROCESS_COMMAND_MAX * 4, false);
-    entry.command = cmdLength > 0 ? parseCmdline(buf, cmdLength, PROCESS_COMMAND_MAX) : '';
+    entry.command = readCommand(dir);
     const statusLength = readInto(path.join(dir, 'status'));
     entry.user =
       statusLength > 0 ? userName(parseStatusUid(buf.toString('latin1', 0, statusLength))) : '?';
@@ -583,6 +588,12 @@ export function createProcessReader(options: ProcessReaderOptions): ProcessReade
         entry.statReadMs = at;
       } else {
         entry.statReadMs = at;
+        // An exec keeps the pid and start time but changes the name (and the command line).
+        const comm = statComm(buf, stat);
+        if (comm !== entry.name) {
+          entry.name = comm;
+          entry.command = readCommand(path.join(procRoot, name));
+        }
         if (spanMs > 0) {
           const ticks = stat.utime + stat.stime;
           ran = runtime !== entry.runtimeNs || ticks !== entry.cpuTicks;
