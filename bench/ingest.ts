@@ -16,12 +16,15 @@
 // the same snapshots as bare objects (not published: every section serialized again), so
 // what the reuse buys shows in every run too.
 // PGlite (the embedded default) replays the same workload through the same writer.
+// Besides wall time, each PostgreSQL contender reports the CPU of its client (Node, or psql)
+// and of its server backends (from /proc): on a shared machine the wall rates swing, the CPU
+// spent much less.
 //
 //   npm run bench:ingest -- [--hours 24] [--runs 3] [--pglite-hours H] [--pglite-runs N]
 //                            [--pglite-memory] [--database-url URL] [--max-batch 1000]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -158,23 +161,67 @@ interface Timing {
   seconds: number;
   /** CPU this Node process spent (JSON, aggregation, driver), in seconds. */
   nodeCpu: number;
+  /** CPU of the client process for `\\copy` (psql), in seconds. */
+  clientCpu?: number;
+  /** CPU of the contender's PostgreSQL backends (not the server's background processes), in seconds. */
+  serverCpu?: number;
 }
 
+// /proc/<pid>/stat's utime + stime, in clock ticks (100 a second on Linux), as seconds; 0 for a
+// process gone (or never there).
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The CPU seconds of each backend connected to database `name`, by pid. */
+async function backendsOf(name: string): Promise<Map<number, number>> {
+  const { rows } = await admin.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [name],
+  );
+  return new Map(rows.map(({ pid }) => [pid, cpuSecondsOf(pid)]));
+}
+
+/** CPU the backends of `after` spent since `before` (a backend new since then: all of its CPU). */
+const backendCpu = (before: Map<number, number>, after: Map<number, number>) =>
+  [...after].reduce((sum, [pid, cpu]) => sum + cpu - (before.get(pid) ?? 0), 0);
+
 async function timeCopy(url: string): Promise<Timing> {
+  // psql reads its commands from a pipe so that it (and its backend) is still there once the
+  // COPY is done: their CPU is read then, before psql quits.
   const command = `\\copy metrics_snapshots (${COPY_COLUMNS}) FROM '${tsvPath}'`;
   const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', command], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`psql exited ${code}: ${stderr.trim()}`)),
-    );
+  const child = spawn('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url], {
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
-  return { seconds: (performance.now() - started) / 1000, nodeCpu: 0 };
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', resolve);
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('copy-done')) resolve();
+    });
+    exited.then((code) => reject(new Error(`psql exited ${code}: ${stderr.trim()}`)), reject);
+  });
+  child.stdin.write(`SELECT pg_backend_pid();\n${command}\n\\echo copy-done\n`);
+  await done;
+  const seconds = (performance.now() - started) / 1000;
+  const serverCpu = cpuSecondsOf(Number.parseInt(stdout, 10));
+  const clientCpu = cpuSecondsOf(child.pid!);
+  child.stdin.end('\\q\n');
+  const code = await exited;
+  if (code !== 0) throw new Error(`psql exited ${code}: ${stderr.trim()}`);
+  return { seconds, nodeCpu: 0, clientCpu, serverCpu };
 }
 
 async function timeWriter(
@@ -182,6 +229,8 @@ async function timeWriter(
   input: readonly Snapshot[],
   tiers: readonly Tier[],
   pipelined = true,
+  /** The PostgreSQL database written, whose backends' CPU to count (none for PGlite). */
+  database?: string,
 ): Promise<Timing> {
   // The production settings (BATCH_SIZE 10, 30 s age) with a buffer large enough for the whole
   // backlog: the writer drains it maxBatch snapshots per transaction.
@@ -196,16 +245,19 @@ async function timeWriter(
     maxBatch,
     logger,
   });
+  const backends0 = database === undefined ? undefined : await backendsOf(database);
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   for (const snapshot of input) writer.enqueue(snapshot);
   const { written, lost } = await writer.close({ timeoutMs: 3_600_000 });
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const serverCpu =
+    backends0 === undefined ? undefined : backendCpu(backends0, await backendsOf(database!));
   if (written !== input.length || lost !== 0) {
     throw new Error(`writer stored ${written} of ${input.length} snapshots (${lost} lost)`);
   }
-  return { seconds, nodeCpu: (cpu.user + cpu.system) / 1e6 };
+  return { seconds, nodeCpu: (cpu.user + cpu.system) / 1e6, serverCpu };
 }
 
 type Name =
@@ -231,6 +283,7 @@ async function runPostgres(name: Name): Promise<Timing> {
             name === 'writer-unpublished' ? unpublished : snapshots,
             name === 'writer-raw' ? [] : TIERS,
             name !== 'writer-serial',
+            dbName,
           );
     const stored = await countRaw(db);
     if (stored !== rowsOf(count)) {
@@ -276,7 +329,10 @@ const median = (xs: number[]) => {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const line = (name: string, rows: number, t: Timing) =>
   `  ${name.padEnd(13)} ${t.seconds.toFixed(2).padStart(8)} s  ${fmt(rate(rows, t)).padStart(8)} rows/s` +
-  (t.nodeCpu > 0 ? `   node CPU ${t.nodeCpu.toFixed(2)} s` : '');
+  (t.nodeCpu > 0 ? `   node CPU ${t.nodeCpu.toFixed(2)} s` : '') +
+  (t.clientCpu !== undefined ? `   psql CPU ${t.clientCpu.toFixed(2)} s` : '') +
+  (t.serverCpu !== undefined ? `   server CPU ${t.serverCpu.toFixed(2)} s` : '') +
+  `   load ${loadavg()[0]!.toFixed(1)}`;
 
 let failed = false;
 try {
@@ -311,8 +367,11 @@ try {
     median((results.get(name) ?? []).map((t) => rate(rows, t)));
   // Node and the server take turns (one write at a time), so Node's CPU over the wall time is
   // roughly the share of the replay spent on the client side.
+  const cpuOf = (name: Name, pick: (t: Timing) => number | undefined) =>
+    median((results.get(name) ?? []).map((t) => pick(t) ?? 0)).toFixed(2);
   const busy = (name: Name) =>
-    `Node busy ${(100 * median((results.get(name) ?? []).map((t) => t.nodeCpu / t.seconds))).toFixed(0)} % of the wall`;
+    `Node busy ${(100 * median((results.get(name) ?? []).map((t) => t.nodeCpu / t.seconds))).toFixed(0)} % of the wall; ` +
+    `CPU Node ${cpuOf(name, (t) => t.nodeCpu)} s, server ${cpuOf(name, (t) => t.serverCpu)} s`;
   const copy = med('copy', rowsOf(count));
   const writer = med('writer', rowsOf(count));
   const serial = med('writer-serial', rowsOf(count));
@@ -325,7 +384,9 @@ try {
       .map((x) => x.toFixed(2))
       .join(' ')}:`,
   );
-  console.log(`  psql \\copy                         ${fmt(copy).padStart(8)}`);
+  console.log(
+    `  psql \\copy                         ${fmt(copy).padStart(8)}   CPU psql ${cpuOf('copy', (t) => t.clientCpu)} s, server ${cpuOf('copy', (t) => t.serverCpu)} s`,
+  );
   console.log(
     `  batch writer, rollups (livestat)   ${fmt(writer).padStart(8)}   ${(writer / copy).toFixed(2)}× of \\copy (goal ≥ 0.70×); ${busy('writer')}`,
   );
