@@ -10,13 +10,14 @@ import { toBusMessage } from '../stream/bus.js';
 import { QueryCancelledError } from './db.js';
 import {
   asStored,
+  mergeAggregates,
   prepareSnapshots,
   readSnapshots,
   storedSection,
   writePrepared,
   writeSnapshots,
 } from './metrics-store.js';
-import { TIERS } from './rollup.js';
+import { aggregateSections, STORED_SECTIONS, TIERS } from './rollup.js';
 
 const START = Date.UTC(2026, 10, 21, 9, 58, 30);
 
@@ -244,6 +245,61 @@ describeEachBackend('writeSnapshots', (backend) => {
     const back = await readSnapshots(test.db, 'old-agent', new Date(0).toISOString(), 10);
     expect(back).toEqual([old, varied(4, 'old-agent')].map(asStored));
     expect(back[0]).not.toHaveProperty('cgroups');
+  });
+
+  it('merges the rollups in one statement exactly as one merge per tier did', async () => {
+    // Names an array literal must quote and escape, and batches that meet inside a bucket.
+    const odd = (i: number) => {
+      const s = varied(i, 'vm "quoted", {braced} \\ host');
+      if (s.network.available) {
+        s.network.interfaces['tap "q" \\ {a,b}'] = {
+          ...s.network.interfaces.eth0!,
+          rxBytesPerSec: i,
+        };
+      }
+      return s;
+    };
+    const snapshots = Array.from({ length: 300 }, (_, i) => odd(i));
+    const batches = [snapshots.slice(0, 95), snapshots.slice(95, 110), snapshots.slice(110)];
+    const tables = async () =>
+      Promise.all(
+        ['metrics_rollup_1m', 'metrics_rollup_1h', 'hosts'].map((table) =>
+          test.db.query(`SELECT * FROM ${table} ORDER BY 1, 2, 3`),
+        ),
+      );
+    for (const batch of batches) await writeSnapshots(test.db, batch);
+    const merged = await tables();
+    expect(merged[0]!.some((row) => String(row.series).includes('tap "q" \\ {a,b}'))).toBe(true);
+    expect(merged[2]).toEqual([
+      expect.objectContaining({
+        host: 'vm "quoted", {braced} \\ host',
+        first_seen: new Date(snapshots[0]!.timestamp),
+        last_seen: new Date(snapshots.at(-1)!.timestamp),
+      }),
+    ]);
+
+    await test.db.exec('TRUNCATE metrics_rollup_1m, metrics_rollup_1h, hosts');
+    // The way before: each tier's aggregates merged on their own, the hosts upserted apart.
+    for (const batch of batches) {
+      const sections = batch.flatMap((snapshot) =>
+        STORED_SECTIONS.map((section) => ({ snapshot, section })),
+      );
+      await test.db.transaction(async (tx) => {
+        for (const [tier, aggregates] of aggregateSections(sections)) {
+          await mergeAggregates(tx, tier, aggregates);
+        }
+        await tx.query(
+          `INSERT INTO hosts (host, first_seen, last_seen)
+           SELECT host, min(ts), max(ts) FROM unnest($1::text[], $2::timestamptz[]) AS u(host, ts)
+           GROUP BY host
+           ON CONFLICT (host) DO UPDATE SET
+             first_seen = least(hosts.first_seen, excluded.first_seen),
+             last_seen = greatest(hosts.last_seen, excluded.last_seen)`,
+          [batch.map((s) => s.host), batch.map((s) => s.timestamp)],
+        );
+      });
+    }
+    expect(await tables()).toEqual(merged);
   });
 
   it('writes nothing for an empty batch', async () => {

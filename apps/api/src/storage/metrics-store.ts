@@ -1,7 +1,11 @@
 import { isOptionalSection, type SeriesSection, type Snapshot } from '@livestat/contracts';
 import { publishedFieldJson } from '../stream/snapshot-json.js';
 import type { Database, Queryable, QueryOptions } from './db.js';
-import { writeProcessTicks } from './process-ticks.js';
+import {
+  createProcessTickSerializer,
+  writeProcessTicks,
+  type PreparedProcessTicks,
+} from './process-ticks.js';
 import {
   aggregateSections,
   createRollupAccumulator,
@@ -54,23 +58,88 @@ const copyJson = (snapshot: Snapshot, section: SeriesSection) => {
   return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
 };
 
-const mergeRollup = (table: Tier['table']) => `
+/** The merge of a tier's aggregates, given as seven arrays from parameter `$first` on. */
+const mergeRollup = (table: Tier['table'], first = 1) => {
+  const [h, s, b, n, sum, min, max] = Array.from({ length: 7 }, (_, i) => `$${first + i}`);
+  return `
   INSERT INTO ${table} AS r (host, series, bucket, samples, sum, min, max)
   SELECT host, series, to_timestamp(bucket_ms / 1000.0), samples, sum, min, max
-  FROM unnest($1::text[], $2::text[], $3::float8[], $4::int[], $5::float8[], $6::float8[], $7::float8[])
+  FROM unnest(${h}::text[], ${s}::text[], ${b}::float8[], ${n}::int[], ${sum}::float8[], ${min}::float8[], ${max}::float8[])
     AS u(host, series, bucket_ms, samples, sum, min, max)
   ON CONFLICT (host, series, bucket) DO UPDATE SET
     samples = r.samples + excluded.samples,
     sum = r.sum + excluded.sum,
     min = least(r.min, excluded.min),
     max = greatest(r.max, excluded.max)`;
+};
 
-const UPSERT_HOSTS = `
+/** The hosts of a batch, each with its first and last timestamp, from parameter `$first` on. */
+const upsertHosts = (first: number) => `
   INSERT INTO hosts (host, first_seen, last_seen)
-  SELECT host, min(ts), max(ts) FROM unnest($1::text[], $2::timestamptz[]) AS u(host, ts) GROUP BY host
+  SELECT * FROM unnest($${first}::text[], $${first + 1}::timestamptz[], $${first + 2}::timestamptz[])
   ON CONFLICT (host) DO UPDATE SET
     first_seen = least(hosts.first_seen, excluded.first_seen),
     last_seen = greatest(hosts.last_seen, excluded.last_seen)`;
+
+// Array parameters written out as PostgreSQL array literals ahead of the write (node-postgres
+// would format them on the write's path, while the server waits).
+const textArray = (values: readonly string[]) => {
+  let out = '';
+  for (const value of values) {
+    out += `${out === '' ? '' : ','}"${value.includes('"') || value.includes('\\') ? value.replace(/["\\]/g, '\\$&') : value}"`;
+  }
+  return `{${out}}`;
+};
+const numberArray = (values: readonly number[]) => `{${values.join(',')}}`;
+
+/** Per host: the timestamps of its earliest and latest snapshot in a batch, and their ms. */
+type HostSpans = Map<string, { first: string; firstMs: number; last: string; lastMs: number }>;
+
+const widenSpan = (spans: HostSpans, snapshot: Snapshot, tsMs: number) => {
+  const span = spans.get(snapshot.host);
+  if (!span) {
+    const ts = snapshot.timestamp;
+    spans.set(snapshot.host, { first: ts, firstMs: tsMs, last: ts, lastMs: tsMs });
+    return;
+  }
+  if (tsMs < span.firstMs) Object.assign(span, { first: snapshot.timestamp, firstMs: tsMs });
+  if (tsMs > span.lastMs) Object.assign(span, { last: snapshot.timestamp, lastMs: tsMs });
+};
+
+/** One statement and its parameters. */
+interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Every tier's merge and the hosts' upsert as one statement (data-modifying CTEs): one round
+ * trip instead of one per tier and one for the hosts, each of which waits for the client.
+ */
+function mergeStatement(aggregates: Map<Tier, Aggregate[]>, spans: HostSpans): Statement {
+  const params: unknown[] = [];
+  const merges: string[] = [];
+  for (const [tier, tierAggregates] of aggregates) {
+    if (tierAggregates.length === 0) continue;
+    merges.push(`merged_${tier.name} AS (${mergeRollup(tier.table, params.length + 1)})`);
+    params.push(
+      textArray(tierAggregates.map((a) => a.host)),
+      textArray(tierAggregates.map((a) => a.series)),
+      numberArray(tierAggregates.map((a) => a.bucketMs)),
+      numberArray(tierAggregates.map((a) => a.samples)),
+      numberArray(tierAggregates.map((a) => a.sum)),
+      numberArray(tierAggregates.map((a) => a.min)),
+      numberArray(tierAggregates.map((a) => a.max)),
+    );
+  }
+  const hosts = upsertHosts(params.length + 1);
+  params.push(
+    textArray([...spans.keys()]),
+    [...spans.values()].map((span) => span.first),
+    [...spans.values()].map((span) => span.last),
+  );
+  return { sql: merges.length === 0 ? hosts : `WITH ${merges.join(', ')}${hosts}`, params };
+}
 
 /**
  * A section as stored in `metrics_snapshots`: as it was, except `processes`, whose top lists go
@@ -99,8 +168,14 @@ export interface PreparedSnapshots {
   readonly tiers: readonly Tier[];
   /** One per key: a snapshot offered twice in one batch is stored once. */
   readonly rows: Map<string, { snapshot: Snapshot; section: SeriesSection; line: string }>;
+  /** Every row's line, for the usual case where none is stored yet. */
+  readonly text: string;
   /** The rollups of every row, for the usual case where none is stored yet. */
   readonly aggregates: Map<Tier, Aggregate[]>;
+  /** Those rollups' merge and the hosts' upsert, for the same case. */
+  readonly merge: Statement;
+  readonly spans: HostSpans;
+  readonly processTicks: PreparedProcessTicks;
   readonly minMs: number;
   readonly maxMs: number;
 }
@@ -122,6 +197,9 @@ export async function prepareSnapshots(
 ): Promise<PreparedSnapshots> {
   const rows: PreparedSnapshots['rows'] = new Map();
   const rollups = createRollupAccumulator(tiers);
+  const ticks = createProcessTickSerializer();
+  const spans: HostSpans = new Map();
+  let text = '';
   let minMs = Infinity;
   let maxMs = -Infinity;
   for (let i = 0; i < snapshots.length; i++) {
@@ -130,6 +208,8 @@ export async function prepareSnapshots(
     const tsMs = Date.parse(snapshot.timestamp);
     minMs = Math.min(minMs, tsMs);
     maxMs = Math.max(maxMs, tsMs);
+    widenSpan(spans, snapshot, tsMs);
+    ticks.add(snapshot);
     const host = copyText(snapshot.host);
     const tail = `\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
     for (const section of STORED_SECTIONS) {
@@ -140,10 +220,23 @@ export async function prepareSnapshots(
       if (rows.has(k)) return prepareDeduplicated(snapshots, tiers);
       const line = `${host}\t${snapshot.timestamp}\t${section}\t${copyJson(snapshot, section)}${tail}`;
       rows.set(k, { snapshot, section, line });
+      text += line;
       rollups.add(snapshot, section);
     }
   }
-  return { snapshots, tiers, rows, aggregates: rollups.result(), minMs, maxMs };
+  const aggregates = rollups.result();
+  return {
+    snapshots,
+    tiers,
+    rows,
+    text,
+    aggregates,
+    merge: mergeStatement(aggregates, spans),
+    spans,
+    processTicks: ticks.result(),
+    minMs,
+    maxMs,
+  };
 }
 
 /** {@link prepareSnapshots} for a batch that holds a key twice: the last one is kept. */
@@ -152,12 +245,16 @@ function prepareDeduplicated(
   tiers: readonly Tier[],
 ): PreparedSnapshots {
   const rows: PreparedSnapshots['rows'] = new Map();
+  const ticks = createProcessTickSerializer();
+  const spans: HostSpans = new Map();
   let minMs = Infinity;
   let maxMs = -Infinity;
   for (const snapshot of snapshots) {
     const tsMs = Date.parse(snapshot.timestamp);
     minMs = Math.min(minMs, tsMs);
     maxMs = Math.max(maxMs, tsMs);
+    widenSpan(spans, snapshot, tsMs);
+    ticks.add(snapshot);
     for (const section of STORED_SECTIONS) {
       if (snapshot[section] === undefined) continue;
       const line =
@@ -166,15 +263,26 @@ function prepareDeduplicated(
       rows.set(key(snapshot.host, section, tsMs), { snapshot, section, line });
     }
   }
+  const aggregates = aggregateSections(rows.values(), tiers);
   return {
     snapshots,
     tiers,
     rows,
-    aggregates: aggregateSections(rows.values(), tiers),
+    text: linesOf(rows.values()),
+    aggregates,
+    merge: mergeStatement(aggregates, spans),
+    spans,
+    processTicks: ticks.result(),
     minMs,
     maxMs,
   };
 }
+
+const linesOf = (rows: Iterable<{ line: string }>) => {
+  let text = '';
+  for (const row of rows) text += row.line;
+  return text;
+};
 
 /**
  * Stores snapshots — one row per section per snapshot — and merges their values into the
@@ -196,7 +304,7 @@ export async function writePrepared(
   db: Database,
   prepared: PreparedSnapshots,
 ): Promise<WriteResult> {
-  const { snapshots, tiers, rows, minMs, maxMs } = prepared;
+  const { snapshots, tiers, rows, minMs, maxMs, spans } = prepared;
   if (snapshots.length === 0) return { rows: 0, inserted: 0, rollupRows: 0 };
   const hosts = [...new Set(snapshots.map((snapshot) => snapshot.host))];
   return db.transaction(async (tx) => {
@@ -205,31 +313,25 @@ export async function writePrepared(
       [hosts, STORED_SECTIONS, minMs, maxMs],
     );
     // Without a retried batch (nearly always) everything prepared goes in as it is.
-    let fresh = [...rows.values()];
-    let aggregates = prepared.aggregates;
+    let inserted = rows.size;
+    let { text, aggregates, merge } = prepared;
     if (stored.length > 0) {
       const skip = new Set(stored.map((row) => key(row.host, row.metric_type, row.ts_ms)));
-      fresh = [...rows].filter(([k]) => !skip.has(k)).map(([, row]) => row);
+      const fresh = [...rows].filter(([k]) => !skip.has(k)).map(([, row]) => row);
+      inserted = fresh.length;
+      text = linesOf(fresh);
       aggregates = aggregateSections(fresh, tiers);
+      merge = mergeStatement(aggregates, spans);
     }
-    if (fresh.length > 0) {
-      let text = '';
-      for (const row of fresh) text += row.line;
-      // A concurrent writer of the same keys makes this fail on the unique key; the whole
-      // transaction rolls back and the retry finds those keys stored.
-      await tx.copyFrom('metrics_snapshots', RAW_COLUMNS, text);
-    }
+    // A concurrent writer of the same keys makes this fail on the unique key; the whole
+    // transaction rolls back and the retry finds those keys stored.
+    if (inserted > 0) await tx.copyFrom('metrics_snapshots', RAW_COLUMNS, text);
     // The per-tick top processes, and their per-minute and per-hour top lists.
-    await writeProcessTicks(tx, snapshots);
+    await writeProcessTicks(tx, snapshots, prepared.processTicks);
+    await tx.query(merge.sql, merge.params);
     let rollupRows = 0;
-    for (const [tier, tierAggregates] of aggregates) {
-      rollupRows += await mergeAggregates(tx, tier, tierAggregates);
-    }
-    await tx.query(UPSERT_HOSTS, [
-      snapshots.map((snapshot) => snapshot.host),
-      snapshots.map((snapshot) => snapshot.timestamp),
-    ]);
-    return { rows: rows.size, inserted: fresh.length, rollupRows };
+    for (const tierAggregates of aggregates.values()) rollupRows += tierAggregates.length;
+    return { rows: rows.size, inserted, rollupRows };
   });
 }
 

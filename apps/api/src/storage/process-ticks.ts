@@ -186,30 +186,65 @@ export function capRollupRows(rows: ProcessRollupRow[], top: number): ProcessRol
 }
 
 /**
+ * A batch's process ticks with their rows serialized for {@link writeProcessTicks}: made by the
+ * batch writer's preparation of the next batch (`prepareSnapshots`), off the write's path.
+ */
+export interface PreparedProcessTicks {
+  readonly ticks: readonly { snapshot: Snapshot; tick: ProcessTick }[];
+  /** The ticks as one JSON array of `{host, ts, interval_ms, processes}`. */
+  readonly json: string;
+}
+
+/** Collects the ticks of a batch a snapshot at a time (so preparation can yield between). */
+export function createProcessTickSerializer(): {
+  add(snapshot: Snapshot): void;
+  result(): PreparedProcessTicks;
+} {
+  const ticks: { snapshot: Snapshot; tick: ProcessTick }[] = [];
+  let json = '';
+  return {
+    add(snapshot) {
+      const tick = processTickOf(snapshot);
+      if (!tick) return;
+      json +=
+        `${ticks.length === 0 ? '' : ','}{"host":${JSON.stringify(snapshot.host)},` +
+        `"ts":${JSON.stringify(snapshot.timestamp)},"interval_ms":${snapshot.intervalMs},` +
+        `"processes":${JSON.stringify(tick.rows)}}`;
+      ticks.push({ snapshot, tick });
+    },
+    result: () => ({ ticks, json: `[${json}]` }),
+  };
+}
+
+/** {@link createProcessTickSerializer}'s result for `snapshots`. */
+export function prepareProcessTicks(snapshots: readonly Snapshot[]): PreparedProcessTicks {
+  const serializer = createProcessTickSerializer();
+  for (const snapshot of snapshots) serializer.add(snapshot);
+  return serializer.result();
+}
+
+/**
  * Stores the process ticks of a batch and merges them into the per-minute, per-hour and
  * per-day top lists, inside the batch's transaction. Ticks already stored (a retried batch) are skipped
- * and not counted again.
+ * and not counted again. `prepared` is the batch's ticks serialized ahead, when they were.
  */
 export async function writeProcessTicks(
   tx: Queryable,
   snapshots: readonly Snapshot[],
+  prepared: PreparedProcessTicks = prepareProcessTicks(snapshots),
 ): Promise<number> {
-  const ticks = snapshots.flatMap((snapshot) => {
-    const tick = processTickOf(snapshot);
-    return tick ? [{ snapshot, tick }] : [];
-  });
+  const { ticks } = prepared;
   if (ticks.length === 0) return 0;
+  // One JSON document rather than four arrays: node-postgres escapes every quote of every
+  // element of a jsonb[] and the server unescapes them again (bench/ingest: ~40 % of the
+  // client's and ~20 % of the server's CPU for this statement).
   const inserted = await tx.query<{ host: string; ts_ms: number }>(
     `INSERT INTO process_ticks (host, ts, interval_ms, processes)
-     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::jsonb[])
+     SELECT host, ts, interval_ms, processes
+     FROM jsonb_to_recordset($1::jsonb) AS u(host text, ts timestamptz, interval_ms int, processes jsonb)
      ON CONFLICT DO NOTHING
      RETURNING host, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms`,
-    [
-      ticks.map((t) => t.snapshot.host),
-      ticks.map((t) => t.snapshot.timestamp),
-      ticks.map((t) => t.snapshot.intervalMs),
-      ticks.map((t) => JSON.stringify(t.tick.rows)),
-    ],
+    [prepared.json],
   );
   const fresh = new Set(inserted.map((row) => `${row.host}\u0000${row.ts_ms}`));
   const commands = new Map<string, [string, number, number, string, string]>();
