@@ -235,20 +235,59 @@ export async function writeProcessTicks(
 ): Promise<number> {
   const { ticks } = prepared;
   if (ticks.length === 0) return 0;
+  // Each tier's stored lists of the buckets the ticks fall in are read (and locked) by the
+  // statement that inserts the ticks, and all tiers are written back by one more: two round
+  // trips a batch instead of two per tier and host, each waiting on the client (bench/ingest).
+  const params: unknown[] = [prepared.json];
+  const reads = PROCESS_TIERS.map((tier, t) => {
+    const keys = new Map<string, [string, number]>();
+    for (const { snapshot } of ticks) {
+      const tsMs = Date.parse(snapshot.timestamp);
+      const bucket = tsMs - (tsMs % tier.bucketMs);
+      keys.set(`${snapshot.host}\u0000${bucket}`, [snapshot.host, bucket]);
+    }
+    params.push(
+      [...keys.values()].map(([host]) => host),
+      [...keys.values()].map(([, bucket]) => bucket),
+    );
+    return `stored_${t} AS (
+      SELECT ${t} AS tier, r.host, (extract(epoch FROM r.bucket) * 1000)::float8 AS ms, r.processes
+      FROM unnest($${params.length - 1}::text[], $${params.length}::float8[]) AS k(host, bucket_ms)
+      JOIN ${tier.table} AS r ON r.host = k.host AND r.bucket = to_timestamp(k.bucket_ms / 1000.0)
+      FOR UPDATE OF r)`;
+  });
   // One JSON document rather than four arrays: node-postgres escapes every quote of every
   // element of a jsonb[] and the server unescapes them again (bench/ingest: ~40 % of the
   // client's and ~20 % of the server's CPU for this statement).
-  const inserted = await tx.query<{ host: string; ts_ms: number }>(
-    `INSERT INTO process_ticks (host, ts, interval_ms, processes)
-     SELECT host, ts, interval_ms, processes
-     FROM jsonb_to_recordset($1::jsonb) AS u(host text, ts timestamptz, interval_ms int, processes jsonb)
-     ON CONFLICT DO NOTHING
-     RETURNING host, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms`,
-    [prepared.json],
+  const found = await tx.query<{
+    tier: number | null;
+    host: string;
+    ms: number;
+    processes: ProcessRollupRow[] | null;
+  }>(
+    `WITH inserted AS (
+       INSERT INTO process_ticks (host, ts, interval_ms, processes)
+       SELECT host, ts, interval_ms, processes
+       FROM jsonb_to_recordset($1::jsonb)
+         AS u(host text, ts timestamptz, interval_ms int, processes jsonb)
+       ON CONFLICT DO NOTHING
+       RETURNING host, (extract(epoch FROM ts) * 1000)::float8 AS ms),
+     ${reads.join(',\n     ')}
+     SELECT NULL::int AS tier, host, ms, NULL::jsonb AS processes FROM inserted
+     ${PROCESS_TIERS.map((_, t) => `UNION ALL SELECT tier, host, ms, processes FROM stored_${t}`).join('\n     ')}`,
+    params,
   );
-  const fresh = new Set(inserted.map((row) => `${row.host}\u0000${row.ts_ms}`));
+  const fresh = new Set<string>();
+  const stored = PROCESS_TIERS.map(() => new Map<string, ProcessRollupRow[]>());
+  for (const row of found) {
+    if (row.tier === null) fresh.add(`${row.host}\u0000${row.ms}`);
+    else stored[row.tier]!.set(`${row.host}\u0000${row.ms}`, row.processes ?? []);
+  }
+  if (fresh.size === 0) return 0;
   const commands = new Map<string, [string, number, number, string, string]>();
-  for (const tier of PROCESS_TIERS) {
+  const writes: string[] = [];
+  const values: unknown[] = [];
+  PROCESS_TIERS.forEach((tier, t) => {
     // host → bucket → identity → row
     const buckets = new Map<string, Map<number, Map<string, ProcessRollupRow>>>();
     for (const { snapshot, tick } of ticks) {
@@ -265,7 +304,7 @@ export async function writeProcessTicks(
         if (current) mergeRollupRow(current, add);
         else rows.set(identity(row), add);
         const command = tick.commands.get(`${row[0]}:${row[1]}`);
-        if (command !== undefined && tier === PROCESS_TIERS[0]) {
+        if (command !== undefined && t === 0) {
           commands.set(`${snapshot.host}\u0000${row[0]}:${row[1]}`, [
             snapshot.host,
             row[0],
@@ -276,26 +315,49 @@ export async function writeProcessTicks(
         }
       }
     }
-    for (const [host, byHost] of buckets) {
-      await mergeProcessRollups(tx, tier.table, host, byHost, tier.top);
+    const hosts: string[] = [];
+    const bucketMs: number[] = [];
+    const lists: string[] = [];
+    for (const [host, byBucket] of buckets) {
+      for (const [ms, rows] of byBucket) {
+        for (const row of stored[t]!.get(`${host}\u0000${ms}`) ?? []) {
+          const current = rows.get(identity(row));
+          if (current) mergeRollupRow(current, row);
+          else rows.set(identity(row), row);
+        }
+        const merged = [...rows.values()];
+        hosts.push(host);
+        bucketMs.push(ms);
+        lists.push(
+          JSON.stringify(tier.top === undefined ? merged : capRollupRows(merged, tier.top)),
+        );
+      }
     }
-  }
-  if (commands.size > 0) {
-    const list = [...commands.values()];
-    await tx.query(
-      `INSERT INTO process_commands (host, pid, started, command, last_seen)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::timestamptz[])
-       ON CONFLICT (host, pid, started) DO UPDATE
-         SET last_seen = greatest(process_commands.last_seen, excluded.last_seen)`,
-      [
-        list.map((c) => c[0]),
-        list.map((c) => c[1]),
-        list.map((c) => c[2]),
-        list.map((c) => c[3]),
-        list.map((c) => c[4]),
-      ],
-    );
-  }
+    values.push(hosts, bucketMs, lists);
+    const [h, b, p] = [values.length - 2, values.length - 1, values.length];
+    writes.push(`written_${t} AS (
+      INSERT INTO ${tier.table} (host, bucket, processes)
+      SELECT host, to_timestamp(bucket_ms / 1000.0), processes
+      FROM unnest($${h}::text[], $${b}::float8[], $${p}::jsonb[]) AS u(host, bucket_ms, processes)
+      ON CONFLICT (host, bucket) DO UPDATE SET processes = excluded.processes)`);
+  });
+  const list = [...commands.values()];
+  values.push(
+    list.map((c) => c[0]),
+    list.map((c) => c[1]),
+    list.map((c) => c[2]),
+    list.map((c) => c[3]),
+    list.map((c) => c[4]),
+  );
+  const c = values.length - 4;
+  await tx.query(
+    `WITH ${writes.join(',\n     ')}
+     INSERT INTO process_commands (host, pid, started, command, last_seen)
+     SELECT * FROM unnest($${c}::text[], $${c + 1}::int[], $${c + 2}::bigint[], $${c + 3}::text[], $${c + 4}::timestamptz[])
+     ON CONFLICT (host, pid, started) DO UPDATE
+       SET last_seen = greatest(process_commands.last_seen, excluded.last_seen)`,
+    values,
+  );
   return fresh.size;
 }
 
