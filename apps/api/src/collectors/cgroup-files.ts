@@ -75,15 +75,19 @@ export function isCgroupfs(dir: string): boolean {
   }
 }
 
-/** Which files a kept descriptor goes to first: the ones read every tick. */
-export type CgroupFileTier = 'tick' | 'slow';
+/**
+ * Which files a kept descriptor goes to first: the ones read every tick, then the PSI files
+ * (read on every slow turn), then the other slow files (read on every third turn while a
+ * cgroup is idle).
+ */
+export type CgroupFileTier = 'tick' | 'psi' | 'slow';
 
 /**
  * The cgroups collector's reader: keeps descriptors of the files it reads open between ticks,
  * at most `budget` of them; past that, files are opened, read and closed. Files read every
- * tick have first claim: a `slow` file is kept only while `reserve(n)` descriptors stay free
- * for the per-tick files. Descriptors are grouped by cgroup, so a cgroup that vanishes or
- * leaves the walk gives its descriptors back.
+ * tick have first claim, PSI files the next: a file is kept only while the descriptors
+ * `reserve` claimed for the tiers before its own stay free. Descriptors are grouped by cgroup,
+ * so a cgroup that vanishes or leaves the walk gives its descriptors back.
  */
 export interface CgroupFileReader {
   /**
@@ -92,8 +96,8 @@ export interface CgroupFileReader {
    * only put together when a file is opened.
    */
   read(id: string, dir: string, name: string, tier: CgroupFileTier): string | null;
-  /** Keeps `count` descriptors of the budget for per-tick files. */
-  reserve(count: number): void;
+  /** Keeps descriptors of the budget for `tick` per-tick files, then for `psi` PSI files. */
+  reserve(tick: number, psi: number): void;
   /** Closes the descriptors of every cgroup not in `ids` (after a walk). */
   retain(ids: ReadonlySet<string>): void;
   /** Closes the descriptors of cgroup `id`. */
@@ -113,8 +117,9 @@ interface Kept {
 export function createCgroupFileReader(budget: number): CgroupFileReader {
   const byGroup = new Map<string, Map<string, Kept>>();
   let open = 0;
-  let openTick = 0;
-  let reserved = 0;
+  // Per tier: descriptors open, and descriptors claimed by `reserve`.
+  const opened = { tick: 0, psi: 0, slow: 0 };
+  const claimed = { tick: 0, psi: 0, slow: 0 };
 
   function forget(id: string): void {
     const files = byGroup.get(id);
@@ -122,16 +127,18 @@ export function createCgroupFileReader(budget: number): CgroupFileReader {
     for (const kept of files.values()) {
       closeSync(kept.fd);
       open -= 1;
-      if (kept.tier === 'tick') openTick -= 1;
+      opened[kept.tier] -= 1;
     }
     byGroup.delete(id);
   }
 
   /** Whether one more descriptor of `tier` may stay open. */
   function room(tier: CgroupFileTier): boolean {
+    // Files of the tiers before this one not yet open keep their claim on the budget.
+    const unopened = (before: CgroupFileTier) => Math.max(0, claimed[before] - opened[before]);
     if (tier === 'tick') return open < budget;
-    // Per-tick files not yet open keep their claim on the budget.
-    return open + Math.max(0, reserved - openTick) < budget;
+    if (tier === 'psi') return open + unopened('tick') < budget;
+    return open + unopened('tick') + unopened('psi') < budget;
   }
 
   return {
@@ -154,7 +161,7 @@ export function createCgroupFileReader(budget: number): CgroupFileReader {
       if (files === undefined) byGroup.set(id, new Map([[name, entry]]));
       else files.set(name, entry);
       open += 1;
-      if (tier === 'tick') openTick += 1;
+      opened[tier] += 1;
       try {
         return readOpen(fd, file);
       } catch (err) {
@@ -162,8 +169,9 @@ export function createCgroupFileReader(budget: number): CgroupFileReader {
         throw err;
       }
     },
-    reserve(count) {
-      reserved = count;
+    reserve(tick, psi) {
+      claimed.tick = tick;
+      claimed.psi = psi;
     },
     retain(ids) {
       for (const id of [...byGroup.keys()]) if (!ids.has(id)) forget(id);

@@ -1,3 +1,4 @@
+import type { CgroupFileTier } from './cgroup-files.js';
 import type { V1Controller } from './cgroup-mounts.js';
 import { flatKey, memoryLimit, parseBlkio, singleValue } from './cgroup-parse.js';
 import type { CgroupReading } from './cgroup-reading.js';
@@ -14,7 +15,7 @@ export interface V1Place {
 }
 
 function v1File(place: V1Place, read: ReadCgroupFile) {
-  return (controller: V1Controller, name: string, tier: 'tick' | 'slow'): string | null => {
+  return (controller: V1Controller, name: string, tier: CgroupFileTier): string | null => {
     const root = place.roots[controller];
     return root === undefined ? null : read(`${root}/${place.id}`, name, tier);
   };

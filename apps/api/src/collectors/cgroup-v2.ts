@@ -11,7 +11,7 @@ export function readPsi(
   read: ReadCgroupFile,
 ): Pick<CgroupReading, 'psiCpu' | 'psiMemory' | 'psiIo'> {
   const psi = (file: string): number | null => {
-    const text = read(dir, file, 'slow');
+    const text = read(dir, file, 'psi');
     return text === null ? null : psiSomeAvg10(text);
   };
   return {

@@ -165,7 +165,8 @@ export function createCgroupsCollector(
     }
     const ids = new Set(groups.map((identity) => identity.id));
     reader.retain(ids);
-    reader.reserve(groups.length * TICK_FILES);
+    // PSI files next: read on every slow turn, where the rest waits two turns of three.
+    reader.reserve(groups.length * TICK_FILES, mounts.unified === null ? 0 : groups.length * 3);
     for (const id of [...states.keys()]) if (!ids.has(id)) states.delete(id);
   }
 
