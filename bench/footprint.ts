@@ -23,9 +23,10 @@
 //   npm run build && npm run -s bench:footprint -- [--seconds 30] [--runs 3] [--warmup 20]
 //     [--startup-window 45] [--variants pglite,postgres] [--peers netdata,glances,node-exporter]
 //     [--database-url postgres://postgres@127.0.0.1:5432] [--probe] [--malloc-arena-max 2]
-//     [--malloc-mmap-threshold 4194304] [--logins 1]
+//     [--malloc-mmap-threshold 4194304] [--node-options --v8-pool-size=1] [--logins 1]
 //     [--baseline apps/api/dist-before]   (another build, measured beside this one)
 //     [--baseline-env NAME=value,NAME=]   (the baseline's environment differs: `NAME=` unsets)
+//     [--node-args '--flag …'] [--baseline-node-args '--flag …']   (node's options for each)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -50,6 +51,8 @@ const { values } = parseArgs({
     'malloc-arena-max': { type: 'string', default: '2' },
     // The image sets MALLOC_MMAP_THRESHOLD_ too (see the Dockerfile); '' starts without it.
     'malloc-mmap-threshold': { type: 'string', default: '4194304' },
+    // The image sets NODE_OPTIONS=--v8-pool-size=1 (see the Dockerfile); '' starts without it.
+    'node-options': { type: 'string', default: '--v8-pool-size=1' },
     // How many times each livestat's client logs in (each login is an argon2 verify) before
     // it opens its WebSocket; a dashboard user logs in again whenever a token expires.
     logins: { type: 'string', default: '1' },
@@ -59,6 +62,9 @@ const { values } = parseArgs({
     // Environment variables set (NAME=value) or unset (NAME=) for the baseline only: with
     // `--baseline apps/api/dist` it measures a variable's effect on the same build.
     'baseline-env': { type: 'string', default: '' },
+    // node's own options before main.js; the baseline takes --node-args unless given its own.
+    'node-args': { type: 'string', default: '' },
+    'baseline-node-args': { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -67,6 +73,10 @@ const warmup = Number(values.warmup);
 const startupWindow = Number(values['startup-window']);
 const variants = values.variants.split(',').filter(Boolean);
 const logins = Number(values.logins);
+const nodeArgs = values['node-args'].split(' ').filter(Boolean);
+const baselineNodeArgs = (values['baseline-node-args'] ?? values['node-args'])
+  .split(' ')
+  .filter(Boolean);
 const baselineEnv = Object.fromEntries(
   values['baseline-env']
     .split(',')
@@ -357,6 +367,7 @@ async function startLivestat(
     ...(values['malloc-mmap-threshold']
       ? { MALLOC_MMAP_THRESHOLD_: values['malloc-mmap-threshold'] }
       : {}),
+    ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
     ...(variant === 'pglite' ? { DATA_DIR: store } : { DATABASE_URL: store }),
     ...(probeDir ? { FOOTPRINT_PROBE_DIR: probeDir } : {}),
   };
@@ -366,9 +377,11 @@ async function startLivestat(
       else env[name] = value;
     }
   }
-  const args = probe
-    ? [`--import=data:text/javascript,${encodeURIComponent(PROBE)}`, main]
-    : [main];
+  const args = [
+    ...(isBaseline ? baselineNodeArgs : nodeArgs),
+    ...(probe ? [`--import=data:text/javascript,${encodeURIComponent(PROBE)}`] : []),
+    main,
+  ];
   const started = performance.now();
   const owned = own(process.execPath, args, env);
   const pid = owned.child.pid as number;
@@ -681,8 +694,12 @@ console.log(
   `bench/footprint: ${runs} × ${seconds} s after ${warmup} s of warm-up; node ${process.version}; ` +
     `MALLOC_ARENA_MAX=${values['malloc-arena-max'] || '(unset)'}; ` +
     `MALLOC_MMAP_THRESHOLD_=${values['malloc-mmap-threshold'] || '(unset)'}; ` +
+    `NODE_OPTIONS=${values['node-options'] || '(unset)'}; ` +
     `${logins} login(s) a client; ` +
-    (BASELINE_MAIN ? `baseline ${values.baseline} ${values['baseline-env']}; ` : '') +
+    `node ${nodeArgs.join(' ') || '(no options)'}; ` +
+    (BASELINE_MAIN
+      ? `baseline ${values.baseline} ${values['baseline-env']} node ${baselineNodeArgs.join(' ') || '(no options)'}; `
+      : '') +
     `${new Date().toISOString()}`,
 );
 for (const variant of variants) await runVariant(variant);
