@@ -15,7 +15,7 @@
 //
 //   npm run bench:web -- [--updates 60] [--warmup 10] [--minutes 30] [--speed 10] [--skip-heap]
 //                        [--json] [--profile FILE] [--trace FILE]
-//                        [--compare GIT-REF]
+//                        [--compare GIT-REF] [--bundle-only]
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -37,6 +37,8 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '30' },
     speed: { type: 'string', default: '10' },
     'skip-heap': { type: 'boolean', default: false },
+    // Stops after the bundle figures (1), with --compare's too: no Chromium.
+    'bundle-only': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     // Records a CPU profile of the measured updates (an unminified build of the page) into
     // this file, and prints the functions that took the most self time.
@@ -44,8 +46,9 @@ const { values } = parseArgs({
     // Records a Chromium trace of the measured updates into this file, and prints where the
     // page's main thread spent them: self time by trace event (script, canvas, paint, …).
     trace: { type: 'string' },
-    // Builds the app as it is at this git ref too and measures both pages side by side in this
-    // run (each in its own Chromium, fed the same snapshots at the same moments).
+    // Builds the app (apps/web and packages/contracts) as it is at this git ref too: its bundle
+    // beside the current one, and both pages measured side by side in this run (each in its own
+    // Chromium, fed the same snapshots at the same moments).
     compare: { type: 'string' },
   },
 });
@@ -57,6 +60,7 @@ const WARMUP = Number(values.warmup);
 const MINUTES = Number(values.minutes);
 const SPEED = Number(values.speed);
 const SKIP_HEAP = values['skip-heap'];
+const BUNDLE_ONLY = values['bundle-only'];
 if (
   !(Number.isInteger(UPDATES) && UPDATES >= 5) ||
   !(Number.isInteger(WARMUP) && WARMUP >= 0) ||
@@ -64,7 +68,7 @@ if (
   !(SPEED >= 1 && SPEED <= 50)
 ) {
   console.error(
-    'usage: npm run bench:web -- [--updates N≥5] [--warmup S] [--minutes M≥2] [--speed 1–50] [--skip-heap] [--json]',
+    'usage: npm run bench:web -- [--updates N≥5] [--warmup S] [--minutes M≥2] [--speed 1–50] [--skip-heap] [--bundle-only] [--json]',
   );
   process.exit(2);
 }
@@ -234,22 +238,31 @@ function traceSelfTime(events: readonly TraceEvent[], seconds: number, count: nu
   ];
 }
 
+/** Where the app to build is: the current one, or a git ref's (see {@link checkoutRef}). */
+interface AppSource {
+  webDir: string;
+  /** The entry of the @livestat/contracts it is built with; the workspace's when absent. */
+  contracts?: string;
+}
+
 /** A production build into a temp dir; `fullEcharts` aliases `echarts/core` to all of ECharts. */
 async function buildBundle(
   label: string,
   fullEcharts: boolean,
   minify = true,
-  webDir = WEB_DIR,
+  source: AppSource = { webDir: WEB_DIR },
 ): Promise<Bundle> {
+  const { webDir, contracts } = source;
   const dir = await mkdtemp(path.join(os.tmpdir(), `livestat-bench-web-${label}-`));
+  const alias = [];
+  if (fullEcharts) alias.push({ find: /^echarts\/core$/, replacement: FULL_ECHARTS });
+  if (contracts) alias.push({ find: /^@livestat\/contracts$/, replacement: contracts });
   await build({
     configFile: path.join(webDir, 'vite.config.ts'),
     root: webDir,
     mode: 'production',
     logLevel: 'error',
-    resolve: fullEcharts
-      ? { alias: [{ find: /^echarts\/core$/, replacement: FULL_ECHARTS }] }
-      : undefined,
+    resolve: alias.length > 0 ? { alias } : undefined,
     build: { outDir: dir, emptyOutDir: true, manifest: true, minify },
   });
   const manifest = JSON.parse(
@@ -293,37 +306,34 @@ const git = (args: string[]) =>
   execFileSync('git', args, { cwd: REPO_DIR, encoding: 'utf8' }).trim();
 
 /**
- * The app (apps/web) as it is at git `ref`, built as {@link buildBundle} builds the current one:
- * its files are taken out under bench/out/ (inside the repository, so its imports resolve to the
- * same node_modules and the current @livestat/contracts).
+ * The app as it is at git `ref` — apps/web and the @livestat/contracts it was written against —
+ * to build as {@link buildBundle} builds the current one: its files are taken out under bench/out/
+ * (inside the repository, so its imports resolve to the same node_modules).
  */
-async function buildAtRef(
-  ref: string,
-  minify: boolean,
-): Promise<{ dir: string; remove(): Promise<void> }> {
+async function checkoutRef(ref: string): Promise<AppSource & { remove(): Promise<void> }> {
   const sha = git(['rev-parse', '--verify', `${ref}^{commit}`]);
   const out = path.join(REPO_DIR, 'bench', 'out', `web-ref-${sha.slice(0, 12)}-${process.pid}`);
-  await rm(out, { recursive: true, force: true });
+  // Lint reads bench/: the copy goes whatever happens to the run.
+  const remove = () => rm(out, { recursive: true, force: true });
+  await remove();
   await mkdir(out, { recursive: true });
-  let bundle: Bundle;
   try {
     execFileSync(
       'sh',
-      ['-c', `git archive ${sha} apps/web tsconfig.base.json | tar -x -C "${out}"`],
+      [
+        '-c',
+        `git archive ${sha} apps/web packages/contracts tsconfig.base.json | tar -x -C "${out}"`,
+      ],
       { cwd: REPO_DIR },
     );
-    bundle = await buildBundle('ref', false, minify, path.join(out, 'apps', 'web'));
   } catch (error) {
-    // A failed build leaves no copy behind (lint would read it).
-    await rm(out, { recursive: true, force: true });
+    await remove();
     throw error;
   }
   return {
-    dir: bundle.dir,
-    remove: async () => {
-      await rm(out, { recursive: true, force: true });
-      await rm(bundle.dir, { recursive: true, force: true });
-    },
+    webDir: path.join(out, 'apps', 'web'),
+    contracts: path.join(out, 'packages', 'contracts', 'src', 'index.ts'),
+    remove,
   };
 }
 
@@ -407,6 +417,10 @@ say(
 if (host.ciRunning) say('WARNING: a CI run (bash .ci/run) is in progress: figures are under load');
 
 const cleanup: (() => Promise<unknown>)[] = [];
+/** Undoes what the run set up, last first; each step once. */
+async function runCleanup(): Promise<void> {
+  for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
+}
 const pageErrors: string[] = [];
 const result: Record<string, unknown> = { machine: host };
 
@@ -416,34 +430,62 @@ try {
   say(
     `   (gzip: node zlib level ${GZIP_LEVEL}; KB = 1024 B; lazy chunks such as the history view excluded)`,
   );
+  const printBundles = (app: Bundle, full: Bundle, at = '') => {
+    for (const bundle of [full, app]) {
+      say(
+        `   ${(bundle === app ? `livestat${at} (echarts/core, registered parts)` : `baseline${at} (all of echarts)`).padEnd(at ? 48 : 42)} ` +
+          `${String(bundle.files.length).padStart(2)} files  raw ${kb(bundle.raw).padStart(10)}  ` +
+          `gzip ${kb(bundle.gzip).padStart(9)}  (${bundle.lazyFiles} lazy JS chunks not counted)`,
+      );
+      for (const f of bundle.files.sort((a, b) => b.gzip - a.gzip)) {
+        say(
+          `      ${f.file.padEnd(40)} raw ${kb(f.raw).padStart(10)}  gzip ${kb(f.gzip).padStart(9)}`,
+        );
+      }
+    }
+    const ratio = app.gzip / full.gzip;
+    say(
+      `   gzip ratio livestat${at}/baseline${at} ${ratio.toFixed(2)}× (raw ${(app.raw / full.raw).toFixed(2)}×) — ` +
+        `goal ≤ ${GOALS.gzipKb} KB: ${verdict(app.gzip <= GOALS.gzipKb * 1024)}, ` +
+        `≤ ${GOALS.ratio}×: ${verdict(ratio <= GOALS.ratio)}`,
+    );
+    return {
+      gzipLevel: GZIP_LEVEL,
+      livestat: { raw: app.raw, gzip: app.gzip, files: app.files },
+      fullEcharts: { raw: full.raw, gzip: full.gzip, files: full.files },
+      ratio,
+    };
+  };
   const app = await buildBundle('app', false);
   cleanup.push(() => rm(app.dir, { recursive: true, force: true }));
   const full = await buildBundle('full', true);
   cleanup.push(() => rm(full.dir, { recursive: true, force: true }));
-  for (const bundle of [full, app]) {
+  const bundleFigures: Record<string, unknown> = printBundles(app, full);
+  // --compare: the app at the ref, and all of ECharts with it, built alike in this run.
+  const refSource = COMPARE ? await checkoutRef(COMPARE) : undefined;
+  if (refSource) cleanup.push(refSource.remove);
+  let refApp: Bundle | undefined;
+  if (COMPARE && refSource) {
+    refApp = await buildBundle('ref', false, true, refSource);
+    cleanup.push(() => rm(refApp!.dir, { recursive: true, force: true }));
+    const refFull = await buildBundle('ref-full', true, true, refSource);
+    cleanup.push(() => rm(refFull.dir, { recursive: true, force: true }));
+    say(`   at ${COMPARE} (${git(['rev-parse', '--short', COMPARE])}):`);
+    const atRef = printBundles(refApp, refFull, ` @${COMPARE}`);
     say(
-      `   ${(bundle.label === 'app' ? 'livestat (echarts/core, registered parts)' : 'baseline (all of echarts)').padEnd(42)} ` +
-        `${String(bundle.files.length).padStart(2)} files  raw ${kb(bundle.raw).padStart(10)}  ` +
-        `gzip ${kb(bundle.gzip).padStart(9)}  (${bundle.lazyFiles} lazy JS chunks not counted)`,
+      `   livestat ÷ ${COMPARE}: gzip ${(app.gzip / refApp.gzip).toFixed(3)}× ` +
+        `(${kb(app.gzip - refApp.gzip)}), ratio ${(bundleFigures.ratio as number).toFixed(3)} vs ` +
+        `${atRef.ratio.toFixed(3)}`,
     );
-    for (const f of bundle.files.sort((a, b) => b.gzip - a.gzip)) {
-      say(
-        `      ${f.file.padEnd(40)} raw ${kb(f.raw).padStart(10)}  gzip ${kb(f.gzip).padStart(9)}`,
-      );
-    }
+    bundleFigures.compare = { ref: COMPARE, ...atRef };
   }
-  const ratio = app.gzip / full.gzip;
-  say(
-    `   gzip ratio livestat/baseline ${ratio.toFixed(2)}× (raw ${(app.raw / full.raw).toFixed(2)}×) — ` +
-      `goal ≤ ${GOALS.gzipKb} KB: ${verdict(app.gzip <= GOALS.gzipKb * 1024)}, ` +
-      `≤ ${GOALS.ratio}×: ${verdict(ratio <= GOALS.ratio)}`,
-  );
-  result.bundle = {
-    gzipLevel: GZIP_LEVEL,
-    livestat: { raw: app.raw, gzip: app.gzip, files: app.files },
-    fullEcharts: { raw: full.raw, gzip: full.gzip, files: full.files },
-    ratio,
-  };
+  result.bundle = bundleFigures;
+  if (BUNDLE_ONLY) {
+    say(`\nwall time ${((performance.now() - started) / 1000).toFixed(0)} s (--bundle-only)`);
+    if (values.json) console.log(JSON.stringify(result));
+    await runCleanup();
+    process.exit(0);
+  }
 
   // The page ------------------------------------------------------------------------------------
   const api = await startTestApiServer();
@@ -479,10 +521,10 @@ try {
   if (PROFILE) cleanup.push(() => rm(pageBuild.dir, { recursive: true, force: true }));
   // --compare: the same app at another git ref, built alike, measured beside it in this run.
   const builds = [{ label: 'livestat', dir: pageBuild.dir }];
-  if (COMPARE) {
-    const ref = await buildAtRef(COMPARE, !PROFILE);
-    cleanup.push(ref.remove);
-    builds.push({ label: COMPARE, dir: ref.dir });
+  if (COMPARE && refSource && refApp) {
+    const refPage = PROFILE ? await buildBundle('ref-profiled', false, false, refSource) : refApp;
+    if (PROFILE) cleanup.push(() => rm(refPage.dir, { recursive: true, force: true }));
+    builds.push({ label: COMPARE, dir: refPage.dir });
   }
 
   /** One page in its own Chromium (its own renderer process), with its DevTools session. */
@@ -774,5 +816,5 @@ try {
   result.pageErrors = pageErrors;
   if (values.json) console.log(JSON.stringify(result));
 } finally {
-  for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  await runCleanup();
 }
