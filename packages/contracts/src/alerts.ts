@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { APP_SERIES_MAX_LENGTH } from './app.js';
 import { hostName, isoTimestamp, text } from './common.js';
 import { isSeriesFamily, resolveCatalogueSeries } from './series.js';
@@ -45,35 +45,48 @@ const ALERT_SERIES_MESSAGE =
  * A rule's series: a catalogue path or family (see {@link isAlertSeries}), or '' for the
  * built-in host-down rule, which watches snapshots rather than a series.
  */
-export const alertSeries = z
-  .string({ error: 'must be a string' })
-  .max(APP_SERIES_MAX_LENGTH, `must be at most ${APP_SERIES_MAX_LENGTH} characters`)
-  .refine((value) => value === '' || isAlertSeries(value), ALERT_SERIES_MESSAGE);
+export const alertSeries = z.string({ error: 'must be a string' }).check(
+  z.maxLength(APP_SERIES_MAX_LENGTH, `must be at most ${APP_SERIES_MAX_LENGTH} characters`),
+  z.refine((value) => value === '' || isAlertSeries(value), ALERT_SERIES_MESSAGE),
+);
+
+/** A rule's or a channel's name. */
+const editedName = text.check(
+  z.trim(),
+  z.minLength(1, 'must not be empty'),
+  z.maxLength(100, 'must be at most 100 characters'),
+);
+const enabled = z._default(z.boolean({ error: 'must be true or false' }), true);
 
 /** The part of a rule an admin edits: `POST /api/alerts/rules` and `PUT /api/alerts/rules/:id` body. */
 export const alertRuleInput = z.object({
-  name: text.trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
-  description: text.max(500, 'must be at most 500 characters').default(''),
+  name: editedName,
+  description: z._default(text.check(z.maxLength(500, 'must be at most 500 characters')), ''),
   series: alertSeries,
-  hosts: z.array(hostName, { error: 'must be a list of host names' }).max(1000).default([]),
+  hosts: z._default(
+    z.array(hostName, { error: 'must be a list of host names' }).check(z.maxLength(1000)),
+    [],
+  ),
   comparison: alertComparison,
   threshold: z.number({ error: 'must be a number' }),
   /** Where a firing alert resolves (hysteresis); null resolves where it fired. */
-  recoveryThreshold: z.number({ error: 'must be a number or null' }).nullable().default(null),
+  recoveryThreshold: z._default(z.nullable(z.number({ error: 'must be a number or null' })), null),
   forSeconds: z
     .number({ error: 'must be a number' })
-    .int('must be a whole number of seconds')
-    .min(0, 'must be at least 0')
-    .max(ALERT_MAX_FOR_SECONDS, `must be at most ${ALERT_MAX_FOR_SECONDS}`),
+    .check(
+      z.int('must be a whole number of seconds'),
+      z.minimum(0, 'must be at least 0'),
+      z.maximum(ALERT_MAX_FOR_SECONDS, `must be at most ${ALERT_MAX_FOR_SECONDS}`),
+    ),
   severity: alertSeverity,
-  enabled: z.boolean({ error: 'must be true or false' }).default(true),
+  enabled,
 });
 export type AlertRuleInput = z.infer<typeof alertRuleInput>;
 
 /** A rule as the API answers it. */
 export const alertRule = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1).max(100),
+  id: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1), z.maxLength(100)),
   /** One sentence, shown in the UI. */
   description: z.string(),
   series: z.string(),
@@ -81,11 +94,11 @@ export const alertRule = z.object({
   hosts: z.array(hostName),
   comparison: alertComparison,
   threshold: z.number(),
-  recoveryThreshold: z.number().nullable(),
-  forSeconds: z.number().int().min(0).max(ALERT_MAX_FOR_SECONDS),
+  recoveryThreshold: z.nullable(z.number()),
+  forSeconds: z.number().check(z.int(), z.minimum(0), z.maximum(ALERT_MAX_FOR_SECONDS)),
   severity: alertSeverity,
   enabled: z.boolean(),
-  builtin: alertBuiltin.nullable(),
+  builtin: z.nullable(alertBuiltin),
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,
 });
@@ -93,7 +106,7 @@ export type AlertRule = z.infer<typeof alertRule>;
 
 /** A (rule, host, series) that is pending or firing now. */
 export const activeAlert = z.object({
-  ruleId: z.string().min(1),
+  ruleId: z.string().check(z.minLength(1)),
   ruleName: z.string(),
   host: hostName,
   /** The resolved series (`disk.filesystems./home.usedPercent`); '' for host down. */
@@ -101,11 +114,11 @@ export const activeAlert = z.object({
   state: z.enum(['pending', 'firing']),
   severity: alertSeverity,
   /** The averaged value last evaluated; null for host down. */
-  value: z.number().nullable(),
+  value: z.nullable(z.number()),
   threshold: z.number(),
   /** When it entered this state. */
   since: isoTimestamp,
-  firingSince: isoTimestamp.nullable(),
+  firingSince: z.nullable(isoTimestamp),
   /** A silence covers it: shown, not notified. */
   silenced: z.boolean(),
 });
@@ -113,14 +126,14 @@ export type ActiveAlert = z.infer<typeof activeAlert>;
 
 /** One stored transition. */
 export const alertEvent = z.object({
-  id: z.number().int().positive(),
-  ruleId: z.string().min(1),
+  id: z.number().check(z.int(), z.positive()),
+  ruleId: z.string().check(z.minLength(1)),
   ruleName: z.string(),
   host: hostName,
   series: z.string(),
   from: alertState,
   to: alertState,
-  value: z.number().nullable(),
+  value: z.nullable(z.number()),
   severity: alertSeverity,
   at: isoTimestamp,
 });
@@ -134,60 +147,71 @@ const URL_MESSAGE = 'must be an http:// or https:// URL';
 // A host part is required; contracts use no URL class (neither Node's nor the browser's).
 const url = z
   .string({ error: 'must be a URL' })
-  .max(2048, 'must be at most 2048 characters')
-  .regex(HTTP_URL, URL_MESSAGE);
+  .check(z.maxLength(2048, 'must be at most 2048 characters'), z.regex(HTTP_URL, URL_MESSAGE));
 /** A URL that is itself a credential (webhooks): {@link REDACTED} on PUT keeps the stored one. */
-const secretUrl = z
-  .string({ error: 'must be a URL' })
-  .max(2048, 'must be at most 2048 characters')
-  .refine((value) => value === REDACTED || HTTP_URL.test(value), URL_MESSAGE);
-const secret = z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(1024);
+const secretUrl = z.string({ error: 'must be a URL' }).check(
+  z.maxLength(2048, 'must be at most 2048 characters'),
+  z.refine((value) => value === REDACTED || HTTP_URL.test(value), URL_MESSAGE),
+);
+const secret = z
+  .string({ error: 'must be a string' })
+  .check(z.minLength(1, 'must not be empty'), z.maxLength(1024));
 const email = z
   .string({ error: 'must be an e-mail address' })
-  .max(320)
-  .email('must be an e-mail address');
+  .check(z.maxLength(320), z.email('must be an e-mail address'));
 
 export const webhookConfig = z.object({
   url: secretUrl,
-  /** HMAC-SHA256 key. */ secret: secret.optional(),
+  /** HMAC-SHA256 key. */ secret: z.optional(secret),
 });
 export const ntfyConfig = z.object({
   /** Server and topic: `https://ntfy.sh/my-topic`. */
   url,
-  token: secret.optional(),
-  priority: z
-    .number({ error: 'must be a number 1..5' })
-    .int('must be a whole number 1..5')
-    .min(1, 'must be 1..5')
-    .max(5, 'must be 1..5')
-    .optional(),
-  tags: z.array(z.string().min(1).max(64), { error: 'must be a list of tags' }).max(20).optional(),
+  token: z.optional(secret),
+  priority: z.optional(
+    z
+      .number({ error: 'must be a number 1..5' })
+      .check(
+        z.int('must be a whole number 1..5'),
+        z.minimum(1, 'must be 1..5'),
+        z.maximum(5, 'must be 1..5'),
+      ),
+  ),
+  tags: z.optional(
+    z
+      .array(z.string().check(z.minLength(1), z.maxLength(64)), {
+        error: 'must be a list of tags',
+      })
+      .check(z.maxLength(20)),
+  ),
 });
 export const slackConfig = z.object({ url: secretUrl });
 export const telegramConfig = z.object({
   botToken: secret,
   chatId: z
     .string({ error: 'must be a string' })
-    .min(1, 'must not be empty')
-    .max(64, 'must be at most 64 characters'),
+    .check(z.minLength(1, 'must not be empty'), z.maxLength(64, 'must be at most 64 characters')),
 });
 export const emailConfig = z.object({
-  host: z.string({ error: 'must be a host name' }).min(1, 'must not be empty').max(253),
+  host: z
+    .string({ error: 'must be a host name' })
+    .check(z.minLength(1, 'must not be empty'), z.maxLength(253)),
   port: z
     .number({ error: 'must be a port number' })
-    .int('must be a port number')
-    .min(1, 'must be 1..65535')
-    .max(65535, 'must be 1..65535'),
+    .check(
+      z.int('must be a port number'),
+      z.minimum(1, 'must be 1..65535'),
+      z.maximum(65535, 'must be 1..65535'),
+    ),
   secure: z.enum(['starttls', 'tls', 'none'], {
     error: "must be one of 'starttls', 'tls', 'none'",
   }),
-  username: z.string().max(320).optional(),
-  password: secret.optional(),
+  username: z.optional(z.string().check(z.maxLength(320))),
+  password: z.optional(secret),
   from: email,
   to: z
     .array(email, { error: 'must be a list of e-mail addresses' })
-    .min(1, 'must name at least one address')
-    .max(50),
+    .check(z.minLength(1, 'must name at least one address'), z.maxLength(50)),
 });
 export type WebhookConfig = z.infer<typeof webhookConfig>;
 export type NtfyConfig = z.infer<typeof ntfyConfig>;
@@ -222,10 +246,10 @@ export const CHANNEL_SECRETS: Readonly<Record<AlertChannelKind, readonly string[
 };
 
 const channelFields = {
-  name: text.trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
-  enabled: z.boolean({ error: 'must be true or false' }).default(true),
+  name: editedName,
+  enabled,
   /** Alerts below this severity are not sent to the channel. */
-  minSeverity: alertSeverity.default('info'),
+  minSeverity: z._default(alertSeverity, 'info'),
 };
 
 /**
@@ -247,12 +271,12 @@ export type AlertChannelInput = z.infer<typeof alertChannelInput>;
 
 /** A channel as the API answers it: secrets redacted for everyone; viewers get `config: null`. */
 export const alertChannel = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
   kind: alertChannelKind,
   enabled: z.boolean(),
   minSeverity: alertSeverity,
-  config: z.record(z.string(), z.unknown()).nullable(),
+  config: z.nullable(z.record(z.string(), z.unknown())),
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,
 });
@@ -261,21 +285,26 @@ export type AlertChannel = z.infer<typeof alertChannel>;
 /** `POST /api/alerts/silences` body: mutes a rule, a host, or a rule on a host, until a time. */
 export const silenceInput = z
   .object({
-    ruleId: z.string({ error: 'must be a rule id or null' }).min(1).nullable().default(null),
-    host: hostName.nullable().default(null),
+    ruleId: z._default(
+      z.nullable(z.string({ error: 'must be a rule id or null' }).check(z.minLength(1))),
+      null,
+    ),
+    host: z._default(z.nullable(hostName), null),
     until: isoTimestamp,
-    reason: text.max(500, 'must be at most 500 characters').default(''),
+    reason: z._default(text.check(z.maxLength(500, 'must be at most 500 characters')), ''),
   })
-  .refine((s) => s.ruleId !== null || s.host !== null, {
-    path: ['ruleId'],
-    message: 'a rule or a host (or both) must be set',
-  });
+  .check(
+    z.refine((s) => s.ruleId !== null || s.host !== null, {
+      path: ['ruleId'],
+      message: 'a rule or a host (or both) must be set',
+    }),
+  );
 export type SilenceInput = z.infer<typeof silenceInput>;
 
 export const silence = z.object({
-  id: z.string().min(1),
-  ruleId: z.string().nullable(),
-  host: hostName.nullable(),
+  id: z.string().check(z.minLength(1)),
+  ruleId: z.nullable(z.string()),
+  host: z.nullable(hostName),
   until: isoTimestamp,
   reason: z.string(),
   createdBy: z.string(),
@@ -290,23 +319,30 @@ export type ActiveAlertsResponse = z.infer<typeof activeAlertsResponse>;
 export const ALERT_HISTORY_DEFAULT_LIMIT = 500;
 export const ALERT_HISTORY_MAX_LIMIT = 10_000;
 
+const historyTime = z.optional(
+  z.union([
+    isoTimestamp,
+    z.string().check(z.regex(/^\d+$/, 'must be ISO 8601 or epoch milliseconds')),
+  ]),
+);
+
 /** `GET /api/alerts/history` query string (times as ISO 8601 or epoch ms). */
 export const alertHistoryQuery = z.object({
-  from: isoTimestamp
-    .or(z.string().regex(/^\d+$/, 'must be ISO 8601 or epoch milliseconds'))
-    .optional(),
-  to: isoTimestamp
-    .or(z.string().regex(/^\d+$/, 'must be ISO 8601 or epoch milliseconds'))
-    .optional(),
-  host: hostName.optional(),
-  ruleId: z.string().min(1).max(64).optional(),
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(ALERT_HISTORY_MAX_LIMIT, `must be at most ${ALERT_HISTORY_MAX_LIMIT}`)
-    .default(ALERT_HISTORY_DEFAULT_LIMIT),
-  format: z.enum(['json', 'csv'], { error: "must be 'json' or 'csv'" }).default('json'),
+  from: historyTime,
+  to: historyTime,
+  host: z.optional(hostName),
+  ruleId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  limit: z._default(
+    z.coerce
+      .number({ error: 'must be a number' })
+      .check(
+        z.int('must be a whole number'),
+        z.minimum(1, 'must be at least 1'),
+        z.maximum(ALERT_HISTORY_MAX_LIMIT, `must be at most ${ALERT_HISTORY_MAX_LIMIT}`),
+      ),
+    ALERT_HISTORY_DEFAULT_LIMIT,
+  ),
+  format: z._default(z.enum(['json', 'csv'], { error: "must be 'json' or 'csv'" }), 'json'),
 });
 export type AlertHistoryQuery = z.infer<typeof alertHistoryQuery>;
 
@@ -327,7 +363,7 @@ export type SilenceResponse = z.infer<typeof silenceResponse>;
 /** `POST /api/alerts/channels/:id/test` answer. */
 export const channelTestResponse = z.object({
   delivered: z.boolean(),
-  error: z.string().optional(),
+  error: z.optional(z.string()),
 });
 export type ChannelTestResponse = z.infer<typeof channelTestResponse>;
 
@@ -335,7 +371,7 @@ export type ChannelTestResponse = z.infer<typeof channelTestResponse>;
  * One line per issue of a failed parse, each naming its field: `threshold: must be a number`,
  * `config.url: must be an http:// or https:// URL`. The API answers these joined by '; '.
  */
-export function describeAlertIssues(error: z.ZodError): string[] {
+export function describeAlertIssues(error: z.core.$ZodError): string[] {
   const lines = error.issues.map((issue) => {
     const path = issue.path.map(String).join('.');
     return `${path || 'body'}: ${issue.message}`;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { hostName, isoTimestamp, text } from './common.js';
 
 /** How an application metric aggregates over one sampling interval. */
@@ -33,30 +33,30 @@ export const APP_METRIC_FIELDS: Readonly<Record<AppMetricKind, readonly AppMetri
   set: ['unique'],
 };
 
-const finite = z.number().finite();
+const finite = z.number();
 
 /** One metric of one service over one interval. */
 export const appMetric = z.object({
-  name: text.min(1).max(200),
+  name: text.check(z.minLength(1), z.maxLength(200)),
   kind: appMetricKind,
   tags: z.record(z.string(), z.string()),
   /**
    * Counter: the sum in the interval (negative when a client decremented more than it
    * incremented); timer/histogram: how many samples.
    */
-  count: finite.optional(),
+  count: z.optional(finite),
   /** Counter: per second. */
-  rate: finite.optional(),
+  rate: z.optional(finite),
   /** Gauge: the last value. */
-  value: finite.optional(),
+  value: z.optional(finite),
   /** Set: distinct members seen in the interval. */
-  unique: z.number().int().nonnegative().optional(),
-  sum: finite.optional(),
-  min: finite.optional(),
-  max: finite.optional(),
-  p50: finite.optional(),
-  p90: finite.optional(),
-  p99: finite.optional(),
+  unique: z.optional(z.number().check(z.int(), z.nonnegative())),
+  sum: z.optional(finite),
+  min: z.optional(finite),
+  max: z.optional(finite),
+  p50: z.optional(finite),
+  p90: z.optional(finite),
+  p99: z.optional(finite),
 });
 export type AppMetric = z.infer<typeof appMetric>;
 
@@ -75,7 +75,7 @@ export const appMessage = z.object({
   host: hostName,
   /** The sampler's tick that closed the interval. */
   timestamp: isoTimestamp,
-  intervalMs: z.number().int().positive(),
+  intervalMs: z.number().check(z.int(), z.positive()),
   /** Keyed by service name (see {@link sanitizeServiceName}). */
   services: z.record(z.string(), appServiceMetrics),
 });
@@ -164,13 +164,13 @@ export function flattenAppSeries(message: Pick<AppMessage, 'services'>): Map<str
 }
 
 /** `GET /api/apps` query string. */
-export const appsQuery = z.object({ host: hostName.optional() });
+export const appsQuery = z.object({ host: z.optional(hostName) });
 export type AppsQuery = z.infer<typeof appsQuery>;
 
 /** One metric a service has sent, as `GET /api/apps` lists it. */
 export const appMetricInfo = z.object({
-  key: z.string().min(1),
-  name: z.string().min(1),
+  key: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
   kind: appMetricKind,
   tags: z.record(z.string(), z.string()),
   fields: z.array(appMetricField),
@@ -179,22 +179,22 @@ export type AppMetricInfo = z.infer<typeof appMetricInfo>;
 
 /** Where a service stands against its caps. */
 export const appLimits = z.object({
-  series: z.number().int().nonnegative(),
-  maxSeries: z.number().int().positive(),
+  series: z.number().check(z.int(), z.nonnegative()),
+  maxSeries: z.number().check(z.int(), z.positive()),
   /** New series refused since the API started. */
-  refusedSeries: z.number().int().nonnegative(),
+  refusedSeries: z.number().check(z.int(), z.nonnegative()),
   overLimit: z.boolean(),
   /** Why the last series was refused (`max series 2000 reached`), null when none was. */
-  reason: z.string().nullable(),
+  reason: z.nullable(z.string()),
 });
 export type AppLimits = z.infer<typeof appLimits>;
 
 export const appServiceInfo = z.object({
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   metrics: z.array(appMetricInfo),
   limits: appLimits,
   /** Lines, data points or series refused, per reason (`bad_value`, `max_series`, …). */
-  rejected: z.record(z.string(), z.number().int().nonnegative()),
+  rejected: z.record(z.string(), z.number().check(z.int(), z.nonnegative())),
 });
 export type AppServiceInfo = z.infer<typeof appServiceInfo>;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { collectorResult, count, hostName, isoTimestamp, percent, rate, text } from './common.js';
 
 /** How a host mounts its cgroups: unified v2, legacy v1, or v1 controllers beside a v2 mount. */
@@ -29,37 +29,37 @@ export const CGROUPS_SNAPSHOT_TOP = 20;
 /** One cgroup worth showing: a container, a systemd service, a session, a VM. */
 export const cgroupRow = z.object({
   /** Path relative to the hierarchy root: `system.slice/nginx.service`, `docker/<64 hex>`. */
-  id: text.min(1),
+  id: text.check(z.minLength(1)),
   /** Display name: the unit name, the container's name, or its 12-character short id. */
-  name: text.min(1),
+  name: text.check(z.minLength(1)),
   kind: cgroupKind,
-  runtime: cgroupRuntime.nullable(),
+  runtime: z.nullable(cgroupRuntime),
   /** The full container id, for containers. */
-  containerId: text.nullable(),
+  containerId: z.nullable(text),
   /** Image, state, health and restart count come from the Docker/Podman API; null without it. */
-  image: text.nullable(),
-  state: text.nullable(),
-  health: text.nullable(),
-  restartCount: count.nullable(),
+  image: z.nullable(text),
+  state: z.nullable(text),
+  health: z.nullable(text),
+  restartCount: z.nullable(count),
   /** CPU used in the interval; 100 = one core, like top. */
   cpuPercent: rate,
   /** Time its tasks were throttled by a CPU quota, ms per second; null where not readable. */
-  throttledMsPerSec: rate.nullable(),
+  throttledMsPerSec: z.nullable(rate),
   memoryBytes: count,
   /** The memory limit; null when there is none. */
-  memoryLimitBytes: count.nullable(),
-  memoryAnonBytes: count.nullable(),
-  memoryFileBytes: count.nullable(),
-  ioReadBytesPerSec: rate.nullable(),
-  ioWriteBytesPerSec: rate.nullable(),
-  ioReadOpsPerSec: rate.nullable(),
-  ioWriteOpsPerSec: rate.nullable(),
-  pids: count.nullable(),
+  memoryLimitBytes: z.nullable(count),
+  memoryAnonBytes: z.nullable(count),
+  memoryFileBytes: z.nullable(count),
+  ioReadBytesPerSec: z.nullable(rate),
+  ioWriteBytesPerSec: z.nullable(rate),
+  ioReadOpsPerSec: z.nullable(rate),
+  ioWriteOpsPerSec: z.nullable(rate),
+  pids: z.nullable(count),
   /** `some avg10` of the cgroup's own PSI files, %; null on v1, which has none. */
   pressure: z.object({
-    cpu: percent.nullable(),
-    memory: percent.nullable(),
-    io: percent.nullable(),
+    cpu: z.nullable(percent),
+    memory: z.nullable(percent),
+    io: z.nullable(percent),
   }),
 });
 export type CgroupRow = z.infer<typeof cgroupRow>;
@@ -76,23 +76,23 @@ export type CgroupRow = z.infer<typeof cgroupRow>;
 export const cgroupEntry = z.object({
   name: cgroupRow.shape.name,
   kind: cgroupKind,
-  runtime: cgroupRuntime.nullish(),
-  state: text.nullish(),
-  health: text.nullish(),
+  runtime: z.nullish(cgroupRuntime),
+  state: z.nullish(text),
+  health: z.nullish(text),
   cpuPercent: rate,
-  throttledMsPerSec: rate.nullish(),
+  throttledMsPerSec: z.nullish(rate),
   memoryBytes: count,
-  memoryLimitBytes: count.nullish(),
-  memoryAnonBytes: count.nullish(),
-  memoryFileBytes: count.nullish(),
-  ioReadBytesPerSec: rate.nullish(),
-  ioWriteBytesPerSec: rate.nullish(),
-  ioReadOpsPerSec: rate.nullish(),
-  ioWriteOpsPerSec: rate.nullish(),
-  pids: count.nullish(),
-  pressure: z
-    .object({ cpu: percent.nullish(), memory: percent.nullish(), io: percent.nullish() })
-    .nullish(),
+  memoryLimitBytes: z.nullish(count),
+  memoryAnonBytes: z.nullish(count),
+  memoryFileBytes: z.nullish(count),
+  ioReadBytesPerSec: z.nullish(rate),
+  ioWriteBytesPerSec: z.nullish(rate),
+  ioReadOpsPerSec: z.nullish(rate),
+  ioWriteOpsPerSec: z.nullish(rate),
+  pids: z.nullish(count),
+  pressure: z.nullish(
+    z.object({ cpu: z.nullish(percent), memory: z.nullish(percent), io: z.nullish(percent) }),
+  ),
 });
 export type CgroupEntry = z.infer<typeof cgroupEntry>;
 
@@ -161,7 +161,7 @@ const cgroupsSummary = {
    * turn. Their rates span the real time between two reads of the file. Absent from agents
    * older than it, which read every file every tick.
    */
-  slowEveryTicks: count.min(1).optional(),
+  slowEveryTicks: z.optional(count.check(z.minimum(1))),
   /**
    * A cgroup whose CPU and memory usage did not move between two reads is read again every
    * this many ticks (each on its own turn) instead of every tick, until it moves: in between it
@@ -171,9 +171,9 @@ const cgroupsSummary = {
    * and pids change with its own CPU use). Absent from agents older than it, which read every
    * cgroup every tick.
    */
-  idleEveryTicks: count.min(1).optional(),
+  idleEveryTicks: z.optional(count.check(z.minimum(1))),
   /** Why container names, images and health are missing (no Docker/Podman API), said once. */
-  namesUnavailableReason: text.nullable(),
+  namesUnavailableReason: z.nullable(text),
 };
 
 /**
@@ -183,7 +183,7 @@ const cgroupsSummary = {
  */
 export const cgroupsMetrics = collectorResult({
   ...cgroupsSummary,
-  groups: z.record(text.min(1), cgroupEntry),
+  groups: z.record(text.check(z.minLength(1)), cgroupEntry),
 });
 export type CgroupsMetrics = z.infer<typeof cgroupsMetrics>;
 
@@ -201,7 +201,7 @@ export type WatchCgroupsMessage = z.infer<typeof watchCgroupsMessage>;
 /** Client → server: stop the full table of `host`, or of every host when omitted. */
 export const unwatchCgroupsMessage = z.object({
   type: z.literal('unwatch_cgroups'),
-  host: hostName.optional(),
+  host: z.optional(hostName),
 });
 export type UnwatchCgroupsMessage = z.infer<typeof unwatchCgroupsMessage>;
 

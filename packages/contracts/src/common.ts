@@ -1,11 +1,18 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
+
+// zod/mini is the tree-shakable form of zod 4 (the same validation, functions instead of
+// methods): the dashboard downloads only the parts these schemas use. Unlike `zod` it sets no
+// messages on import; English ones are set here, once, for every schema of the contracts — the
+// API answers them in its 400s and the dashboard's forms show them.
+z.config(en());
 
 /** A per-second rate: finite and never negative (counter resets are not rates). */
-export const rate = z.number().nonnegative();
+export const rate = z.number().check(z.nonnegative());
 /** A share of a whole, 0–100. */
-export const percent = z.number().min(0).max(100);
+export const percent = z.number().check(z.minimum(0), z.maximum(100));
 /** A byte or item count. */
-export const count = z.number().int().nonnegative();
+export const count = z.number().check(z.int(), z.nonnegative());
 /**
  * The earliest and latest instants a time may name, in epoch ms: 0001-01-01T00:00:00.000Z to
  * 9999-12-31T23:59:59.999Z. Years outside 0001–9999 have no four-digit ISO 8601 form, and
@@ -23,13 +30,13 @@ export function isStorableTime(ms: number): boolean {
 export const TIME_RANGE_MESSAGE = 'must be between years 0001 and 9999';
 
 /** ISO 8601 UTC with milliseconds, as `Date.prototype.toISOString()` writes it, years 0001–9999. */
-export const isoTimestamp = z.iso
-  .datetime({ precision: 3 })
+export const isoTimestamp = z.iso.datetime({ precision: 3 }).check(
   // A value that is not a date at all is the format check's to report, not this one's.
-  .refine((value) => {
+  z.refine((value) => {
     const ms = Date.parse(value);
     return Number.isNaN(ms) || isStorableTime(ms);
-  }, TIME_RANGE_MESSAGE);
+  }, TIME_RANGE_MESSAGE),
+);
 
 const NUL = '\u0000';
 
@@ -39,7 +46,7 @@ const NUL = '\u0000';
  */
 export const text = z
   .string()
-  .refine((value) => !value.includes(NUL), 'must not contain NUL (\\u0000)');
+  .check(z.refine((value) => !value.includes(NUL), 'must not contain NUL (\\u0000)'));
 
 /** True when a string or a key anywhere inside `value` holds NUL, which the database refuses. */
 export function containsNul(value: unknown): boolean {
@@ -53,12 +60,12 @@ export function containsNul(value: unknown): boolean {
 }
 
 /** A host name as it appears in snapshots and subscriptions. */
-export const hostName = text.min(1).max(253);
+export const hostName = text.check(z.minLength(1), z.maxLength(253));
 
 /** What a collector reports when it could not measure this tick. */
 export const unavailable = z.object({
   available: z.literal(false),
-  error: text.min(1),
+  error: text.check(z.minLength(1)),
 });
 export type Unavailable = z.infer<typeof unavailable>;
 
@@ -66,7 +73,7 @@ export type Unavailable = z.infer<typeof unavailable>;
  * A collector's payload: `{available: true, ...fields}` or `{available: false, error}`.
  * One failing collector never hides the others (the seeds' `safe_collect`).
  */
-export function collectorResult<const Shape extends z.ZodRawShape>(shape: Shape) {
+export function collectorResult<const Shape extends z.core.$ZodShape>(shape: Shape) {
   return z.discriminatedUnion('available', [
     z.object({ available: z.literal(true), ...shape }),
     unavailable,

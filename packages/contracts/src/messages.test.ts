@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { exampleSnapshot, makeExampleSnapshot } from './examples.js';
 import { CLOSE_CODES, clientMessage, MAX_CLIENT_FRAME_BYTES, serverMessage } from './messages.js';
 
 /** The dotted paths of the issues of a failed parse; fails the test if the parse succeeded. */
-function failurePaths(result: z.ZodSafeParseResult<unknown>): string[] {
+function failurePaths(result: z.core.util.SafeParseResult<unknown>): string[] {
   expect(result.success).toBe(false);
   return result.error?.issues.map((issue) => issue.path.map(String).join('.')) ?? [];
 }

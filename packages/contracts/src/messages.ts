@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { activeAlert, alertEvent } from './alerts.js';
 import { appMessage } from './app.js';
 import { cgroupsMessage, unwatchCgroupsMessage, watchCgroupsMessage } from './cgroups.js';
@@ -14,21 +14,21 @@ import { snapshot } from './snapshot.js';
 /** Largest client frame the server accepts (`maxPayload`). */
 export const MAX_CLIENT_FRAME_BYTES = 4096;
 
-const messageId = z.union([z.string().max(64), z.number().int()]);
+const messageId = z.union([z.string().check(z.maxLength(64)), z.number().check(z.int())]);
 
 export const hostInfo = z.object({ name: hostName, lastSeen: isoTimestamp });
 export type HostInfo = z.infer<typeof hostInfo>;
 
 export const pongMessage = z.object({
   type: z.literal('pong'),
-  id: messageId.optional(),
+  id: z.optional(messageId),
   timestamp: isoTimestamp,
 });
 export const errorMessage = z.object({
   type: z.literal('error'),
-  error: z.string().min(1),
+  error: z.string().check(z.minLength(1)),
   /** A stable machine-readable reason, e.g. `bad_json`, `unknown_type`. */
-  code: z.string().optional(),
+  code: z.optional(z.string()),
   timestamp: isoTimestamp,
 });
 export const hostsMessage = z.object({
@@ -62,8 +62,8 @@ export const processesMessage = z.object({
   timestamp: isoTimestamp,
   sort: processSort,
   /** Processes on the host, of which `processes` lists the first `limit`. */
-  total: z.number().int().nonnegative(),
-  ioUnavailableReason: z.string().nullable(),
+  total: z.number().check(z.int(), z.nonnegative()),
+  ioUnavailableReason: z.nullable(z.string()),
   processes: z.array(processRow),
 });
 
@@ -87,16 +87,16 @@ export type AlertMessage = z.infer<typeof alertMessage>;
 export type AlertsMessage = z.infer<typeof alertsMessage>;
 export type ProcessesMessage = z.infer<typeof processesMessage>;
 
-export const pingMessage = z.object({ type: z.literal('ping'), id: messageId.optional() });
+export const pingMessage = z.object({ type: z.literal('ping'), id: z.optional(messageId) });
 export const subscribeMessage = z.object({
   type: z.literal('subscribe'),
   /** Hosts to receive; an empty list means every host. */
-  hosts: z.array(hostName).max(1000),
+  hosts: z.array(hostName).check(z.maxLength(1000)),
 });
 export const requestSnapshotMessage = z.object({ type: z.literal('request_snapshot') });
 export const authMessage = z.object({
   type: z.literal('auth'),
-  token: z.string().min(1).max(2048),
+  token: z.string().check(z.minLength(1), z.maxLength(2048)),
 });
 export const resumeMessage = z.object({
   type: z.literal('resume'),
@@ -109,13 +109,16 @@ export const resumeMessage = z.object({
 export const watchProcessesMessage = z.object({
   type: z.literal('watch_processes'),
   host: hostName,
-  sort: processSort.default('cpu'),
-  limit: z.number().int().min(1).max(PROCESS_WATCH_MAX_LIMIT).default(PROCESS_WATCH_DEFAULT_LIMIT),
+  sort: z._default(processSort, 'cpu'),
+  limit: z._default(
+    z.number().check(z.int(), z.minimum(1), z.maximum(PROCESS_WATCH_MAX_LIMIT)),
+    PROCESS_WATCH_DEFAULT_LIMIT,
+  ),
 });
 /** Stops the process tables of one host, or of every host when `host` is left out. */
 export const unwatchProcessesMessage = z.object({
   type: z.literal('unwatch_processes'),
-  host: hostName.optional(),
+  host: z.optional(hostName),
 });
 
 /** Every message a client may send on `/api/ws/metrics`. */

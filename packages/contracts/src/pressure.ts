@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { collectorResult, percent, rate } from './common.js';
 
 /** The three resources the kernel reports pressure stall information (PSI) for. */
@@ -22,7 +22,7 @@ export type PressureLine = z.infer<typeof pressureLine>;
 /** `some` and `full` of one resource; `full` is null where the kernel prints none (cpu before 5.13). */
 export const pressureResource = z.object({
   some: pressureLine,
-  full: pressureLine.nullable(),
+  full: z.nullable(pressureLine),
 });
 export type PressureResourceMetrics = z.infer<typeof pressureResource>;
 

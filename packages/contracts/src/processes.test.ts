@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { exampleSnapshot } from './examples.js';
 import { clientMessage, MAX_CLIENT_FRAME_BYTES, serverMessage } from './messages.js';
 import {
@@ -12,7 +12,7 @@ import {
 import { processesTopQuery, processesTopResponse } from './rest.js';
 import { flattenSeries, resolveSeries } from './series.js';
 
-function failurePaths(result: z.ZodSafeParseResult<unknown>): string[] {
+function failurePaths(result: z.core.util.SafeParseResult<unknown>): string[] {
   expect(result.success).toBe(false);
   return result.error?.issues.map((issue) => issue.path.map(String).join('.')) ?? [];
 }

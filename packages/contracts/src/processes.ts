@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { collectorResult, count, isoTimestamp, rate, text } from './common.js';
 
 /** The orders a process table can be asked for: CPU %, RSS, read + write bytes/s. */
@@ -15,7 +15,7 @@ export const PROCESS_WATCH_DEFAULT_LIMIT = 100;
 /** Processes a snapshot names in each of its top lists (by CPU, by memory, by I/O). */
 export const PROCESS_SNAPSHOT_TOP = 5;
 
-const pid = z.number().int().positive();
+const pid = z.number().check(z.int(), z.positive());
 
 /** One row of the full table a `watch_processes` receives: a live process. */
 export const processRow = z.object({
@@ -26,9 +26,9 @@ export const processRow = z.object({
   /** `comm`, as the kernel keeps it (at most 15 characters). */
   name: text,
   /** The command line joined by spaces, capped at {@link PROCESS_COMMAND_MAX}; '' for none. */
-  command: text.max(PROCESS_COMMAND_MAX),
+  command: text.check(z.maxLength(PROCESS_COMMAND_MAX)),
   /** One character of `stat`'s state: R S D Z T t I X (and others older kernels print). */
-  state: text.length(1),
+  state: text.check(z.length(1)),
   threads: count,
   /**
    * CPU time over the time since the process was last read, 100 = one core, as `top` counts
@@ -36,11 +36,11 @@ export const processRow = z.object({
    * `PROCESS_IDLE_EVERY_TICKS` intervals and shows 0 in between; what it used shows at its
    * next read as the average over those intervals. The I/O rates likewise.
    */
-  cpuPercent: z.number().nonnegative(),
+  cpuPercent: z.number().check(z.nonnegative()),
   rssBytes: count,
   /** Null when `/proc/<pid>/io` cannot be read here (see `ioUnavailableReason`). */
-  readBytesPerSec: rate.nullable(),
-  writeBytesPerSec: rate.nullable(),
+  readBytesPerSec: z.nullable(rate),
+  writeBytesPerSec: z.nullable(rate),
   startedAt: isoTimestamp,
 });
 export type ProcessRow = z.infer<typeof processRow>;
@@ -50,14 +50,14 @@ export const processSummary = z.object({
   pid,
   user: text,
   name: text,
-  cpuPercent: z.number().nonnegative(),
+  cpuPercent: z.number().check(z.nonnegative()),
   rssBytes: count,
   /** Read + write bytes/s; null when I/O cannot be read here. */
-  ioBytesPerSec: rate.nullable(),
+  ioBytesPerSec: z.nullable(rate),
 });
 export type ProcessSummary = z.infer<typeof processSummary>;
 
-const topPids = z.array(pid).max(PROCESS_SNAPSHOT_TOP);
+const topPids = z.array(pid).check(z.maxLength(PROCESS_SNAPSHOT_TOP));
 
 /**
  * The snapshot's `processes` section: counts of every process (kernel threads left out) and
@@ -75,8 +75,8 @@ export const processesMetrics = collectorResult({
   /** Threads of every counted process. */
   threads: count,
   /** Why I/O figures are null, said once for the section (e.g. not root); null when read. */
-  ioUnavailableReason: text.nullable(),
-  top: z.array(processSummary).max(PROCESS_SNAPSHOT_TOP * 3),
+  ioUnavailableReason: z.nullable(text),
+  top: z.array(processSummary).check(z.maxLength(PROCESS_SNAPSHOT_TOP * 3)),
   topByCpu: topPids,
   topByMemory: topPids,
   /** Empty when I/O cannot be read. */

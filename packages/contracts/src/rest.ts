@@ -1,27 +1,27 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { hostName, isoTimestamp, isStorableTime, TIME_RANGE_MESSAGE } from './common.js';
 import { hostInfo } from './messages.js';
 import { processSort } from './processes.js';
 import { COLLECTOR_NAMES, snapshot } from './snapshot.js';
 
 /** Every error answer of the REST API. */
-export const errorResponse = z.object({ error: z.string().min(1) });
+export const errorResponse = z.object({ error: z.string().check(z.minLength(1)) });
 export type ErrorResponse = z.infer<typeof errorResponse>;
 
 export const role = z.enum(['admin', 'viewer']);
 export type Role = z.infer<typeof role>;
 
 export const publicUser = z.object({
-  id: z.number().int().positive(),
-  username: z.string().min(1),
+  id: z.number().check(z.int(), z.positive()),
+  username: z.string().check(z.minLength(1)),
   role,
 });
 export type PublicUser = z.infer<typeof publicUser>;
 
 /** `POST /api/auth/login` body. */
 export const loginRequest = z.object({
-  username: z.string().trim().min(1).max(64),
-  password: z.string().min(1).max(1024),
+  username: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
+  password: z.string().check(z.minLength(1), z.maxLength(1024)),
 });
 export type LoginRequest = z.infer<typeof loginRequest>;
 
@@ -30,7 +30,7 @@ export type LoginRequest = z.infer<typeof loginRequest>;
  * (as stored now), `expiresAt` being the token's `exp`.
  */
 export const loginResponse = z.object({
-  token: z.string().min(1),
+  token: z.string().check(z.minLength(1)),
   expiresAt: isoTimestamp,
   user: publicUser,
 });
@@ -41,7 +41,7 @@ export type LoginResponse = z.infer<typeof loginResponse>;
  * `/api/ws/metrics?ticket=…` before `expiresAt` (30 s at most), so no JWT goes in a URL.
  */
 export const wsTicketResponse = z.object({
-  ticket: z.string().min(16).max(256),
+  ticket: z.string().check(z.minLength(16), z.maxLength(256)),
   expiresAt: isoTimestamp,
 });
 export type WsTicketResponse = z.infer<typeof wsTicketResponse>;
@@ -63,16 +63,16 @@ export const HISTORY_MAX_POINTS = 5000;
 export const HISTORY_MAX_SERIES = 20;
 
 /** A series path into a snapshot, such as `cpu.usagePercent` or `network.interfaces.eth0.rxBytesPerSec`. */
-export const seriesPath = z
-  .string()
-  .min(3)
-  .max(200)
+export const seriesPath = z.string().check(
+  z.minLength(3),
+  z.maxLength(200),
   // The first segment names a section of the snapshot: `nosuch.x` is a bad parameter, not an
   // empty series. No NUL either: no interface or device can carry one, and the database refuses it.
-  .regex(
+  z.regex(
     new RegExp(`^(?:${[...COLLECTOR_NAMES, 'agent', 'app'].join('|')})(?:\\.[^.\\s\\u0000]+)+$`),
     'a dotted path such as cpu.usagePercent',
-  );
+  ),
+);
 
 /**
  * ISO 8601 as a date (UTC) or a date-time with `Z` or an offset. Checked before `Date.parse`,
@@ -89,56 +89,59 @@ function isCalendarDate([, year, month, day]: RegExpExecArray): boolean {
 }
 
 /** A point in time as ISO 8601 or epoch milliseconds, parsed to epoch ms, within years 0001–9999. */
-export const timeParam = z
-  .string()
-  .trim()
-  .min(1)
-  .transform((value, ctx) => {
+export const timeParam = z.pipe(
+  z.string().check(z.trim(), z.minLength(1)),
+  z.transform((value, ctx) => {
     const iso = ISO_8601.exec(value);
     const ms = /^\d+$/.test(value)
       ? Number(value)
       : iso && isCalendarDate(iso)
         ? Date.parse(value)
         : NaN;
-    if (Number.isNaN(ms)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'an ISO 8601 time with Z or an offset, or epoch milliseconds',
-      });
+    // zod/mini's transform has no `addIssue`: the issue goes on the payload as zod would put it.
+    const refuse = (message: string) => {
+      ctx.issues.push({ code: 'custom', message, input: value });
       return z.NEVER;
+    };
+    if (Number.isNaN(ms)) {
+      return refuse('an ISO 8601 time with Z or an offset, or epoch milliseconds');
     }
     // Beyond these the database refuses the time or reads it as another one.
-    if (!isStorableTime(ms)) {
-      ctx.addIssue({ code: 'custom', message: TIME_RANGE_MESSAGE });
-      return z.NEVER;
-    }
+    if (!isStorableTime(ms)) return refuse(TIME_RANGE_MESSAGE);
     return ms;
-  });
+  }),
+);
 
 /** A query parameter given once (`?series=a`) or repeated (`?series=a&series=b`). */
-const seriesList = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) => (Array.isArray(value) ? value : [value]))
-  .pipe(z.array(seriesPath).min(1).max(HISTORY_MAX_SERIES));
+const seriesList = z.pipe(
+  z.pipe(
+    z.union([z.string(), z.array(z.string())]),
+    z.transform((value) => (Array.isArray(value) ? value : [value])),
+  ),
+  z.array(seriesPath).check(z.minLength(1), z.maxLength(HISTORY_MAX_SERIES)),
+);
 
 /** `GET /api/history` query string, as Express parses it. */
 export const historyQuery = z
   .object({
-    host: hostName.optional(),
+    host: z.optional(hostName),
     series: seriesList,
     from: timeParam,
     to: timeParam,
-    points: z.coerce.number().int().min(1).max(HISTORY_MAX_POINTS).default(HISTORY_DEFAULT_POINTS),
+    points: z._default(
+      z.coerce.number().check(z.int(), z.minimum(1), z.maximum(HISTORY_MAX_POINTS)),
+      HISTORY_DEFAULT_POINTS,
+    ),
   })
-  .refine((q) => q.from < q.to, { path: ['from'], message: 'must be before to' });
+  .check(z.refine((q) => q.from < q.to, { path: ['from'], message: 'must be before to' }));
 export type HistoryQuery = z.infer<typeof historyQuery>;
 
 /** One bucket: `[epochMs, avg, min, max]`; the values are null where the bucket holds no sample. */
 export const historyPoint = z.tuple([
   z.number(),
-  z.number().nullable(),
-  z.number().nullable(),
-  z.number().nullable(),
+  z.nullable(z.number()),
+  z.nullable(z.number()),
+  z.nullable(z.number()),
 ]);
 export type HistoryPoint = z.infer<typeof historyPoint>;
 
@@ -148,7 +151,7 @@ export const historyResponse = z.object({
   from: z.number(),
   to: z.number(),
   /** Width of one bucket in ms. */
-  bucketMs: z.number().positive(),
+  bucketMs: z.number().check(z.positive()),
   /** The stored tier the buckets were computed from. */
   tier: z.enum(['raw', '1m', '1h']),
   series: z.record(z.string(), z.array(historyPoint)),
@@ -166,35 +169,35 @@ export const processesTopQuery = z
     host: hostName,
     from: timeParam,
     to: timeParam,
-    by: processSort.default('cpu'),
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(PROCESSES_TOP_MAX_LIMIT)
-      .default(PROCESSES_TOP_DEFAULT_LIMIT),
+    by: z._default(processSort, 'cpu'),
+    limit: z._default(
+      z.coerce.number().check(z.int(), z.minimum(1), z.maximum(PROCESSES_TOP_MAX_LIMIT)),
+      PROCESSES_TOP_DEFAULT_LIMIT,
+    ),
   })
-  .refine((q) => q.from < q.to, { path: ['from'], message: 'must be before to' })
-  .refine((q) => q.to - q.from <= PROCESSES_TOP_MAX_SPAN_MS, {
-    path: ['from'],
-    message: 'must be at most 31 days before to',
-  });
+  .check(
+    z.refine((q) => q.from < q.to, { path: ['from'], message: 'must be before to' }),
+    z.refine((q) => q.to - q.from <= PROCESSES_TOP_MAX_SPAN_MS, {
+      path: ['from'],
+      message: 'must be at most 31 days before to',
+    }),
+  );
 export type ProcessesTopQuery = z.infer<typeof processesTopQuery>;
 
 /** One process in a window: a pid, its start time and its name identify it. */
 export const processUsage = z.object({
-  pid: z.number().int().positive(),
+  pid: z.number().check(z.int(), z.positive()),
   name: z.string(),
   user: z.string(),
   /** '' when the tier holds no command line. */
   command: z.string(),
   /** CPU time used in the window, seconds of one core. */
-  cpuSeconds: z.number().nonnegative(),
+  cpuSeconds: z.number().check(z.nonnegative()),
   /** `cpuSeconds` over the time the process was seen in the window, 100 = one core. */
-  avgCpuPercent: z.number().nonnegative(),
-  peakRssBytes: z.number().int().nonnegative(),
+  avgCpuPercent: z.number().check(z.nonnegative()),
+  peakRssBytes: z.number().check(z.int(), z.nonnegative()),
   /** Bytes read + written in the window; null where I/O could not be read. */
-  ioBytes: z.number().nonnegative().nullable(),
+  ioBytes: z.nullable(z.number().check(z.nonnegative())),
   firstSeen: isoTimestamp,
   lastSeen: isoTimestamp,
 });
@@ -223,37 +226,37 @@ export const healthResponse = z.object({
   status: z.enum(['ok', 'degraded']),
   version: z.string(),
   host: hostName,
-  uptimeSeconds: z.number().nonnegative(),
+  uptimeSeconds: z.number().check(z.nonnegative()),
   database: componentStatus,
   redis: componentStatus,
   /**
    * `disk full` while history is not being stored for lack of disk space (snapshots still
    * stream, and are buffered until space returns). Optional: older APIs do not send it.
    */
-  storage: z.enum(['ok', 'disk full']).optional(),
+  storage: z.optional(z.enum(['ok', 'disk full'])),
   /** Snapshots the batch writer holds, not yet stored (database down or disk full). */
-  bufferedSnapshots: z.number().int().nonnegative().optional(),
-  websocketConnections: z.number().int().nonnegative(),
+  bufferedSnapshots: z.optional(z.number().check(z.int(), z.nonnegative())),
+  websocketConnections: z.number().check(z.int(), z.nonnegative()),
   sampler: z.object({
-    seq: z.number().int().nonnegative(),
-    lastSnapshotAt: isoTimestamp.nullable(),
+    seq: z.number().check(z.int(), z.nonnegative()),
+    lastSnapshotAt: z.nullable(isoTimestamp),
     // Optional, like every field added since: a dashboard also reads an older API's answer.
     /** Sampling slots missed in the last minute (each a snapshot lost), including any being missed now. */
-    skippedTicksLastMinute: z.number().int().nonnegative().optional(),
+    skippedTicksLastMinute: z.optional(z.number().check(z.int(), z.nonnegative())),
     /** Sampling slots missed since the process started. */
-    skippedTicksTotal: z.number().int().nonnegative().optional(),
+    skippedTicksTotal: z.optional(z.number().check(z.int(), z.nonnegative())),
   }),
   /** How late the API's event loop ran over the last minute, in ms. */
-  eventLoop: z
-    .object({
+  eventLoop: z.optional(
+    z.object({
       /** The 99th percentile (the worst of its 10 s slices). */
-      lagMs: z.number().nonnegative(),
+      lagMs: z.number().check(z.nonnegative()),
       /** The longest single stall. */
-      maxLagMs: z.number().nonnegative(),
-    })
-    .optional(),
+      maxLagMs: z.number().check(z.nonnegative()),
+    }),
+  ),
   /** Why `status` is `degraded`, one short sentence each; empty or absent when `ok`. */
-  reasons: z.array(z.string()).optional(),
+  reasons: z.optional(z.array(z.string())),
 });
 export type HealthResponse = z.infer<typeof healthResponse>;
 

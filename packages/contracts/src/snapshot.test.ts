@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { cgroupsMetrics } from './cgroups.js';
 import { exampleSnapshot, makeExampleSnapshot } from './examples.js';
 import { pressureMetrics } from './pressure.js';
@@ -18,7 +18,7 @@ import {
 import { processesMetrics } from './processes.js';
 
 /** The dotted paths of the issues of a failed parse; fails the test if the parse succeeded. */
-function failurePaths(result: z.ZodSafeParseResult<unknown>): string[] {
+function failurePaths(result: z.core.util.SafeParseResult<unknown>): string[] {
   expect(result.success).toBe(false);
   return result.error?.issues.map((issue) => issue.path.map(String).join('.')) ?? [];
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { cgroupsMetrics, type CgroupsMetrics } from './cgroups.js';
 import { collectorResult, count, hostName, isoTimestamp, percent, rate, text } from './common.js';
 import { pressureMetrics, type PressureMetrics } from './pressure.js';
@@ -36,7 +36,7 @@ export const CPU_MODES = [
 export type CpuMode = (typeof CPU_MODES)[number];
 
 /** A kernel counter since boot: it only grows (until a reboot), unlike the rates beside it. */
-const seconds = z.number().nonnegative();
+const seconds = z.number().check(z.nonnegative());
 
 // The kernel's cumulative counters travel beside the rates so that /metrics can expose them
 // as node_exporter does for every host it hears from. They are optional: a snapshot from an
@@ -54,7 +54,7 @@ export const cpuCore = z.object({
   systemPercent: percent,
   iowaitPercent: percent,
   /** Seconds the core spent in each of {@link CPU_MODES} since boot, in that order. */
-  seconds: z.array(seconds).length(CPU_MODES.length).optional(),
+  seconds: z.optional(z.array(seconds).check(z.length(CPU_MODES.length))),
 });
 export type CpuCore = z.infer<typeof cpuCore>;
 
@@ -69,11 +69,11 @@ export const cpuMetrics = collectorResult({
   softirqPercent: percent,
   stealPercent: percent,
   idlePercent: percent,
-  coreCount: z.number().int().positive(),
+  coreCount: z.number().check(z.int(), z.positive()),
   cores: z.array(cpuCore),
-  load1: z.number().nonnegative(),
-  load5: z.number().nonnegative(),
-  load15: z.number().nonnegative(),
+  load1: z.number().check(z.nonnegative()),
+  load5: z.number().check(z.nonnegative()),
+  load15: z.number().check(z.nonnegative()),
   contextSwitchesPerSec: rate,
   interruptsPerSec: rate,
   processesRunning: count,
@@ -82,18 +82,18 @@ export const cpuMetrics = collectorResult({
    * From `/proc/stat`, in this order: context switches since boot (`ctxt`), interrupts
    * serviced since boot (`intr`), and when the host booted, Unix seconds (`btime`).
    */
-  counters: z.tuple([count, count, count]).optional(),
+  counters: z.optional(z.tuple([count, count, count])),
   /** The kernel's identity, as `uname(2)` gives it (node_exporter's `node_uname_info`). */
-  uname: z
-    .object({
+  uname: z.optional(
+    z.object({
       sysname: text,
       release: text,
       version: text,
       machine: text,
       nodename: text,
       domainname: text,
-    })
-    .optional(),
+    }),
+  ),
 });
 export type CpuMetrics = z.infer<typeof cpuMetrics>;
 
@@ -119,7 +119,7 @@ export const memoryMetrics = collectorResult({
    * Every `/proc/meminfo` field by the kernel's name (`Active(anon)`): bytes for the fields the
    * kernel prints in kB, the plain number for the others (`HugePages_Total`).
    */
-  meminfo: namedCounts.optional(),
+  meminfo: z.optional(namedCounts),
 });
 export type MemoryMetrics = z.infer<typeof memoryMetrics>;
 
@@ -142,9 +142,9 @@ export type InterfaceRates = z.infer<typeof interfaceRates>;
 export const interfaceCounters = z.tuple([count, count, count, count, count, count, count, count]);
 export type InterfaceCounters = z.infer<typeof interfaceCounters>;
 
-export const networkInterface = interfaceRates.extend({
+export const networkInterface = z.extend(interfaceRates, {
   /** Cumulative counters; absent from snapshots of older agents. */
-  counters: interfaceCounters.optional(),
+  counters: z.optional(interfaceCounters),
   loopback: z.boolean(),
   /**
    * Virtual interfaces — loopback, bridges, bonds, VLANs, veth, tunnels — carry traffic that
@@ -182,10 +182,10 @@ export const deviceCounters = z.tuple([count, count, count, count, count]);
 export type DeviceCounters = z.infer<typeof deviceCounters>;
 
 /** A whole block device; `virtual` ones (device-mapper, md RAID) stack on others and stay out of totals. */
-export const diskDevice = deviceRates.extend({
+export const diskDevice = z.extend(deviceRates, {
   virtual: z.boolean(),
   /** Cumulative counters; absent from snapshots of older agents. */
-  counters: deviceCounters.optional(),
+  counters: z.optional(deviceCounters),
 });
 export type DiskDevice = z.infer<typeof diskDevice>;
 
@@ -218,11 +218,11 @@ export const diskMetrics = collectorResult({
   /** The real filesystems, one mount of each: what the dashboard shows. */
   filesystems: z.array(filesystemUsage),
   /** Every mount point, pseudo filesystems and bind mounts included, for `/metrics`. */
-  mounts: z.array(mountUsage).optional(),
+  mounts: z.optional(z.array(mountUsage)),
 });
 export type DiskMetrics = z.infer<typeof diskMetrics>;
 
-const nullableRate = rate.nullable();
+const nullableRate = z.nullable(rate);
 
 /**
  * A long-running `perf stat -x, -I <ms> -a`. Each counter is null when perf cannot count it
@@ -231,13 +231,13 @@ const nullableRate = rate.nullable();
  */
 export const perfMetrics = collectorResult({
   hardwareAvailable: z.boolean(),
-  hardwareUnavailableReason: text.nullable(),
+  hardwareUnavailableReason: z.nullable(text),
   cyclesPerSec: nullableRate,
   instructionsPerSec: nullableRate,
-  ipc: z.number().nonnegative().nullable(),
+  ipc: z.nullable(z.number().check(z.nonnegative())),
   cacheReferencesPerSec: nullableRate,
   cacheMissesPerSec: nullableRate,
-  cacheMissPercent: percent.nullable(),
+  cacheMissPercent: z.nullable(percent),
   branchMissesPerSec: nullableRate,
   contextSwitchesPerSec: nullableRate,
   cpuMigrationsPerSec: nullableRate,
@@ -245,7 +245,7 @@ export const perfMetrics = collectorResult({
   /** Events perf reported as `<not supported>` or `<not counted>`. */
   unsupportedEvents: z.array(text),
   /** perf's own interval, in ms, that the rates cover. */
-  perfIntervalMs: z.number().positive(),
+  perfIntervalMs: z.number().check(z.positive()),
 });
 export type PerfMetrics = z.infer<typeof perfMetrics>;
 
@@ -271,28 +271,28 @@ export const bandwidthMetrics = collectorResult({
   swapOutBytesPerSec: rate,
   pageFaultsPerSec: rate,
   majorFaultsPerSec: rate,
-  dram: dramBandwidth.nullable(),
-  dramUnavailableReason: text.nullable(),
+  dram: z.nullable(dramBandwidth),
+  dramUnavailableReason: z.nullable(text),
   /**
    * The `/proc/vmstat` counters node_exporter exports by default (`pgpgin`, `pgpgout`,
    * `pswpin`, `pswpout`, `pgfault`, `pgmajfault`, `oom_kill`…), by the kernel's name.
    */
-  vmstat: namedCounts.optional(),
+  vmstat: z.optional(namedCounts),
 });
 export type BandwidthMetrics = z.infer<typeof bandwidthMetrics>;
 
 export const collectorTiming = z.object({
-  durationMs: z.number().nonnegative(),
+  durationMs: z.number().check(z.nonnegative()),
   ok: z.boolean(),
 });
 export type CollectorTiming = z.infer<typeof collectorTiming>;
 
 /** The sampler's own cost: a monitor shows what it spends. */
 export const agentMetrics = z.object({
-  cpuPercent: z.number().nonnegative(),
+  cpuPercent: z.number().check(z.nonnegative()),
   rssBytes: count,
   heapUsedBytes: count,
-  collectDurationMs: z.number().nonnegative(),
+  collectDurationMs: z.number().check(z.nonnegative()),
   collectors: z.partialRecord(collectorName, collectorTiming),
 });
 export type AgentMetrics = z.infer<typeof agentMetrics>;
@@ -302,9 +302,9 @@ export const snapshot = z.object({
   type: z.literal('snapshot'),
   host: hostName,
   /** Rises by one per snapshot of a sampling process, from 1; a jump means a gap. */
-  seq: z.number().int().positive(),
+  seq: z.number().check(z.int(), z.positive()),
   timestamp: isoTimestamp,
-  intervalMs: z.number().int().positive(),
+  intervalMs: z.number().check(z.int(), z.positive()),
   cpu: cpuMetrics,
   memory: memoryMetrics,
   network: networkMetrics,
@@ -312,9 +312,9 @@ export const snapshot = z.object({
   perf: perfMetrics,
   bandwidth: bandwidthMetrics,
   // Sections added after the first six are optional: an older agent's snapshot still parses.
-  processes: processesMetrics.optional(),
-  pressure: pressureMetrics.optional(),
-  cgroups: cgroupsMetrics.optional(),
+  processes: z.optional(processesMetrics),
+  pressure: z.optional(pressureMetrics),
+  cgroups: z.optional(cgroupsMetrics),
   agent: agentMetrics,
 });
 export type Snapshot = z.infer<typeof snapshot>;

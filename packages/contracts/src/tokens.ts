@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { isoTimestamp, text } from './common.js';
 
 /** What an API token lets its holder do; `ingest` pushes application metrics (OTLP). */
@@ -16,17 +16,17 @@ export const API_TOKEN_VISIBLE_PREFIX = 8;
 
 /** A token as the API lists it: never the secret, only its first characters. */
 export const apiTokenInfo = z.object({
-  id: z.number().int().positive(),
-  name: z.string().min(1).max(100),
+  id: z.number().check(z.int(), z.positive()),
+  name: z.string().check(z.minLength(1), z.maxLength(100)),
   scope: apiTokenScope,
   /** The token's first {@link API_TOKEN_VISIBLE_PREFIX} characters. */
-  prefix: z.string().length(API_TOKEN_VISIBLE_PREFIX),
+  prefix: z.string().check(z.length(API_TOKEN_VISIBLE_PREFIX)),
   createdAt: isoTimestamp,
   /** The admin who created it; null when it was made from the command line. */
-  createdBy: z.string().nullable(),
+  createdBy: z.nullable(z.string()),
   /** Last accepted use, to within a minute; null if never used. */
-  lastUsedAt: isoTimestamp.nullable(),
-  revokedAt: isoTimestamp.nullable(),
+  lastUsedAt: z.nullable(isoTimestamp),
+  revokedAt: z.nullable(isoTimestamp),
 });
 export type ApiTokenInfo = z.infer<typeof apiTokenInfo>;
 
@@ -36,19 +36,23 @@ export type ApiTokensResponse = z.infer<typeof apiTokensResponse>;
 
 /** `POST /api/tokens` body. */
 export const createApiTokenRequest = z.object({
-  name: text
-    .trim()
-    .min(1, 'must not be empty')
-    .max(100, 'must be at most 100 characters')
-    // eslint-disable-next-line no-control-regex -- a name is shown in lists and logs, one line
-    .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), 'must not contain control characters'),
-  scope: apiTokenScope.default('ingest'),
+  name: text.check(
+    z.trim(),
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(100, 'must be at most 100 characters'),
+    z.refine(
+      // eslint-disable-next-line no-control-regex -- a name is shown in lists and logs, one line
+      (value) => !/[\u0000-\u001f\u007f]/.test(value),
+      'must not contain control characters',
+    ),
+  ),
+  scope: z._default(apiTokenScope, 'ingest'),
 });
 export type CreateApiTokenRequest = z.infer<typeof createApiTokenRequest>;
 
 /** `POST /api/tokens` answer: the token itself, shown this once and never again. */
 export const createApiTokenResponse = z.object({
-  token: z.string().regex(API_TOKEN_PATTERN),
+  token: z.string().check(z.regex(API_TOKEN_PATTERN)),
   info: apiTokenInfo,
 });
 export type CreateApiTokenResponse = z.infer<typeof createApiTokenResponse>;

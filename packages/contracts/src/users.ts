@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { isoTimestamp } from './common.js';
 import { publicUser, role } from './rest.js';
 
@@ -12,26 +12,31 @@ export const PASSWORD_MAX_LENGTH = 1024;
 /** A username a new user may take. */
 export const username = z
   .string()
-  .regex(USERNAME_PATTERN, 'must be 1-64 letters, digits, or . _ @ -');
+  .check(z.regex(USERNAME_PATTERN, 'must be 1-64 letters, digits, or . _ @ -'));
 
 /**
  * A new password. Counted in code points rather than UTF-16 units, so "ünïcödé" counts as a
  * person would count it — the rule of the users CLI (`apps/api/src/auth/passwords.ts`).
  */
-export const newPassword = z.string().superRefine((value, ctx) => {
-  const length = [...value].length;
-  if (length < PASSWORD_MIN_LENGTH) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be at least ${PASSWORD_MIN_LENGTH} characters (got ${length})`,
-    });
-  } else if (length > PASSWORD_MAX_LENGTH) {
-    ctx.addIssue({ code: 'custom', message: `must be at most ${PASSWORD_MAX_LENGTH} characters` });
-  }
-});
+export const newPassword = z.string().check(
+  z.superRefine((value, ctx) => {
+    const length = [...value].length;
+    if (length < PASSWORD_MIN_LENGTH) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be at least ${PASSWORD_MIN_LENGTH} characters (got ${length})`,
+      });
+    } else if (length > PASSWORD_MAX_LENGTH) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be at most ${PASSWORD_MAX_LENGTH} characters`,
+      });
+    }
+  }),
+);
 
 /** A user as an administrator sees it: never a password hash. */
-export const userSummary = publicUser.extend({ createdAt: isoTimestamp });
+export const userSummary = z.extend(publicUser, { createdAt: isoTimestamp });
 export type UserSummary = z.infer<typeof userSummary>;
 
 /** `GET /api/users` answer: every user, oldest first. */
@@ -42,7 +47,7 @@ export type UsersResponse = z.infer<typeof usersResponse>;
 export const createUserRequest = z.object({
   username,
   password: newPassword,
-  role: role.default('viewer'),
+  role: z._default(role, 'viewer'),
 });
 export type CreateUserRequest = z.input<typeof createUserRequest>;
 

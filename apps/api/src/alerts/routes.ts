@@ -7,7 +7,7 @@ import {
   type AlertEvent,
 } from '@livestat/contracts';
 import { Router, type RequestHandler } from 'express';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { requireRole } from '../auth/require-auth.js';
 import { HttpError } from '../http/errors.js';
 import { redactChannel } from './channel-store.js';
@@ -25,7 +25,7 @@ export interface AlertsRouterDeps {
 }
 
 /** Parses a body or query with a contract schema; a 400 naming each bad field otherwise. */
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+function parse<T extends z.ZodMiniType>(schema: T, value: unknown): z.infer<T> {
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
   throw new HttpError(400, describeAlertIssues(parsed.error).join('; '), 'bad_parameter');

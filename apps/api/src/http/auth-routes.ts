@@ -6,7 +6,7 @@ import {
 } from '@livestat/contracts';
 import { Router, type RequestHandler, type Response } from 'express';
 import { rateLimit, type Store } from 'express-rate-limit';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { verifyPassword, verifyUnknownUser } from '../auth/passwords.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { UserStore } from '../storage/users.js';
@@ -32,7 +32,7 @@ export interface AuthRouterDeps {
   loginLimitStore?: Store;
 }
 
-function describeBodyIssues(error: z.ZodError, body: unknown): string {
+function describeBodyIssues(error: z.core.$ZodError, body: unknown): string {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return 'body must be a JSON object with username and password';
   }

@@ -1,6 +1,6 @@
 import { historyQuery, timeParam, type HistoryQuery } from '@livestat/contracts';
 import { Router, type RequestHandler } from 'express';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { QueryCancelledError, QueryTimeoutError } from '../storage/db.js';
 import { HistoryRequestError, type HistoryService } from '../storage/history.js';
 import { createWorkLimiter, WorkLimitError, type WorkLimiter } from '../storage/work-limiter.js';

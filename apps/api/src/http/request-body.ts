@@ -1,11 +1,11 @@
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { HttpError } from './errors.js';
 
 /**
  * Parses a JSON body with `schema`, or throws a 400 naming each bad field (`password: must be at
  * least 8 characters`). A value is never echoed: the body may hold a password or a token.
  */
-export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+export function parseBody<T extends z.ZodMiniType>(schema: T, body: unknown): z.output<T> {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

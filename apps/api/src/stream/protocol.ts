@@ -31,7 +31,7 @@ export class ClientMessageError extends Error {
 }
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(
-  clientMessage.options.map((option) => option.shape.type.value),
+  clientMessage.def.options.flatMap((option) => option.shape.type.def.values),
 );
 
 /**

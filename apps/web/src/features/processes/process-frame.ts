@@ -4,7 +4,7 @@ import {
   processesMessage,
   type ProcessesMessage,
 } from '@livestat/contracts';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 
 // A `processes` message carries up to 1,000 rows once a second. Validating each row with zod
 // costs several milliseconds of the main thread per message (bench:processes-frame), most of
@@ -12,7 +12,7 @@ import { z } from 'zod';
 // (process-frame.test.ts holds them to it, field by field) at a small fraction of the cost.
 
 /** The message without its rows, which {@link isProcessRow} checks. */
-const envelope = processesMessage.extend({ processes: z.array(z.unknown()) });
+const envelope = z.extend(processesMessage, { processes: z.array(z.unknown()) });
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isRate = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
