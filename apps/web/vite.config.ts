@@ -73,7 +73,9 @@ export default defineConfig(async ({ mode, command }) => {
   };
 
   return {
-    plugins: [vue()],
+    // Every component here, and vue-echarts, is written with `setup`: Vue's Options API
+    // (data, methods, computed, watch and lifecycle options, mixins) is left out of the build.
+    plugins: [vue({ features: { optionsAPI: false } })],
     resolve: {
       // Setting conditions replaces Vite's defaults (Vite 6+), so they are spread back in;
       // '@livestat/source' makes @livestat/contracts resolve to its TypeScript source.
