@@ -7,7 +7,8 @@ import {
 } from '../../test/databases.js';
 import { createLogger } from '../logger.js';
 import { createUserStore, type UserStore } from '../storage/users.js';
-import { ensureAdmin } from './bootstrap.js';
+import { QueryTimeoutError } from '../storage/db.js';
+import { ensureAdmin, ensureAdminRetrying } from './bootstrap.js';
 import { PasswordPolicyError, verifyPassword } from './passwords.js';
 
 function capture() {
@@ -109,5 +110,40 @@ describeEachBackend('ensureAdmin', (backend) => {
       ensureAdmin({ users, username: 'admin', password: 'short', ...c }),
     ).rejects.toBeInstanceOf(PasswordPolicyError);
     expect(await users.count()).toBe(0);
+  });
+
+  it('tries again when a statement timed out, and creates the admin once', async () => {
+    const c = capture();
+    let timeouts = 2;
+    // The real store, its first two counts failing as a busy database's statement timeout does.
+    const busy: UserStore = {
+      ...users,
+      count: () => (timeouts-- > 0 ? Promise.reject(new QueryTimeoutError(5000)) : users.count()),
+    };
+    const result = await ensureAdminRetrying(
+      { users: busy, username: 'boss', password: 'from-the-env', ...c },
+      { delayMs: 10 },
+    );
+    expect(result).toBe('created');
+    expect(await users.count()).toBe(1);
+    expect(c.logs.join('')).toContain('creating the first admin timed out; trying again');
+  });
+
+  it('gives up after its attempts, and never retries other errors', async () => {
+    const c = capture();
+    const alwaysBusy: UserStore = {
+      ...users,
+      count: () => Promise.reject(new QueryTimeoutError(5000)),
+    };
+    await expect(
+      ensureAdminRetrying(
+        { users: alwaysBusy, username: 'boss', password: 'from-the-env', ...c },
+        { attempts: 3, delayMs: 1 },
+      ),
+    ).rejects.toBeInstanceOf(QueryTimeoutError);
+    expect(c.logs.join('').match(/trying again/g)).toHaveLength(2);
+    await expect(
+      ensureAdminRetrying({ users, username: 'admin', password: 'short', ...c }, { delayMs: 1 }),
+    ).rejects.toBeInstanceOf(PasswordPolicyError);
   });
 });

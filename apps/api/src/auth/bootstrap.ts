@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QueryTimeoutError } from '../storage/db.js';
 import { UserStoreError, type UserStore } from '../storage/users.js';
 import { hashPassword } from './passwords.js';
 
@@ -63,4 +65,31 @@ export async function ensureAdmin(options: EnsureAdminOptions): Promise<EnsureAd
     ].join('\n'),
   );
   return 'created_with_generated_password';
+}
+
+/**
+ * {@link ensureAdmin}, tried again when a statement timed out: a first start on a busy machine
+ * (PGlite's thread still catching up after migrations) must not end the process for that.
+ * `attempts` tries in all, waiting `delayMs` × the attempt's number between them; any other
+ * error, or the last timeout, is thrown.
+ */
+export async function ensureAdminRetrying(
+  options: EnsureAdminOptions,
+  retry: { attempts?: number; delayMs?: number; stopped?: () => boolean } = {},
+): Promise<EnsureAdminResult> {
+  const attempts = retry.attempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ensureAdmin(options);
+    } catch (err) {
+      if (!(err instanceof QueryTimeoutError) || attempt >= attempts || retry.stopped?.())
+        throw err;
+      const waitMs = (retry.delayMs ?? 1000) * attempt;
+      options.logger.warn(
+        { attempt, attempts, retryInMs: waitMs, err: { message: err.message } },
+        'creating the first admin timed out; trying again',
+      );
+      await sleep(waitMs);
+    }
+  }
 }

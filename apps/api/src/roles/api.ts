@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { RequestHandler, Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/authenticator.js';
-import { ensureAdmin } from '../auth/bootstrap.js';
+import { ensureAdminRetrying } from '../auth/bootstrap.js';
 import { createRequireAuth } from '../auth/require-auth.js';
 import { createTokenService } from '../auth/tokens.js';
 import {
@@ -359,15 +359,19 @@ export async function startApi(
       retention.start();
       let outcome;
       try {
-        outcome = await ensureAdmin({
-          users,
-          username: config.adminUsername,
-          password: config.adminPassword,
-          logger,
-          // Printed once, never through the logger: log files outlive the moment.
-          announce: (text) => process.stderr.write(`${text}\n`),
-        });
+        outcome = await ensureAdminRetrying(
+          {
+            users,
+            username: config.adminUsername,
+            password: config.adminPassword,
+            logger,
+            // Printed once, never through the logger: log files outlive the moment.
+            announce: (text) => process.stderr.write(`${text}\n`),
+          },
+          { stopped: () => stopping },
+        );
       } catch (err) {
+        if (stopping) return;
         logger.fatal({ err: { message: (err as Error).message } }, 'cannot create the first admin');
         void shutdown('admin bootstrap failed', true);
         return;
