@@ -9,5 +9,8 @@ export default defineConfig({
     exclude: [...configDefaults.exclude, '**/*.faults.test.ts'],
     environment: 'node',
     testTimeout: 20_000,
+    // Set-up hooks start real databases: a fresh PGlite (initdb and every migration in
+    // WebAssembly) takes 2-3 s idle but over 10 s, vitest's default, on a busy 2-core machine.
+    hookTimeout: 60_000,
   },
 });
