@@ -1,13 +1,13 @@
 import { defineComponent, h } from 'vue';
 
 /**
- * vue-echarts' component for happy-dom, which has no canvas: it keeps the props a chart is
- * given (read them with `findComponent({ name: 'Echarts' }).props('option')`) and takes the
- * `setOption` calls of a `manual-update` chart without drawing (and its zrender's settings).
+ * The live charts' EChart (components/EChart.vue) for happy-dom, which has no canvas: it keeps
+ * the props a chart is given (read them with `findComponent({ name: 'EChart' }).props('option')`)
+ * and takes the `setOption` calls of a `manual-update` chart without drawing (and its zrender's
+ * settings).
  */
 export const EchartsStub = defineComponent({
-  // eslint-disable-next-line vue/multi-word-component-names -- vue-echarts' own name, which tests look up
-  name: 'Echarts',
+  name: 'EChart',
   props: {
     option: { type: Object, default: undefined },
     updateOptions: { type: Object, default: undefined },

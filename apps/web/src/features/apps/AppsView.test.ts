@@ -193,7 +193,7 @@ function show(
 ): VueWrapper {
   const wrapper = mount(component as typeof AppMetricCard, {
     props: props as never,
-    global: { plugins: [pinia], stubs: { Echarts: EchartsStub } },
+    global: { plugins: [pinia], stubs: { EChart: EchartsStub } },
   });
   mounted.push(wrapper);
   return wrapper;
@@ -347,7 +347,7 @@ describe('AppMetricCard', () => {
     const card = show(AppMetricCard, { metric: timer });
     await settle();
     expect(card.findAll('.legend button').map((b) => b.text())).toEqual(['p50', 'p90', 'p99']);
-    const option = card.findComponent({ name: 'Echarts' }).props('option') as {
+    const option = card.findComponent({ name: 'EChart' }).props('option') as {
       series: LineSeriesOption[];
     };
     const data = (id: string) => option.series.find((s) => s.id === id)!.data;

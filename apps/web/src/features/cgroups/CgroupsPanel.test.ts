@@ -60,7 +60,7 @@ async function mountPanel(cgroups: CgroupsMetrics | undefined) {
   await router.push('/');
   wrapper = mount(CgroupsPanel, {
     props: { cgroups },
-    global: { plugins: [router], stubs: { Echarts: EchartsStub } },
+    global: { plugins: [router], stubs: { EChart: EchartsStub } },
   });
   return { router };
 }

@@ -37,7 +37,7 @@ const spec = {
 };
 
 /**
- * vue-echarts' component in place of the canvas chart: its props are what the chart is given,
+ * The chart component (EChart) in place of the canvas chart: its props are what the chart is given,
  * and one pixel is one second from T0 on both axes' conversions, over a 600 px wide grid.
  */
 /** Every `setOption` the chart made on the stub, in order. */
@@ -67,7 +67,7 @@ const EchartsStub = defineComponent({
 function mountChart(lines = spec.lines) {
   return mount(LiveChart, {
     props: { spec: { ...spec, lines }, label: 'CPU: Total, live' },
-    global: { stubs: { Echarts: EchartsStub } },
+    global: { stubs: { EChart: EchartsStub } },
   });
 }
 

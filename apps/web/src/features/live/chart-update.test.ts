@@ -8,7 +8,7 @@ import type { LiveChartOption } from './chart-options';
 import { LiveSeries } from './live-series';
 
 // liveChartUpdate against real ECharts (server-side SVG: no canvas in Node), as LiveChart.vue
-// and vue-echarts drive it: a theme change makes ECharts rebuild its model from the option it
+// and EChart drive it: a theme change makes ECharts rebuild its model from the option it
 // kept, and the ticks after it must still find every line they update.
 
 use([SVGRenderer]);
@@ -57,7 +57,7 @@ describe('live chart updates in ECharts', () => {
     draw(light, spec, liveWith(disks, 3));
     draw(light, spec, liveWith(disks, 4));
 
-    // The page turns dark: vue-echarts sets the theme (ECharts rebuilds from its kept option)
+    // The page turns dark: EChart sets the theme (ECharts rebuilds from its kept option)
     // and the chart's palette changes, so LiveChart sends the whole option; then ticks go on.
     chart.setTheme(CHART_THEMES.dark);
     const dark = baseChartOption(spec, THEME_COLORS.dark.palette);

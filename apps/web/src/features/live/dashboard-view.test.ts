@@ -13,7 +13,7 @@ const PANELS = ['cpu', 'memory', 'network', 'disk', 'perf', 'bandwidth'];
 
 // No session in these tests, so the store never opens a socket; the API status card polls
 // the network and the canvas chart needs a real canvas, so both are stubbed.
-const global = { stubs: { Echarts: EchartsStub, HealthCard: true } };
+const global = { stubs: { EChart: EchartsStub, HealthCard: true } };
 
 function withSnapshot() {
   const metrics = useMetricsStore();

@@ -18,12 +18,12 @@ import { EchartsStub } from '../../../test/echarts-stub';
 
 // ECharts needs a real canvas: the chart itself is stubbed (its option is tested in
 // ../chart-options.test.ts and ../LiveChart.test.ts); everything around it renders.
-const global = { stubs: { Echarts: EchartsStub } };
+const global = { stubs: { EChart: EchartsStub } };
 
 const figure = (wrapper: VueWrapper, key: string) => wrapper.find(`[data-value="${key}"]`);
 const chartLines = (wrapper: VueWrapper) =>
   (
-    (wrapper.findComponent({ name: 'Echarts' }).props('option') as LiveChartOption)
+    (wrapper.findComponent({ name: 'EChart' }).props('option') as LiveChartOption)
       .series as LineSeriesOption[]
   ).map((s) => s.id);
 

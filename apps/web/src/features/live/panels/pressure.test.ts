@@ -10,7 +10,7 @@ import DiskPanel from './DiskPanel.vue';
 import MemoryPanel from './MemoryPanel.vue';
 import { pressureMeaning, pressureView } from './pressure';
 
-const global = { stubs: { Echarts: EchartsStub } };
+const global = { stubs: { EChart: EchartsStub } };
 
 // /proc/pressure as read on this machine (6.18): cpu has a `full` line of zeros.
 const line = (avg10: number, avg60: number) => ({ avg10, avg60, avg300: 0, stallMsPerSec: 0 });
