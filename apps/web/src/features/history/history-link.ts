@@ -1,5 +1,6 @@
-import { HISTORY_PRESETS } from './history-view';
-import type { HistoryPresetId, SeriesGroup } from './history-view';
+import { HISTORY_PRESETS } from './history-presets';
+import type { HistoryPresetId } from './history-presets';
+import type { SeriesGroup } from './history-view';
 
 /** What a link into the History view chooses: a host, series to chart, a range preset. */
 export interface HistoryLink {

@@ -1,6 +1,8 @@
 import { HISTORY_DEFAULT_POINTS, HISTORY_MAX_POINTS } from '@livestat/contracts';
 import type { HistoryResponse } from '@livestat/contracts';
 import type { Unit } from '../../lib/chart-units';
+import { HISTORY_PRESETS } from './history-presets';
+import type { HistoryPresetId } from './history-presets';
 
 /** A time range in epoch ms, `from` before `to`. */
 export interface TimeRange {
@@ -11,15 +13,8 @@ export interface TimeRange {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-/** The history view's range presets, each ending now. */
-export const HISTORY_PRESETS = [
-  { id: '1h', label: '1 h', ms: HOUR },
-  { id: '6h', label: '6 h', ms: 6 * HOUR },
-  { id: '24h', label: '24 h', ms: 24 * HOUR },
-  { id: '7d', label: '7 d', ms: 7 * 24 * HOUR },
-] as const;
-/** One of {@link HISTORY_PRESETS}. */
-export type HistoryPresetId = (typeof HISTORY_PRESETS)[number]['id'];
+export { HISTORY_PRESETS } from './history-presets';
+export type { HistoryPresetId } from './history-presets';
 
 /** The preset's range, ending at `now`. */
 export function presetRange(id: HistoryPresetId, now: number): TimeRange {
