@@ -15,7 +15,7 @@
 //
 //   npm run bench:web -- [--updates 60] [--warmup 10] [--minutes 30] [--speed 10] [--skip-heap]
 //                        [--json] [--profile FILE] [--trace FILE]
-//                        [--compare GIT-REF] [--bundle-only]
+//                        [--compare GIT-REF] [--bundle-only] [--modules]
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -39,6 +39,8 @@ const { values } = parseArgs({
     'skip-heap': { type: 'boolean', default: false },
     // Stops after the bundle figures (1), with --compare's too: no Chromium.
     'bundle-only': { type: 'boolean', default: false },
+    // Also lists what the route's JS is made of, by package and by module (from sourcemaps).
+    modules: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     // Records a CPU profile of the measured updates (an unminified build of the page) into
     // this file, and prints the functions that took the most self time.
@@ -61,6 +63,7 @@ const MINUTES = Number(values.minutes);
 const SPEED = Number(values.speed);
 const SKIP_HEAP = values['skip-heap'];
 const BUNDLE_ONLY = values['bundle-only'];
+const MODULES = values.modules;
 if (
   !(Number.isInteger(UPDATES) && UPDATES >= 5) ||
   !(Number.isInteger(WARMUP) && WARMUP >= 0) ||
@@ -68,7 +71,7 @@ if (
   !(SPEED >= 1 && SPEED <= 50)
 ) {
   console.error(
-    'usage: npm run bench:web -- [--updates N≥5] [--warmup S] [--minutes M≥2] [--speed 1–50] [--skip-heap] [--bundle-only] [--json]',
+    'usage: npm run bench:web -- [--updates N≥5] [--warmup S] [--minutes M≥2] [--speed 1–50] [--skip-heap] [--bundle-only] [--modules] [--json]',
   );
   process.exit(2);
 }
@@ -141,6 +144,63 @@ interface Bundle {
   raw: number;
   gzip: number;
   lazyFiles: number;
+  /** With --modules: the route's minified code by source module (its path, as the map has it). */
+  sources?: Map<string, string>;
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * The generated code of one file by the source each stretch of it maps to (a sourcemap's
+ * base64-VLQ `mappings`: per generated line, segments of column and source deltas); a stretch
+ * with no source, or before a line's first segment, is '(not mapped)'.
+ */
+function codeBySource(
+  code: string,
+  map: { sources: string[]; mappings: string },
+  into: Map<string, string>,
+): void {
+  const lines = code.split('\n');
+  const add = (key: string, text: string) => into.set(key, (into.get(key) ?? '') + text);
+  let source = 0;
+  map.mappings.split(';').forEach((segments, index) => {
+    const line = lines[index] ?? '';
+    let column = 0;
+    let from = 0;
+    let key = '(not mapped)';
+    for (const segment of segments.split(',')) {
+      if (segment === '') continue;
+      const fields: number[] = [];
+      let value = 0;
+      let shift = 0;
+      for (const char of segment) {
+        const digit = BASE64.indexOf(char);
+        value += (digit & 31) * 2 ** shift;
+        if (digit & 32) {
+          shift += 5;
+        } else {
+          fields.push(value % 2 === 1 ? -Math.floor(value / 2) : Math.floor(value / 2));
+          value = 0;
+          shift = 0;
+        }
+      }
+      column += fields[0] ?? 0;
+      add(key, line.slice(from, column));
+      from = column;
+      if (fields.length > 1) source += fields[1]!;
+      key = fields.length > 1 ? (map.sources[source] ?? '(not mapped)') : '(not mapped)';
+    }
+    add(key, line.slice(from));
+  });
+}
+
+/** A source's package (`echarts`, `@vue/runtime-core` as `vue`), or the workspace it is in. */
+function packageOf(source: string): string {
+  const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source);
+  if (inModules) return inModules[1]!.startsWith('@vue/') ? 'vue' : inModules[1]!;
+  if (source.includes('packages/contracts/')) return '@livestat/contracts';
+  if (source.includes('apps/web/')) return 'the app (apps/web/src)';
+  return source;
 }
 
 interface ProfileNode {
@@ -263,7 +323,14 @@ async function buildBundle(
     mode: 'production',
     logLevel: 'error',
     resolve: alias.length > 0 ? { alias } : undefined,
-    build: { outDir: dir, emptyOutDir: true, manifest: true, minify },
+    // 'hidden': the maps are written, the files are byte for byte what they are without.
+    build: {
+      outDir: dir,
+      emptyOutDir: true,
+      manifest: true,
+      minify,
+      sourcemap: MODULES ? 'hidden' : false,
+    },
   });
   const manifest = JSON.parse(
     await readFile(path.join(dir, '.vite', 'manifest.json'), 'utf8'),
@@ -280,11 +347,16 @@ async function buildBundle(
   };
   visit('index.html');
   const files = [];
+  const sources = MODULES ? new Map<string, string>() : undefined;
   for (const key of seen) {
     const file = manifest[key]!.file;
     if (!file.endsWith('.js')) continue;
     const body = await readFile(path.join(dir, file));
     files.push({ file, raw: body.length, gzip: gzipSync(body, { level: GZIP_LEVEL }).length });
+    if (sources) {
+      const map = JSON.parse(await readFile(path.join(dir, `${file}.map`), 'utf8'));
+      codeBySource(body.toString('utf8'), map, sources);
+    }
   }
   const lazy = new Set(
     Object.values(manifest)
@@ -299,6 +371,7 @@ async function buildBundle(
     raw: files.reduce((sum, f) => sum + f.raw, 0),
     gzip: files.reduce((sum, f) => sum + f.gzip, 0),
     lazyFiles: lazy.size,
+    sources,
   };
 }
 
@@ -461,6 +534,31 @@ try {
   const full = await buildBundle('full', true);
   cleanup.push(() => rm(full.dir, { recursive: true, force: true }));
   const bundleFigures: Record<string, unknown> = printBundles(app, full);
+  if (app.sources) {
+    // Characters of minified code; "gzip alone" compresses each package's code by itself.
+    const byPackage = new Map<string, string>();
+    for (const [source, code] of app.sources) {
+      const name = packageOf(source);
+      byPackage.set(name, (byPackage.get(name) ?? '') + code);
+    }
+    say('   livestat route by package (sourcemap; minified characters, gzip of each alone):');
+    for (const [name, code] of [...byPackage].sort((a, b) => b[1].length - a[1].length)) {
+      const gzip = gzipSync(code, { level: GZIP_LEVEL }).length;
+      say(
+        `      ${name.padEnd(40)} raw ${kb(code.length).padStart(10)}  gzip ${kb(gzip).padStart(9)}`,
+      );
+    }
+    say('   … and its 30 largest modules:');
+    for (const [source, code] of [...app.sources]
+      .sort((a, b) => b[1].length - a[1].length)
+      .slice(0, 30)) {
+      const name = source.replace(/^.*node_modules\//, '').replace(/^(\.\.\/)+/, '');
+      say(`      ${kb(code.length).padStart(10)}  ${name}`);
+    }
+    bundleFigures.modules = Object.fromEntries(
+      [...app.sources].map(([source, code]) => [source, code.length]),
+    );
+  }
   // --compare: the app at the ref, and all of ECharts with it, built alike in this run.
   const refSource = COMPARE ? await checkoutRef(COMPARE) : undefined;
   if (refSource) cleanup.push(refSource.remove);
