@@ -44,8 +44,17 @@ export function createLagWindow(slices: number) {
   };
 }
 
+/**
+ * The period of the event-loop delay timers, this monitor's and prom-client's
+ * (`nodejs_eventloop_lag_*`), in ms. Each is a wake-up of an otherwise idle process: at
+ * prom-client's default 10 ms and the 20 ms this monitor had, the two took ~150 wake-ups a
+ * second and about a fifth of the API's idle CPU (bench/RESULTS.md, "Steady CPU"). 50 ms still
+ * resolves the 200 ms lag and 1 s stall limits /api/health judges by.
+ */
+export const EVENT_LOOP_RESOLUTION_MS = 50;
+
 export interface EventLoopMonitorOptions {
-  /** The delay timer's period in ms (default 20): finer costs more wake-ups. */
+  /** The delay timer's period in ms (default {@link EVENT_LOOP_RESOLUTION_MS}): finer costs more wake-ups. */
   resolutionMs?: number;
   /** Length of one slice in ms (default 10 s). */
   sliceMs?: number;
@@ -71,7 +80,7 @@ const NS_PER_MS = 1e6;
  * Its timers are unref'd: they never keep the process alive, and `stop()` ends them.
  */
 export function createEventLoopMonitor(options: EventLoopMonitorOptions = {}): EventLoopMonitor {
-  const { resolutionMs = 20, sliceMs = 10_000, slices = 5 } = options;
+  const { resolutionMs = EVENT_LOOP_RESOLUTION_MS, sliceMs = 10_000, slices = 5 } = options;
   const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
   histogram.enable();
   const window = createLagWindow(slices);

@@ -14,7 +14,7 @@ import { createBatchWriter } from '../storage/batch-writer.js';
 import { writeSnapshots } from '../storage/metrics-store.js';
 import type { RedisBusStats } from '../stream/redis-bus.js';
 import { VERSION } from '../version.js';
-import { createEventLoopMonitor } from './event-loop.js';
+import { createEventLoopMonitor, EVENT_LOOP_RESOLUTION_MS } from './event-loop.js';
 import { HOST_COUNTERS } from './host-counters.js';
 import { HOST_GAUGES } from './host-gauges.js';
 import { createServiceMetrics } from './metrics.js';
@@ -173,6 +173,17 @@ describe('service metrics: totals read from accessors', () => {
     expect(text).toMatch(/^process_cpu_seconds_total [0-9.e-]+$/m);
     expect(text).toMatch(/^nodejs_heap_size_used_bytes [0-9.e+]+$/m);
     expect(text).toContain(`livestat_build_info{version="${VERSION}"} 1`);
+  });
+
+  it("times prom-client's event-loop delays at the health monitor's period, not every 10 ms", async () => {
+    // Each period is a wake-up of an idle process: prom-client's default, 10 ms, woke the API
+    // 100 times a second. The shortest gap between two of its timer's callbacks is its period.
+    const metrics = createServiceMetrics({});
+    await metrics.registry.metrics();
+    await new Promise((resolve) => setTimeout(resolve, 5 * EVENT_LOOP_RESOLUTION_MS));
+    await metrics.registry.metrics();
+    const min = await valueOf(metrics.registry, 'nodejs_eventloop_lag_min_seconds');
+    expect(min).toBeGreaterThanOrEqual((EVENT_LOOP_RESOLUTION_MS - 2) / 1000);
   });
 });
 
