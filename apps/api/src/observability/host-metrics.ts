@@ -145,7 +145,12 @@ export function createHostMetrics(options: HostMetricsOptions): HostMetrics {
       const value = of(s)[field];
       return value === undefined ? [] : [[{}, value]];
     };
+  // Fields (meminfo) and keys (vmstat) already given a family or refused one: a snapshot's
+  // ~60 names are the same every tick, so each is looked at once, not once a second.
+  const seenMeminfo = new Set<string>();
+  const seenVmstat = new Set<string>();
   function meminfoFamily(field: string): void {
+    seenMeminfo.add(field);
     const name = meminfoMetricName(field);
     const suffix = name.slice('node_memory_'.length);
     family({
@@ -172,10 +177,15 @@ export function createHostMetrics(options: HostMetricsOptions): HostMetrics {
       held.set(snapshot.host, entry);
       // Families for the fields this host reports, as its kernel names them.
       // Only names a kernel could print: an agent on the bus must not mint metric names.
-      for (const field of Object.keys(meminfoOf(snapshot))) {
+      // (A host without the full map gives only COMMON_MEMINFO's fields, minted above.)
+      for (const [field] of (snapshot.memory.available ? snapshot.memory.meminfo : null) ?? []) {
+        if (seenMeminfo.has(field)) continue;
         if (MEMINFO_FIELD.test(field)) meminfoFamily(field);
+        else seenMeminfo.add(field);
       }
-      for (const key of Object.keys(vmstatOf(snapshot))) {
+      for (const [key] of (snapshot.bandwidth.available ? snapshot.bandwidth.vmstat : null) ?? []) {
+        if (seenVmstat.has(key)) continue;
+        seenVmstat.add(key);
         if (!VMSTAT_FIELD.test(key)) continue;
         family({
           name: `node_vmstat_${key}`,
