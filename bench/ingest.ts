@@ -8,7 +8,9 @@
 // with the rollup tiers (what livestat runs) and once with none (`writeSnapshots(db, batch,
 // [])`), so the cost of the rollups shows on its own. Every contender gets a fresh database;
 // the contenders alternate order run by run so drift hits them all; medians and their ratios
-// are what to quote. writer-serial is the writer without its pipeline (each batch serialized
+// are what to quote. writer-sequential is the writer without overlapping writes (on PostgreSQL
+// livestat COPYs a backlog's next batch on a second connection while the previous one merges
+// its rollups and commits), so what the overlap buys shows in every run. writer-serial is the writer without its pipeline (each batch serialized
 // only once the previous one is stored), so what pipelining buys shows in every run.
 // Every snapshot livestat stores was first published on the bus, which serialized it then
 // (live, before any outage): the workload is published once before the clocks start, and the
@@ -22,6 +24,7 @@
 //
 //   npm run bench:ingest -- [--hours 24] [--runs 3] [--pglite-hours H] [--pglite-runs N]
 //                            [--pglite-memory] [--database-url URL] [--max-batch 1000]
+//                            [--only writer,writer-sequential]   (`\copy` always runs)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
@@ -50,7 +53,8 @@ import { toBusMessage } from '../apps/api/src/stream/bus.js';
 import { createSnapshotGenerator } from './snapshots.js';
 
 const USAGE = `usage: npm run bench:ingest -- [--hours 24] [--runs 3] [--pglite-hours H]
-       [--pglite-runs N] [--pglite-memory] [--database-url URL] [--max-batch 1000]`;
+       [--pglite-runs N] [--pglite-memory] [--database-url URL] [--max-batch 1000]
+       [--only writer,writer-sequential,...]`;
 const { values } = parseArgs({
   options: {
     hours: { type: 'string', default: '24' },
@@ -60,6 +64,7 @@ const { values } = parseArgs({
     'pglite-memory': { type: 'boolean', default: false },
     'database-url': { type: 'string' },
     'max-batch': { type: 'string', default: '1000' },
+    only: { type: 'string' },
   },
 });
 const positive = (text: string | undefined, fallback: number, zeroOk = false) => {
@@ -75,6 +80,8 @@ const runs = Math.round(positive(values.runs, 3));
 const pgliteHours = Math.min(hours, positive(values['pglite-hours'], hours));
 const pgliteRuns = Math.round(positive(values['pglite-runs'], runs, true)); // 0 skips PGlite
 const maxBatch = Math.round(positive(values['max-batch'], 1000));
+// Which writer contenders to run besides `\copy` (all by default), comma-separated.
+const only = values.only?.split(',');
 const databaseUrl =
   values['database-url'] ??
   process.env.TEST_DATABASE_URL ??
@@ -231,14 +238,19 @@ async function timeWriter(
   pipelined = true,
   /** The PostgreSQL database written, whose backends' CPU to count (none for PGlite). */
   database?: string,
+  /** The next batch COPYed beside the previous one's rollups (production on PostgreSQL). */
+  overlap = false,
 ): Promise<Timing> {
   // The production settings (BATCH_SIZE 10, 30 s age) with a buffer large enough for the whole
   // backlog: the writer drains it maxBatch snapshots per transaction.
   const writer = createBatchWriter<PreparedSnapshots>({
-    write: (batch, prepared) =>
-      prepared ? writePrepared(db, prepared) : writeSnapshots(db, batch, tiers),
+    write: (batch, prepared, afterPrevious) =>
+      prepared
+        ? writePrepared(db, prepared, { afterPrevious })
+        : writeSnapshots(db, batch, tiers, { afterPrevious }),
     // The production wiring: the next batch is serialized while the previous one is written.
     prepare: pipelined ? (batch) => prepareSnapshots(batch, tiers) : undefined,
+    overlap,
     batchSize: 10,
     flushIntervalMs: 30_000,
     maxBuffered: input.length,
@@ -264,6 +276,7 @@ type Name =
   | 'copy'
   | 'writer'
   | 'writer-serial'
+  | 'writer-sequential'
   | 'writer-unpublished'
   | 'writer-raw'
   | 'pglite'
@@ -284,6 +297,8 @@ async function runPostgres(name: Name): Promise<Timing> {
             name === 'writer-raw' ? [] : TIERS,
             name !== 'writer-serial',
             dbName,
+            // As livestat runs on PostgreSQL; writer-sequential is the same without it.
+            name !== 'writer-sequential',
           );
     const stored = await countRaw(db);
     if (stored !== rowsOf(count)) {
@@ -342,7 +357,16 @@ try {
       `${(tsvBytes / 1e6).toFixed(0)} MB as COPY text; PostgreSQL ${server?.server_version ?? '?'}; ` +
       `batch writer maxBatch ${maxBatch}; ${new Date().toISOString()}`,
   );
-  const order: Name[] = ['copy', 'writer', 'writer-serial', 'writer-unpublished', 'writer-raw'];
+  const order = (
+    [
+      'copy',
+      'writer',
+      'writer-sequential',
+      'writer-serial',
+      'writer-unpublished',
+      'writer-raw',
+    ] as Name[]
+  ).filter((name) => only === undefined || name === 'copy' || only.includes(name));
   for (let run = 0; run < runs; run++) {
     console.log(`run ${run + 1}/${runs}`);
     for (const name of run % 2 === 0 ? order : [...order].reverse()) {
@@ -375,6 +399,7 @@ try {
   const copy = med('copy', rowsOf(count));
   const writer = med('writer', rowsOf(count));
   const serial = med('writer-serial', rowsOf(count));
+  const sequential = med('writer-sequential', rowsOf(count));
   const raw = med('writer-raw', rowsOf(count));
   const bare = med('writer-unpublished', rowsOf(count));
   const lite = med('pglite', rowsOf(pgliteCount));
@@ -389,6 +414,9 @@ try {
   );
   console.log(
     `  batch writer, rollups (livestat)   ${fmt(writer).padStart(8)}   ${(writer / copy).toFixed(2)}× of \\copy (goal ≥ 0.70×); ${busy('writer')}`,
+  );
+  console.log(
+    `  batch writer, rollups, no overlap  ${fmt(sequential).padStart(8)}   ${(sequential / copy).toFixed(2)}× of \\copy; overlapping writes add ${(100 * (writer / sequential - 1)).toFixed(0)} %; ${busy('writer-sequential')}`,
   );
   console.log(
     `  batch writer, rollups, no pipeline ${fmt(serial).padStart(8)}   ${(serial / copy).toFixed(2)}× of \\copy; pipelining adds ${(100 * (writer / serial - 1)).toFixed(0)} %; ${busy('writer-serial')}`,

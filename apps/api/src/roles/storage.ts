@@ -130,13 +130,19 @@ export function startStorage(
   const writer = createBatchWriter<PreparedSnapshots>({
     // During a backlog the next batch's rows and rollups are prepared while this one is written.
     prepare: (batch) => prepareSnapshots(batch),
-    write: async (batch, prepared) => {
+    write: async (batch, prepared, afterPrevious) => {
       // PGlite opens beside sampling: a first batch waits for it (it opens, or the process
       // stops). PostgreSQL may be down for long: fail, and the writer retries with backoff.
       if (!databaseReady && db.kind === 'pglite') await ready;
       if (!databaseReady) throw new Error('database not ready');
-      return prepared ? writePrepared(db, prepared) : writeSnapshots(db, batch);
+      return prepared
+        ? writePrepared(db, prepared, { afterPrevious })
+        : writeSnapshots(db, batch, undefined, { afterPrevious });
     },
+    // A backlog's next batch is COPYed on a second connection while the previous one merges
+    // its rollups and commits (bench/ingest). PGlite has one connection: a write waiting there
+    // for the previous one would hold it from under that one.
+    overlap: db.kind === 'postgres',
     batchSize: config.batchSize,
     flushIntervalMs: config.flushIntervalMs,
     maxBuffered: config.maxBufferedSnapshots,

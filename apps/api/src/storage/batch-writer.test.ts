@@ -246,17 +246,22 @@ describeEachBackend('createBatchWriter', (backend) => {
     expect(await storedSeqs()).toEqual(all);
   });
 
+  /** A backlog's writer: batches of 5 by size, at most 8 a write, the next one prepared ahead. */
+  const BACKLOG = {
+    batchSize: 5,
+    maxBatch: 8,
+    flushIntervalMs: 60_000,
+    maxBuffered: 1000,
+    retry: RETRY,
+    logger: silentLogger,
+    prepare: (batch: readonly Snapshot[]) => prepareSnapshots(batch),
+  };
+
   it('prepares the next batch of a backlog during a write, and stores each batch once, in order, across a failure', async () => {
     const writes: { seqs: number[]; prepared: boolean }[] = [];
     let failOnce = true;
     const w = createBatchWriter<PreparedSnapshots>({
-      batchSize: 5,
-      maxBatch: 8,
-      flushIntervalMs: 60_000,
-      maxBuffered: 1000,
-      retry: RETRY,
-      logger: silentLogger,
-      prepare: (batch) => prepareSnapshots(batch),
+      ...BACKLOG,
       write: async (batch, prepared) => {
         writes.push({ seqs: batch.map((s) => s.seq), prepared: prepared !== undefined });
         // The third batch fails once: it is retried whole, whatever was prepared meanwhile.
@@ -378,6 +383,123 @@ describeEachBackend('createBatchWriter', (backend) => {
   });
 
   if (backend === 'postgres') {
+    /**
+     * A writer of real batches with `overlap`, as livestat runs on PostgreSQL, logging each
+     * write: its snapshot numbers, whether it overlapped the one before, and when it settled.
+     * `beforeCommit(index)` may throw, as the write stands between its COPY and its rollups.
+     */
+    function overlapping(options: { beforeCommit?: (index: number) => void } = {}) {
+      const log: { seqs: number[]; overlapped: boolean; settled?: number }[] = [];
+      let settled = 0;
+      const w = createBatchWriter<PreparedSnapshots>({
+        ...BACKLOG,
+        overlap: true,
+        write: async (batch, prepared, afterPrevious) => {
+          const entry: (typeof log)[number] = {
+            seqs: batch.map((s) => s.seq),
+            overlapped: afterPrevious !== undefined,
+          };
+          const index = log.push(entry) - 1;
+          const after = async () => {
+            await afterPrevious?.();
+            options.beforeCommit?.(index);
+          };
+          try {
+            return await (prepared
+              ? writePrepared(db, prepared, { afterPrevious: after })
+              : writeSnapshots(db, batch, undefined, { afterPrevious: after }));
+          } finally {
+            entry.settled = settled++;
+          }
+        },
+      });
+      writers.push(w);
+      return { w, log };
+    }
+    /**
+     * That `n` distinct snapshots are stored, each once: its rows, its process tick, and its
+     * values in the rollups (the samples of one series over all buckets, in both tiers).
+     */
+    const expectStoredOnce = async (n: number) => {
+      const [counts] = await db.query<{ total: number; distinct_ts: number }>(
+        'SELECT count(*)::int AS total, count(DISTINCT ts)::int AS distinct_ts FROM metrics_snapshots',
+      );
+      const samples = [];
+      for (const table of ['metrics_rollup_1m', 'metrics_rollup_1h']) {
+        const [rollup] = await db.query<{ samples: number }>(
+          `SELECT sum(samples)::int AS samples FROM ${table} WHERE series = 'cpu.usagePercent'`,
+        );
+        samples.push(rollup?.samples);
+      }
+      const [ticks] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM process_ticks');
+      expect({ ...counts, samples, ticks: ticks?.n }).toEqual({
+        total: n * SECTIONS,
+        distinct_ts: n,
+        samples: [n, n],
+        ticks: n,
+      });
+    };
+    const clearProcessTables = () =>
+      db.exec('TRUNCATE process_ticks, process_rollup_1m, process_rollup_1h, process_rollup_1d');
+
+    it("overlaps a backlog's writes on two connections, yet commits them in order, each once", async () => {
+      await clearProcessTables();
+      const { w, log } = overlapping();
+      for (let seq = 0; seq < 37; seq++) w.enqueue(snapshot(seq));
+      await w.flush();
+      const all = Array.from({ length: 37 }, (_, i) => i);
+      expect(log.flatMap((x) => x.seqs)).toEqual(all);
+      // 5 (batchSize reached) alone; the backlog's full batches each beside the one before.
+      expect(log.map((x) => x.seqs.length)).toEqual([5, 8, 8, 8, 8]);
+      expect(log.map((x) => x.overlapped)).toEqual([false, true, true, true, true]);
+      expect(log.map((x) => x.settled)).toEqual([0, 1, 2, 3, 4]);
+      expect(w.stats()).toMatchObject({ written: 37, inFlight: 0, queued: 0, failures: 0 });
+      await expectStoredOnce(37);
+    });
+
+    it('retries a failed overlapped batch together with the one that waited on it, each stored once', async () => {
+      await clearProcessTables();
+      let failOnce = true;
+      const { w, log } = overlapping({
+        // The third write fails after its COPY, while the fourth has COPYed beside it.
+        beforeCommit: (index) => {
+          if (index === 2 && failOnce) {
+            failOnce = false;
+            throw new Error('connection reset');
+          }
+        },
+      });
+      for (let seq = 0; seq < 37; seq++) w.enqueue(snapshot(seq));
+      await waitFor('the backlog to be stored', () => w.stats().written === 37);
+      expect(log.map((x) => x.seqs.length)).toEqual([5, 8, 8, 8, 8, 8, 8]);
+      // The failed batch and the one beside it go again, in order; then the rest.
+      expect(log[4]!.seqs).toEqual(log[2]!.seqs);
+      expect(log[5]!.seqs).toEqual(log[3]!.seqs);
+      expect(log.flatMap((x, i) => (i === 2 || i === 3 ? [] : x.seqs))).toEqual(
+        Array.from({ length: 37 }, (_, i) => i),
+      );
+      // One failure for the pair: the batch beside the failed one was never going to commit.
+      expect(w.stats()).toMatchObject({ failures: 1, consecutiveFailures: 0, inFlight: 0 });
+      await expectStoredOnce(37);
+    });
+
+    it('stores a snapshot in two overlapping batches once, its rollups counted once', async () => {
+      await clearProcessTables();
+      const { w, log } = overlapping();
+      // 0–4 alone; then 5–12 and 9–16 (9–12 in both) side by side; then 17–24.
+      const seqs = [
+        ...Array.from({ length: 13 }, (_, i) => i),
+        ...Array.from({ length: 16 }, (_, i) => 9 + i),
+      ];
+      for (const seq of seqs) w.enqueue(snapshot(seq));
+      await waitFor('the backlog to be stored', () => w.stats().written === seqs.length);
+      expect(log[2]).toMatchObject({ seqs: [9, 10, 11, 12, 13, 14, 15, 16], overlapped: true });
+      // The second of the two waited on the first's keys and failed on them; its retry found
+      // them stored.
+      expect(w.stats().failures).toBe(1);
+      await expectStoredOnce(25);
+    });
+
     it('stores every snapshot exactly once across an outage and lost COMMIT acks', async () => {
       const target = new URL(test.url ?? '');
       const proxy = await startTcpProxy({

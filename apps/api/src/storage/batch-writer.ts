@@ -7,13 +7,26 @@ export interface BatchWriterOptions<Prepared = never> {
    * Stores one batch; throws on failure. In production: (batch) => writeSnapshots(db, batch).
    * With `prepare`, `prepared` is that batch's preparation when it was made ahead.
    */
-  write: (batch: readonly Snapshot[], prepared?: Prepared) => Promise<unknown>;
+  write: (
+    batch: readonly Snapshot[],
+    prepared?: Prepared,
+    afterPrevious?: () => Promise<void>,
+  ) => Promise<unknown>;
   /**
    * The part of a write that needs no database (serialization), for a backlog: while a full
    * batch is being written and another full one waits, that next one is prepared meanwhile
    * and handed to its `write`. In production: `prepareSnapshots`.
    */
   prepare?: (batch: readonly Snapshot[]) => Promise<Prepared>;
+  /**
+   * For a backlog on a database with several connections (PostgreSQL, never PGlite): while a
+   * write is under way and a full batch waits, that batch's write starts at once, beside it,
+   * given `afterPrevious`. Such a write may do what commits nothing meanwhile (look up its
+   * keys, COPY its rows) but must await `afterPrevious()` before anything else and its COMMIT,
+   * and fail if that rejects (the previous batch was not stored): batches still commit one
+   * after the other, in order, and a failed one is retried with every batch after it.
+   */
+  overlap?: boolean;
   /** Flush when this many are queued. */
   batchSize: number;
   /** ...or when the oldest queued one has waited this long. */
@@ -136,10 +149,17 @@ export function createBatchWriter<Prepared = never>(
   // A deque: entries[head..] are queued; drops and batches taken for writing advance `head`.
   let entries: Entry[] = [];
   let head = 0;
+  // Everything taken for writing and not yet stored, oldest first: the entries of every write
+  // in `writes` (one, or two with `overlap`).
   let inFlight: Entry[] = [];
+  const writes: { run: Promise<boolean> }[] = [];
+  // The first error of writes that failed while a later one was still under way: the retry
+  // waits until the last one has settled, then takes them all back.
+  let chainError: unknown = null;
   // The next batch, prepared while the one in flight is written: valid while that batch
   // still starts with `first` and is `count` long (entries only ever leave from the head).
   let ahead: { first: Entry; count: number; prepared: Promise<Prepared | undefined> } | null = null;
+  // The latest write under way (it is stored only if every write before it was), or null.
   let writing: Promise<boolean> | null = null;
   let nextSeq = 0;
   let ageTimer: NodeJS.Timeout | null = null;
@@ -190,7 +210,14 @@ export function createBatchWriter<Prepared = never>(
 
   /** Starts a write when one is due, else arms the age timer for the oldest queued snapshot. */
   function schedule(): void {
-    if (closed || writing || retryTimer) return;
+    if (retryTimer) return;
+    // A full batch waiting beside one write starts beside it, closing or not (close() drains
+    // by awaiting `writing`, whichever write that is by then).
+    if (writing) {
+      if (canOverlap()) writeBatch();
+      return;
+    }
+    if (closed) return;
     const oldest = entries[head];
     if (!oldest) return clearAgeTimer();
     const wait = oldest.at + flushIntervalMs - performance.now();
@@ -217,9 +244,17 @@ export function createBatchWriter<Prepared = never>(
   function writeHead(): Promise<boolean> {
     clearRetryTimer();
     const run = diskSpace ? writeIfRoom() : writeBatch();
-    writing = run;
+    // writeBatch sets `writing` to the latest of the writes it started; the disk check that
+    // comes first holds the place meanwhile.
+    if (writes.length === 0) writing = run;
     return run;
   }
+
+  /** Whether a full batch may start beside the write under way (`overlap`). */
+  const canOverlap = () =>
+    options.overlap === true && writes.length === 1 && chainError === null && queued() >= maxBatch;
+
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
   async function writeIfRoom(): Promise<boolean> {
     let reading;
@@ -244,13 +279,12 @@ export function createBatchWriter<Prepared = never>(
 
   function writeBatch(): Promise<boolean> {
     const count = Math.min(queued(), maxBatch);
-    inFlight = entries.slice(head, head + count);
+    const taken = entries.slice(head, head + count);
+    inFlight = inFlight.concat(taken);
     shift(count);
-    const batch = inFlight.map((entry) => entry.snapshot);
+    const batch = taken.map((entry) => entry.snapshot);
     const mine =
-      ahead !== null && ahead.first === inFlight[0] && ahead.count === count
-        ? ahead.prepared
-        : null;
+      ahead !== null && ahead.first === taken[0] && ahead.count === count ? ahead.prepared : null;
     ahead = null;
     const { prepare } = options;
     if (prepare && queued() >= maxBatch) {
@@ -258,30 +292,59 @@ export function createBatchWriter<Prepared = never>(
       ahead = {
         first: entries[head]!,
         count: maxBatch,
-        // Started on the next turn, once this write has sent its first statement. A failed
-        // preparation is only a missed head start: the write then prepares its batch itself.
-        prepared: new Promise<void>((resolve) => setImmediate(resolve))
+        // Started on a later turn, once this write has sent its first statement, and after
+        // this batch's own preparation (two at once would only slow the one needed first). A
+        // failed preparation is only a missed head start: the write then prepares its batch.
+        prepared: (mine ?? Promise.resolve())
+          .then(nextTurn)
           .then(() => prepare(next))
           .catch(() => undefined),
       };
     }
-    return (async () => {
-      let ok = false;
+    const previous = writes.at(-1);
+    const afterPrevious = previous
+      ? () =>
+          previous.run.then((stored) => {
+            if (!stored) throw new Error('the previous batch was not stored');
+          })
+      : undefined;
+    // In `writes` before the write starts: one that throws at once settles after this.
+    const slot = { run: Promise.resolve(false) };
+    writes.push(slot);
+    const run = (async () => {
+      let error: unknown = null;
       try {
         const prepared = mine ? await mine : undefined;
-        await (prepared === undefined ? write(batch) : write(batch, prepared));
-        ok = true;
+        if (afterPrevious) await write(batch, prepared, afterPrevious);
+        else await (prepared === undefined ? write(batch) : write(batch, prepared));
       } catch (err) {
-        failed(err);
+        error = err ?? new Error('write failed');
       }
-      writing = null;
-      if (ok) {
+      // Settled in order: the previous write's outcome is known (and booked) first.
+      const previousStored = previous ? await previous.run : true;
+      writes.shift();
+      const last = writes.length === 0;
+      if (last) writing = null;
+      if (error === null && previousStored) {
         succeeded(batch.length);
         // A backlog drains at once in full batches; otherwise the age timer takes over.
         schedule();
+        return true;
       }
-      return ok;
+      chainError ??= error;
+      // Every batch from the first failed one on goes back to the head together, once the
+      // last of them has settled (none of them committed after a failed one).
+      if (last) {
+        const first = chainError ?? new Error('a batch before this one was not stored');
+        chainError = null;
+        failed(first);
+      }
+      return false;
     })();
+    slot.run = run;
+    writing = run;
+    if (canOverlap()) writeBatch();
+    return run;
   }
 
   /** Enters (or stays in) a disk-full episode, logged once, and looks again after `retryMs`. */
@@ -307,7 +370,7 @@ export function createBatchWriter<Prepared = never>(
   }
 
   function succeeded(count: number): void {
-    inFlight = [];
+    inFlight = inFlight.slice(count);
     stats.written += count;
     stats.lastFlushAt = new Date().toISOString();
     if (diskFullSince !== null) {

@@ -294,18 +294,39 @@ export async function writeSnapshots(
   db: Database,
   snapshots: readonly Snapshot[],
   tiers: readonly Tier[] = TIERS,
+  options: WriteOptions = {},
 ): Promise<WriteResult> {
-  if (snapshots.length === 0) return { rows: 0, inserted: 0, rollupRows: 0 };
-  return writePrepared(db, await prepareSnapshots(snapshots, tiers));
+  if (snapshots.length === 0) {
+    await options.afterPrevious?.();
+    return { rows: 0, inserted: 0, rollupRows: 0 };
+  }
+  return writePrepared(db, await prepareSnapshots(snapshots, tiers), options);
+}
+
+export interface WriteOptions {
+  /**
+   * The batch writer's `overlap`: resolves once the previous batch is committed, rejects if it
+   * was not. The write looks up its keys and COPYs its raw rows meanwhile, on its own
+   * connection, and only then waits: the process ticks, the rollup merges (whose rows the
+   * previous batch may hold locked) and the COMMIT come after, so batches commit in order and
+   * the row locks are always taken in batch order (no deadlock). A key the previous batch
+   * stores as well makes this COPY wait for it and then fail on the unique key: rolled back,
+   * and the retry finds the key stored.
+   */
+  afterPrevious?: (() => Promise<void>) | undefined;
 }
 
 /** {@link writeSnapshots} of a batch already prepared by {@link prepareSnapshots}. */
 export async function writePrepared(
   db: Database,
   prepared: PreparedSnapshots,
+  { afterPrevious }: WriteOptions = {},
 ): Promise<WriteResult> {
   const { snapshots, tiers, rows, minMs, maxMs, spans } = prepared;
-  if (snapshots.length === 0) return { rows: 0, inserted: 0, rollupRows: 0 };
+  if (snapshots.length === 0) {
+    await afterPrevious?.();
+    return { rows: 0, inserted: 0, rollupRows: 0 };
+  }
   const hosts = [...new Set(snapshots.map((snapshot) => snapshot.host))];
   return db.transaction(async (tx) => {
     const stored = await tx.query<{ host: string; metric_type: string; ts_ms: number }>(
@@ -326,6 +347,7 @@ export async function writePrepared(
     // A concurrent writer of the same keys makes this fail on the unique key; the whole
     // transaction rolls back and the retry finds those keys stored.
     if (inserted > 0) await tx.copyFrom('metrics_snapshots', RAW_COLUMNS, text);
+    if (afterPrevious) await afterPrevious();
     // The per-tick top processes, and their per-minute and per-hour top lists.
     await writeProcessTicks(tx, snapshots, prepared.processTicks);
     await tx.query(merge.sql, merge.params);
