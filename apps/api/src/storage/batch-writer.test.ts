@@ -178,6 +178,9 @@ describeEachBackend('createBatchWriter', (backend) => {
     expect(await w.close({ timeoutMs: 100 })).toEqual({ written: 0, lost: 3 });
     expect(w.stats().failures).toBeGreaterThan(0);
     expect(logs.lines.filter((l) => /unwritten/.test(l.msg))).toMatchObject([{ lost: 3 }]);
+    // A retry still under way at the deadline fails on the broken table; repaired before it
+    // got there, it would store the batch (late) into the next test's table.
+    await waitFor('the last write to settle', () => w.stats().inFlight === 0);
     await repairTable();
     expect(await rows()).toBe(0);
   });
