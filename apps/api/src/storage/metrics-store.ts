@@ -159,15 +159,69 @@ export function asStored(snapshot: Snapshot): Snapshot {
 
 const key = (host: string, section: string, tsMs: number) => `${host}\u0000${section}\u0000${tsMs}`;
 
+/** One row of `metrics_snapshots` as a line of COPY text. */
+const lineOf = (snapshot: Snapshot, section: SeriesSection) =>
+  `${copyText(snapshot.host)}\t${snapshot.timestamp}\t${section}\t${copyJson(snapshot, section)}` +
+  `\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
+
 /**
- * A batch made ready for the database — its COPY lines and rollup aggregates — by
+ * For a batch that offers a key (host, section, timestamp) more than once, the index of the
+ * snapshot whose offer is stored: the last. Null when no two snapshots share a host and
+ * timestamp (nearly always), so no key repeats; checked by timestamp, not by key, which spares
+ * a string for each of the batch's ~7,000 rows.
+ */
+function lastOffers(snapshots: readonly Snapshot[]): Map<string, number> | null {
+  const seen = new Map<string, Set<number>>();
+  let repeated = false;
+  for (const snapshot of snapshots) {
+    let times = seen.get(snapshot.host);
+    if (!times) seen.set(snapshot.host, (times = new Set()));
+    const tsMs = Date.parse(snapshot.timestamp);
+    if (times.has(tsMs)) {
+      repeated = true;
+      break;
+    }
+    times.add(tsMs);
+  }
+  if (!repeated) return null;
+  const last = new Map<string, number>();
+  snapshots.forEach((snapshot, i) => {
+    const tsMs = Date.parse(snapshot.timestamp);
+    for (const section of STORED_SECTIONS) {
+      if (snapshot[section] !== undefined) last.set(key(snapshot.host, section, tsMs), i);
+    }
+  });
+  return last;
+}
+
+/** The rows a prepared batch offers, each key once (its last offer), in batch order. */
+function* offeredRows(
+  prepared: Pick<PreparedSnapshots, 'snapshots' | 'lastOffers'>,
+): Generator<{ snapshot: Snapshot; section: SeriesSection; key: string }> {
+  const { snapshots, lastOffers: last } = prepared;
+  for (let i = 0; i < snapshots.length; i++) {
+    const snapshot = snapshots[i]!;
+    const tsMs = Date.parse(snapshot.timestamp);
+    for (const section of STORED_SECTIONS) {
+      // An optional section an older agent does not send is no row at all.
+      if (snapshot[section] === undefined) continue;
+      const k = key(snapshot.host, section, tsMs);
+      if (last === null || last.get(k) === i) yield { snapshot, section, key: k };
+    }
+  }
+}
+
+/**
+ * A batch made ready for the database — its COPY text and rollup aggregates — by
  * {@link prepareSnapshots}, before any statement runs.
  */
 export interface PreparedSnapshots {
   readonly snapshots: readonly Snapshot[];
   readonly tiers: readonly Tier[];
-  /** One per key: a snapshot offered twice in one batch is stored once. */
-  readonly rows: Map<string, { snapshot: Snapshot; section: SeriesSection; line: string }>;
+  /** Rows offered, each key once: a snapshot offered twice in one batch is stored once. */
+  readonly rowCount: number;
+  /** See {@link lastOffers}: null when no key repeats within the batch. */
+  readonly lastOffers: ReadonlyMap<string, number> | null;
   /** Every row's line, for the usual case where none is stored yet. */
   readonly text: string;
   /** The rollups of every row, for the usual case where none is stored yet. */
@@ -190,46 +244,53 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * of a write that needs no database. Large batches are done a slice at a time, letting the
  * event loop run between slices, so preparing the next batch while the previous one is being
  * written (the batch writer does, for a backlog) overlaps that write instead of delaying it.
+ * A key offered twice is stored (and counted in the rollups) once, as its last offer.
  */
 export async function prepareSnapshots(
   snapshots: readonly Snapshot[],
   tiers: readonly Tier[] = TIERS,
 ): Promise<PreparedSnapshots> {
-  const rows: PreparedSnapshots['rows'] = new Map();
+  const last = lastOffers(snapshots);
   const rollups = createRollupAccumulator(tiers);
   const ticks = createProcessTickSerializer();
   const spans: HostSpans = new Map();
-  let text = '';
+  // Each slice's lines joined at once: a string of its own, instead of ~7,000 short-lived
+  // pieces kept alive (and copied by every scavenge, then promoted) until the batch is written.
+  const chunks: string[] = [];
+  let lines: string[] = [];
+  let rowCount = 0;
   let minMs = Infinity;
   let maxMs = -Infinity;
   for (let i = 0; i < snapshots.length; i++) {
-    if (i > 0 && i % PREPARE_SLICE === 0) await yieldToEventLoop();
+    if (i > 0 && i % PREPARE_SLICE === 0) {
+      chunks.push(lines.join(''));
+      lines = [];
+      await yieldToEventLoop();
+    }
     const snapshot = snapshots[i]!;
     const tsMs = Date.parse(snapshot.timestamp);
     minMs = Math.min(minMs, tsMs);
     maxMs = Math.max(maxMs, tsMs);
     widenSpan(spans, snapshot, tsMs);
     ticks.add(snapshot);
-    const host = copyText(snapshot.host);
-    const tail = `\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
     for (const section of STORED_SECTIONS) {
       // An optional section an older agent does not send is no row at all.
       if (snapshot[section] === undefined) continue;
-      const k = key(snapshot.host, section, tsMs);
-      // A repeat within the batch replaces the earlier one, whose numbers must not count.
-      if (rows.has(k)) return prepareDeduplicated(snapshots, tiers);
-      const line = `${host}\t${snapshot.timestamp}\t${section}\t${copyJson(snapshot, section)}${tail}`;
-      rows.set(k, { snapshot, section, line });
-      text += line;
+      // A repeat within the batch: only the last offer is stored, and only its numbers count.
+      if (last !== null && last.get(key(snapshot.host, section, tsMs)) !== i) continue;
+      lines.push(lineOf(snapshot, section));
       rollups.add(snapshot, section);
+      rowCount += 1;
     }
   }
+  chunks.push(lines.join(''));
   const aggregates = rollups.result();
   return {
     snapshots,
     tiers,
-    rows,
-    text,
+    rowCount,
+    lastOffers: last,
+    text: chunks.join(''),
     aggregates,
     merge: mergeStatement(aggregates, spans),
     spans,
@@ -238,51 +299,6 @@ export async function prepareSnapshots(
     maxMs,
   };
 }
-
-/** {@link prepareSnapshots} for a batch that holds a key twice: the last one is kept. */
-function prepareDeduplicated(
-  snapshots: readonly Snapshot[],
-  tiers: readonly Tier[],
-): PreparedSnapshots {
-  const rows: PreparedSnapshots['rows'] = new Map();
-  const ticks = createProcessTickSerializer();
-  const spans: HostSpans = new Map();
-  let minMs = Infinity;
-  let maxMs = -Infinity;
-  for (const snapshot of snapshots) {
-    const tsMs = Date.parse(snapshot.timestamp);
-    minMs = Math.min(minMs, tsMs);
-    maxMs = Math.max(maxMs, tsMs);
-    widenSpan(spans, snapshot, tsMs);
-    ticks.add(snapshot);
-    for (const section of STORED_SECTIONS) {
-      if (snapshot[section] === undefined) continue;
-      const line =
-        `${copyText(snapshot.host)}\t${snapshot.timestamp}\t${section}\t` +
-        `${copyJson(snapshot, section)}\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
-      rows.set(key(snapshot.host, section, tsMs), { snapshot, section, line });
-    }
-  }
-  const aggregates = aggregateSections(rows.values(), tiers);
-  return {
-    snapshots,
-    tiers,
-    rows,
-    text: linesOf(rows.values()),
-    aggregates,
-    merge: mergeStatement(aggregates, spans),
-    spans,
-    processTicks: ticks.result(),
-    minMs,
-    maxMs,
-  };
-}
-
-const linesOf = (rows: Iterable<{ line: string }>) => {
-  let text = '';
-  for (const row of rows) text += row.line;
-  return text;
-};
 
 /**
  * Stores snapshots — one row per section per snapshot — and merges their values into the
@@ -322,7 +338,7 @@ export async function writePrepared(
   prepared: PreparedSnapshots,
   { afterPrevious }: WriteOptions = {},
 ): Promise<WriteResult> {
-  const { snapshots, tiers, rows, minMs, maxMs, spans } = prepared;
+  const { snapshots, tiers, rowCount, minMs, maxMs, spans } = prepared;
   if (snapshots.length === 0) {
     await afterPrevious?.();
     return { rows: 0, inserted: 0, rollupRows: 0 };
@@ -334,13 +350,13 @@ export async function writePrepared(
       [hosts, STORED_SECTIONS, minMs, maxMs],
     );
     // Without a retried batch (nearly always) everything prepared goes in as it is.
-    let inserted = rows.size;
+    let inserted = rowCount;
     let { text, aggregates, merge } = prepared;
     if (stored.length > 0) {
       const skip = new Set(stored.map((row) => key(row.host, row.metric_type, row.ts_ms)));
-      const fresh = [...rows].filter(([k]) => !skip.has(k)).map(([, row]) => row);
+      const fresh = [...offeredRows(prepared)].filter((row) => !skip.has(row.key));
       inserted = fresh.length;
-      text = linesOf(fresh);
+      text = fresh.map((row) => lineOf(row.snapshot, row.section)).join('');
       aggregates = aggregateSections(fresh, tiers);
       merge = mergeStatement(aggregates, spans);
     }
@@ -353,7 +369,7 @@ export async function writePrepared(
     await tx.query(merge.sql, merge.params);
     let rollupRows = 0;
     for (const tierAggregates of aggregates.values()) rollupRows += tierAggregates.length;
-    return { rows: rows.size, inserted, rollupRows };
+    return { rows: rowCount, inserted, rollupRows };
   });
 }
 

@@ -52,20 +52,45 @@ const ARRAY_KEYS: ReadonlyMap<string, string> = new Map(
 );
 
 /**
+ * A series path, built once per accumulator: a batch repeats the same few hundred paths in
+ * every snapshot, and concatenating them afresh for each value (then hashing the new string
+ * for a map) was most of the aggregation's time (bench/ingest). Each node also remembers the
+ * aggregate it fed last and the bucket that was in, so the values of a bucket's next snapshot
+ * reach their aggregate without a map lookup.
+ */
+interface PathNode {
+  readonly path: string;
+  readonly children: Map<string | number, PathNode>;
+  bucket: Map<string, Aggregate> | null;
+  aggregate: Aggregate | null;
+}
+
+const pathNode = (path: string): PathNode => ({
+  path,
+  children: new Map(),
+  bucket: null,
+  aggregate: null,
+});
+
+const childOf = (node: PathNode, key: string | number) => {
+  let child = node.children.get(key);
+  if (child === undefined) node.children.set(key, (child = pathNode(`${node.path}.${key}`)));
+  return child;
+};
+
+/**
  * Calls `visit` with every finite number of a section's payload and its series path — the
- * pairs `flattenSeries` returns, without building a map of them; `join` makes (or recalls) a
- * child path.
+ * pairs `flattenSeries` returns, without building a map of them.
  */
 function walkSeries(
   value: unknown,
-  path: string,
+  node: PathNode,
   field: string | undefined,
   skip: string | undefined,
-  join: (prefix: string, key: string | number) => string,
-  visit: (series: string, value: number) => void,
+  visit: (node: PathNode, value: number) => void,
 ): void {
   if (typeof value === 'number') {
-    if (Number.isFinite(value)) visit(path, value);
+    if (Number.isFinite(value)) visit(node, value);
     return;
   }
   if (value === null || typeof value !== 'object') return;
@@ -75,14 +100,15 @@ function walkSeries(
     for (const element of value) {
       const name = (element as Record<string, unknown> | null)?.[by];
       if (typeof name === 'string' || typeof name === 'number') {
-        walkSeries(element, join(path, name), undefined, by, join, visit);
+        walkSeries(element, childOf(node, name), undefined, by, visit);
       }
     }
     return;
   }
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (key !== skip) walkSeries(record[key], join(path, key), key, undefined, join, visit);
+  // for…in rather than Object.keys: no array per object (snapshots are plain JSON data).
+  for (const key in record) {
+    if (key !== skip) walkSeries(record[key], childOf(node, key), key, undefined, visit);
   }
 }
 
@@ -109,17 +135,8 @@ export function createRollupAccumulator(tiers: readonly Tier[] = TIERS): RollupA
   // each of ~100 values per section was most of the rollups' cost (bench/ingest).
   const byTier: Buckets[] = tiers.map(() => new Map());
 
-  // The path of every series seen so far, built once: a batch repeats the same few hundred
-  // paths in every snapshot, and concatenating them afresh for each value (then hashing the
-  // new string for the map) was most of the aggregation's time (bench/ingest).
-  const paths = new Map<string, Map<string | number, string>>();
-  const join = (prefix: string, key: string | number) => {
-    let children = paths.get(prefix);
-    if (!children) paths.set(prefix, (children = new Map()));
-    let path = children.get(key);
-    if (path === undefined) children.set(key, (path = `${prefix}.${key}`));
-    return path;
-  };
+  // Every series path seen so far, per section.
+  const roots = new Map<string, PathNode>();
 
   const bucketOf = (hosts: Buckets, host: string, bucketMs: number) => {
     let buckets = hosts.get(host);
@@ -133,27 +150,33 @@ export function createRollupAccumulator(tiers: readonly Tier[] = TIERS): RollupA
     add(snapshot, section) {
       const ts = Date.parse(snapshot.timestamp);
       const host = snapshot.host;
+      let root = roots.get(section);
+      if (!root) roots.set(section, (root = pathNode(section)));
       for (const t of counted) {
         const bucketMs = ts - (ts % tiers[t]!.bucketMs);
         const bucket = bucketOf(byTier[t]!, host, bucketMs);
-        walkSeries(snapshot[section], section, undefined, undefined, join, (series, value) => {
-          const current = bucket.get(series);
+        walkSeries(snapshot[section], root, undefined, undefined, (node, value) => {
+          // The aggregate this series fed last, if that was in this bucket (one tier counts).
+          let current = node.bucket === bucket ? node.aggregate : bucket.get(node.path);
           if (current) {
             current.samples += 1;
             current.sum += value;
             if (value < current.min) current.min = value;
             if (value > current.max) current.max = value;
           } else {
-            bucket.set(series, {
+            current = {
               host,
-              series,
+              series: node.path,
               bucketMs,
               samples: 1,
               sum: value,
               min: value,
               max: value,
-            });
+            };
+            bucket.set(node.path, current);
           }
+          node.bucket = bucket;
+          node.aggregate = current;
         });
       }
     },
