@@ -423,7 +423,7 @@ interface PageStore {
   latencies: readonly number[];
   series: { size: number; get(path: string): { length: number } | undefined };
   setWindow(minutes: number): void;
-  $subscribe(callback: () => void, options?: { detached?: boolean }): () => void;
+  $subscribe(callback: () => void, options?: { detached?: boolean; deep?: number }): () => void;
 }
 interface PageBench {
   /** [seq, ms from the snapshot's timestamp to the frame after it was rendered]. */
@@ -435,7 +435,12 @@ declare const document: { querySelectorAll(selector: string): { length: number }
 declare const localStorage: { setItem(key: string, value: string): void };
 declare function requestAnimationFrame(callback: () => void): number;
 
-/** Installs the sample-to-screen watcher: on each store change with a new snapshot, the frame. */
+/**
+ * Installs the sample-to-screen watcher: on each store change with a new snapshot, the frame.
+ * Two levels deep (the store's state and its maps' entries), not Pinia's default of all: a
+ * deep watch walked every snapshot held (~7 KB of JSON each) on every change, a cost of the
+ * bench's own that the dashboard does not have.
+ */
 function installWatcher(): void {
   const metrics = window.livestat.metrics;
   const bench: PageBench = { screen: [], last: '' };
@@ -450,7 +455,7 @@ function installWatcher(): void {
       // After the frame that renders this change has been painted.
       requestAnimationFrame(() => setTimeout(() => bench.screen.push([seq, Date.now() - sent]), 0));
     },
-    { detached: true },
+    { detached: true, deep: 2 },
   );
 }
 
