@@ -7,6 +7,7 @@
 // dist without a loader: worker threads do not inherit tsx's hooks.
 import fs from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { extractTarGz } from './untar.js';
 
@@ -107,7 +108,11 @@ try {
     if (fs.existsSync(TEMPLATE)) {
       // PG_VERSION last: a first start cut short leaves a directory without it, which the next
       // start unpacks again rather than taking for a database.
-      extractTarGz(fs.readFileSync(TEMPLATE), dataDir, 'PG_VERSION');
+      await extractTarGz(
+        TEMPLATE instanceof URL ? fileURLToPath(TEMPLATE) : TEMPLATE,
+        dataDir,
+        'PG_VERSION',
+      );
     } else {
       await initInOwnThread(dataDir);
     }

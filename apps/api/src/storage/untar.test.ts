@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -35,8 +43,8 @@ describe('extractTarGz', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes files and directories owner-only, with their modification times', () => {
-    const files = extractTarGz(
+  it('writes files and directories owner-only, with their modification times', async () => {
+    const files = await extractTarGz(
       archive(entry('/base', '', '5'), entry('/base/1', 'one'), entry('/deep/er/2', 'two')),
       dir,
     );
@@ -49,23 +57,41 @@ describe('extractTarGz', () => {
     expect(statSync(join(dir, 'base/1')).mtimeMs).toBe(0o15305103432 * 1000);
   });
 
-  it('refuses names outside the directory and entries that are not files or directories', () => {
-    expect(() => extractTarGz(archive(entry('../escaped', 'x')), dir)).toThrow(/outside/);
+  it('refuses names outside the directory and entries that are not files or directories', async () => {
+    await expect(extractTarGz(archive(entry('../escaped', 'x')), dir)).rejects.toThrow(/outside/);
     expect(existsSync(join(dir, '../escaped'))).toBe(false);
-    expect(() => extractTarGz(archive(entry('/link', '', '2')), dir)).toThrow(/type "2"/);
+    await expect(extractTarGz(archive(entry('/link', '', '2')), dir)).rejects.toThrow(/type "2"/);
   });
 
-  it('leaves the file named last unwritten when the archive is cut short', () => {
+  it('leaves the file named last unwritten when the archive is cut short', async () => {
     const whole = gunzipSync(
       archive(entry('/PG_VERSION', '17\n'), entry('/base/1', 'x'.repeat(900))),
     );
     const cut = gzipSync(whole.subarray(0, 512 * 3));
-    expect(() => extractTarGz(cut, dir, 'PG_VERSION')).toThrow(/cut short/);
+    await expect(extractTarGz(cut, dir, 'PG_VERSION')).rejects.toThrow(/cut short/);
     expect(existsSync(join(dir, 'PG_VERSION'))).toBe(false);
     const headerOnly = gzipSync(whole.subarray(0, 512 * 2));
-    expect(() => extractTarGz(headerOnly, dir, 'PG_VERSION')).toThrow(/cut short/);
+    await expect(extractTarGz(headerOnly, dir, 'PG_VERSION')).rejects.toThrow(/cut short/);
     expect(existsSync(join(dir, 'PG_VERSION'))).toBe(false);
-    extractTarGz(gzipSync(whole), dir, 'PG_VERSION');
+    await extractTarGz(gzipSync(whole), dir, 'PG_VERSION');
     expect(readFileSync(join(dir, 'PG_VERSION'), 'utf8')).toBe('17\n');
+  });
+
+  it('streams an archive from its path, bodies across many chunks and headers split between them', async () => {
+    // 150,001 bytes puts the next header at an offset that is no multiple of the 64 KiB chunk.
+    const big = Array.from({ length: 150_001 }, (_, i) => String.fromCharCode(97 + (i % 26))).join(
+      '',
+    );
+    const path = join(dir, 'archive.tgz');
+    writeFileSync(
+      path,
+      archive(entry('/base/big', big), entry('/base/small', 'small'), entry('/PG_VERSION', '17\n')),
+    );
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    expect(await extractTarGz(path, out, 'PG_VERSION')).toBe(3);
+    expect(readFileSync(join(out, 'base/big'), 'utf8')).toBe(big);
+    expect(readFileSync(join(out, 'base/small'), 'utf8')).toBe('small');
+    expect(readFileSync(join(out, 'PG_VERSION'), 'utf8')).toBe('17\n');
   });
 });
