@@ -24,6 +24,7 @@
 //     [--startup-window 45] [--variants pglite,postgres] [--peers netdata,glances,node-exporter]
 //     [--database-url postgres://postgres@127.0.0.1:5432] [--probe] [--malloc-arena-max 2]
 //     [--malloc-mmap-threshold 4194304] [--node-options --v8-pool-size=1] [--logins 1]
+//     [--ld-preload /usr/lib/x86_64-linux-gnu/libjemalloc.so.2] [--malloc-conf 'dirty_decay_ms:0,muzzy_decay_ms:0']
 //     [--baseline apps/api/dist-before]   (another build, measured beside this one)
 //     [--baseline-env NAME=value,NAME=]   (the baseline's environment differs: `NAME=` unsets)
 //     [--node-args '--flag …'] [--baseline-node-args '--flag …']   (node's options for each)
@@ -36,6 +37,9 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+
+const JEMALLOC_PATH = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+const JEMALLOC = existsSync(JEMALLOC_PATH) ? JEMALLOC_PATH : '';
 
 const { values } = parseArgs({
   options: {
@@ -53,6 +57,10 @@ const { values } = parseArgs({
     'malloc-mmap-threshold': { type: 'string', default: '4194304' },
     // The image sets NODE_OPTIONS=--v8-pool-size=1 (see the Dockerfile); '' starts without it.
     'node-options': { type: 'string', default: '--v8-pool-size=1' },
+    // The image preloads jemalloc (see the Dockerfile), as does this bench where Debian's
+    // libjemalloc2 is installed; '' starts livestat with glibc's malloc.
+    'ld-preload': { type: 'string', default: JEMALLOC },
+    'malloc-conf': { type: 'string', default: 'dirty_decay_ms:0,muzzy_decay_ms:0' },
     // How many times each livestat's client logs in (each login is an argon2 verify) before
     // it opens its WebSocket; a dashboard user logs in again whenever a token expires.
     logins: { type: 'string', default: '1' },
@@ -79,7 +87,9 @@ const baselineNodeArgs = (values['baseline-node-args'] ?? values['node-args'])
   .filter(Boolean);
 const baselineEnv = Object.fromEntries(
   values['baseline-env']
-    .split(',')
+    // A comma before NAME= starts the next variable; other commas belong to the value
+    // (MALLOC_CONF=narenas:1,dirty_decay_ms:0).
+    .split(/,(?=\w+=)/)
     .filter(Boolean)
     .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
 );
@@ -368,6 +378,10 @@ async function startLivestat(
       ? { MALLOC_MMAP_THRESHOLD_: values['malloc-mmap-threshold'] }
       : {}),
     ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
+    ...(values['ld-preload'] ? { LD_PRELOAD: values['ld-preload'] } : {}),
+    ...(values['ld-preload'] && values['malloc-conf']
+      ? { MALLOC_CONF: values['malloc-conf'] }
+      : {}),
     ...(variant === 'pglite' ? { DATA_DIR: store } : { DATABASE_URL: store }),
     ...(probeDir ? { FOOTPRINT_PROBE_DIR: probeDir } : {}),
   };
@@ -695,6 +709,8 @@ console.log(
     `MALLOC_ARENA_MAX=${values['malloc-arena-max'] || '(unset)'}; ` +
     `MALLOC_MMAP_THRESHOLD_=${values['malloc-mmap-threshold'] || '(unset)'}; ` +
     `NODE_OPTIONS=${values['node-options'] || '(unset)'}; ` +
+    `LD_PRELOAD=${values['ld-preload'] || '(unset)'}; ` +
+    `MALLOC_CONF=${(values['ld-preload'] && values['malloc-conf']) || '(unset)'}; ` +
     `${logins} login(s) a client; ` +
     `node ${nodeArgs.join(' ') || '(no options)'}; ` +
     (BASELINE_MAIN
