@@ -43,11 +43,14 @@ const { dataDir, initOnly, template } = workerData;
 // PostgreSQL's defaults are sized for a server of its own (128 MB of shared_buffers, all of
 // it resident once touched); a monitor writes one row set a second and reads back bounded
 // ranges, which the OS page cache under the data directory serves as well. These keep the
-// embedded database about 130 MB smaller for the life of the process.
+// embedded database about 140 MB smaller for the life of the process. 4 MB of buffers (512
+// pages: the indexes' right edges and the rows being rolled up) hold what a 1 Hz writer
+// touches: 16 MB kept 12 MB more of WebAssembly memory resident, at the same CPU and ingest
+// rate (bench/RESULTS.md, bench/footprint).
 const START_PARAMS = [
   ...PGlite.defaultStartParams,
   ...[
-    'shared_buffers=16MB',
+    'shared_buffers=4MB',
     'wal_buffers=512kB',
     'maintenance_work_mem=16MB',
     'temp_buffers=1MB',
