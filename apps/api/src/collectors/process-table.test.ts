@@ -135,6 +135,16 @@ describe('a sleeping single-threaded process, told by its schedstat', () => {
     try {
       await once(child, 'spawn');
       const pid = child.pid!;
+      // `spawn` resolves at exec: the shell may still be starting (loading, parsing) and using
+      // CPU. Wait until it is asleep in `read` with its run time standing, as the ticks below
+      // assume (on a loaded machine it once still ran between them).
+      let runNs = runTimeOf(pid);
+      for (let i = 0; i < 100; i++) {
+        await pause(50);
+        const now = runTimeOf(pid);
+        if (now === runNs && /^S/.test(stateOf(pid))) break;
+        runNs = now;
+      }
       const entryOf = (table: ReturnType<ProcessReader['read']>) =>
         table.entries.find((e) => e.pid === pid);
       reader.read(); // new: identified, its schedstat kept
@@ -173,3 +183,4 @@ describe('a sleeping single-threaded process, told by its schedstat', () => {
 });
 
 const stateOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!;
+const runTimeOf = (pid: number) => readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0];
