@@ -15,7 +15,11 @@ export interface OutboxOptions {
   retryMaxMs: number;
   /** Deliveries per channel per minute at most; the rest wait in the outbox. */
   ratePerMinute: number;
-  /** How often the outbox is looked at when nothing wakes it (default 1 s). */
+  /**
+   * How often the outbox is looked at when nothing wakes it (default 10 s): for rows another
+   * process wrote (a leader that lost its lease mid-transition). Rows this process queues wake
+   * it, and rows waiting for a retry or for their channel's rate are looked at when they fall due.
+   */
   pollMs?: number;
   /** How long a claimed row is left to its sender before another may take it (default 60 s). */
   claimMs?: number;
@@ -45,6 +49,8 @@ export function describeDeliveryError(err: unknown): string {
 
 const BATCH = 50;
 const MINUTE_MS = 60_000;
+/** The next look after a pass that failed or found its due rows claimed by another sender. */
+const RECLAIM_MS = 1000;
 
 /**
  * Delivers `notification_outbox` rows at least once: rows are claimed with
@@ -56,7 +62,7 @@ const MINUTE_MS = 60_000;
  */
 export function createOutboxSender(options: OutboxOptions): OutboxSender {
   const { db, logger, context, retryBaseMs, retryMaxMs, ratePerMinute } = options;
-  const pollMs = options.pollMs ?? 1000;
+  const pollMs = options.pollMs ?? 10_000;
   const claimMs = options.claimMs ?? 60_000;
   let running = false;
   let timer: NodeJS.Timeout | undefined;
@@ -104,11 +110,32 @@ export function createOutboxSender(options: OutboxOptions): OutboxSender {
     }
   }
 
-  async function runPass(): Promise<void> {
-    // One statement is a transaction of its own: no BEGIN and COMMIT around it. This pass runs
-    // every `pollMs` on an outbox that is empty nearly always, and on the embedded database
-    // each statement is a round trip to its thread: BEGIN, the claim and COMMIT cost three of
-    // them a second.
+  /**
+   * Milliseconds until the next undelivered row falls due (≤ 0: due now), by the database's
+   * clock; null when every row is delivered. One index-only look at the partial index of
+   * undelivered rows: the outbox is empty nearly always.
+   */
+  async function nextDueMs(): Promise<number | null> {
+    const [row] = await db.query<{ ms: number | null }>(
+      `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
+       FROM notification_outbox WHERE delivered_at IS NULL`,
+    );
+    return row?.ms ?? null;
+  }
+
+  /**
+   * One pass; resolves with how long to wait before the next. It claims only when a row is
+   * due: on the embedded database each statement is a round trip to its thread, and a claim
+   * every second was the largest statement of an idle API there (bench/RESULTS.md, bench/
+   * footprint). After a delivery the next pass follows at once, and finds when the rows left
+   * (retries, rows held for their channel's rate) fall due.
+   */
+  async function runPass(): Promise<number> {
+    const due = await nextDueMs();
+    if (due === null) return pollMs;
+    // A few milliseconds past the row's time: the claim compares with the database's clock.
+    if (due > 0) return Math.min(pollMs, Math.ceil(due) + 5);
+    // One statement is a transaction of its own: no BEGIN and COMMIT around it.
     const claimed = await db.query<{
       id: string;
       channel_id: string;
@@ -123,7 +150,8 @@ export function createOutboxSender(options: OutboxOptions): OutboxSender {
          RETURNING o.id::text AS id, o.channel_id::text AS channel_id, o.payload, o.attempts, o.created_at`,
       [BATCH, claimMs],
     );
-    if (claimed.length === 0) return;
+    // Due rows, none of them free: another sender's claim holds them for the moment.
+    if (claimed.length === 0) return Math.min(pollMs, RECLAIM_MS);
     claimed.sort(
       (a, b) =>
         +(a as unknown as { created_at: Date }).created_at -
@@ -167,7 +195,7 @@ export function createOutboxSender(options: OutboxOptions): OutboxSender {
         for (const row of now) await deliverOne(row, channels.get(channelId));
       }),
     );
-    if (claimed.length === BATCH) again = true;
+    return 0;
   }
 
   function schedule(delayMs: number): void {
@@ -185,12 +213,13 @@ export function createOutboxSender(options: OutboxOptions): OutboxSender {
     busy = true;
     again = false;
     pass = runPass()
-      .catch((err: unknown) =>
-        logger.warn({ error: describeDeliveryError(err) }, 'alert outbox pass failed'),
-      )
-      .finally(() => {
+      .catch((err: unknown) => {
+        logger.warn({ error: describeDeliveryError(err) }, 'alert outbox pass failed');
+        return Math.min(pollMs, RECLAIM_MS);
+      })
+      .then((delayMs) => {
         busy = false;
-        schedule(again ? 0 : pollMs);
+        schedule(again ? 0 : delayMs);
       });
   }
 

@@ -62,8 +62,36 @@ describeEachBackend('alerts end to end: rules, transitions, outbox, webhook', (b
       leadership: alwaysLeader(),
       logger: silentLogger,
       delivery,
-      // Short delays, so an outage of a second or two is retried within the test.
-      outbox: { retryBaseMs: 100, retryMaxMs: 400, ratePerMinute: 100, pollMs: 50 },
+      // Short delays, so an outage of a second or two is retried within the test. No poll
+      // within a test's time: what the evaluator queues wakes the sender, and retries are
+      // looked at when they fall due.
+      outbox: { retryBaseMs: 100, retryMaxMs: 400, ratePerMinute: 100, pollMs: 3_600_000 },
+    });
+  }
+
+  /** A sender of its own beside `alerts`, as another replica's would be. */
+  function sender(ratePerMinute: number, pollMs: number) {
+    return createOutboxSender({
+      db: test.db,
+      channels: createChannelStore(test.db),
+      logger: silentLogger,
+      context: delivery,
+      retryBaseMs: 100,
+      retryMaxMs: 400,
+      ratePerMinute,
+      pollMs,
+    });
+  }
+
+  /** A transition stored, its outbox rows queued, with no sender told. */
+  async function queueFiring(host: string, value: number) {
+    const rule = (await alerts.rules.get(ruleId))!;
+    await alerts.states.record({
+      rule,
+      host,
+      series: 'cpu.usagePercent',
+      transition: { from: 'ok', to: 'firing', at: Date.now(), value },
+      status: { state: 'firing', since: Date.now(), firingSince: Date.now(), value },
     });
   }
 
@@ -338,39 +366,69 @@ describeEachBackend('alerts end to end: rules, transitions, outbox, webhook', (b
   it('holds what a channel may not send this minute in the outbox, dropping nothing', async () => {
     await alerts.stop();
     receiver.received.length = 0;
-    const rule = (await alerts.rules.get(ruleId))!;
-    for (let i = 0; i < 5; i++) {
-      await alerts.states.record({
-        rule,
-        host: `burst-${i}`,
-        series: 'cpu.usagePercent',
-        transition: { from: 'ok', to: 'firing', at: Date.now(), value: 99 },
-        status: { state: 'firing', since: Date.now(), firingSince: Date.now(), value: 99 },
-      });
-    }
+    for (let i = 0; i < 5; i++) await queueFiring(`burst-${i}`, 99);
     // Deliveries of the earlier tests fall in the same minute: count from a fresh channel.
     await test.db.query(
       `UPDATE notification_outbox SET delivered_at = now() - interval '2 minutes' WHERE delivered_at IS NOT NULL`,
     );
-    const sender = createOutboxSender({
-      db: test.db,
-      channels: createChannelStore(test.db),
-      logger: silentLogger,
-      context: delivery,
-      retryBaseMs: 100,
-      retryMaxMs: 400,
-      ratePerMinute: 2,
-      pollMs: 50,
-    });
-    sender.start();
+    const limited = sender(2, 50);
+    limited.start();
     await vi.waitFor(() => expect(receiver.received.length).toBe(2), { timeout: 15_000 });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    await sender.stop();
+    await limited.stop();
     expect(receiver.received.length).toBe(2);
     const held = await test.db.query<{ later: boolean }>(
       `SELECT next_attempt_at > now() + interval '30 seconds' AS later FROM notification_outbox WHERE delivered_at IS NULL`,
     );
     expect(held).toEqual([{ later: true }, { later: true }, { later: true }]);
+    alerts = start();
+    await alerts.start();
+  });
+
+  it('finds rows another process queued: at their time, else at the next poll', async () => {
+    await alerts.stop();
+    receiver.received.length = 0;
+    await test.db.query(
+      `UPDATE notification_outbox SET delivered_at = now() WHERE delivered_at IS NULL`,
+    );
+    const queue = (host: string) => queueFiring(host, 98);
+    const delivered = (host: string) =>
+      receiver.received.filter((r) => r.body.includes(`"${host}"`)).length;
+
+    // A row due in 1.5 s, left by a process that stopped: no poll within the test, yet it is
+    // delivered once it falls due, not before.
+    await queue('later-1');
+    await test.db.query(
+      `UPDATE notification_outbox SET next_attempt_at = now() + interval '1500 milliseconds'
+       WHERE delivered_at IS NULL`,
+    );
+    const patient = sender(100, 3_600_000);
+    patient.start();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(delivered('later-1')).toBe(0);
+    await vi.waitFor(() => expect(delivered('later-1')).toBe(1), { timeout: 15_000 });
+    // Its pass over (marked delivered, the outbox looked at again), the sender waits for its poll.
+    await vi.waitFor(async () => {
+      const pending = await test.db.query(
+        `SELECT 1 FROM notification_outbox WHERE delivered_at IS NULL`,
+      );
+      expect(pending).toEqual([]);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // A row queued by another process while this sender waits: nothing wakes it, the poll finds it.
+    await queue('elsewhere-1');
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(delivered('elsewhere-1')).toBe(0);
+    await patient.stop();
+    const polling = sender(100, 300);
+    polling.start(); // its first pass looks at once
+    await vi.waitFor(() => expect(delivered('elsewhere-1')).toBe(1), { timeout: 15_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await queue('elsewhere-2');
+    await vi.waitFor(() => expect(delivered('elsewhere-2')).toBe(1), { timeout: 15_000 });
+    await polling.stop();
+    expect(receiver.received.length).toBe(3);
     alerts = start();
     await alerts.start();
   });
