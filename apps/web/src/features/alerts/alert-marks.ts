@@ -1,4 +1,6 @@
 import type { LineSeriesOption } from 'echarts/charts';
+import { shallowRef } from 'vue';
+import { hasMarkArea, loadMarkArea } from '../../lib/echarts';
 import type { AlertPeriod } from './alert-periods';
 import { seriesMatches } from './alert-periods';
 import { SEVERITY_COLORS } from './severity';
@@ -75,4 +77,25 @@ export function alertMarkSeries(markArea: AlertMarkArea): LineSeriesOption {
     showSymbol: false,
     markArea,
   };
+}
+
+/** Set when {@link liveAlertMarks}' fetch of ECharts' marked areas is done: a chart waiting redraws. */
+const markAreaLoaded = shallowRef(false);
+
+/**
+ * The series of a live chart's alert areas ({@link alertMarkSeries}), once ECharts can draw
+ * marked areas. The dashboard route comes without them: the first chart with a period to mark
+ * fetches them, and has no areas series until they are in — its option, having read
+ * `markAreaLoaded`, is computed again then, and the series' arrival makes the chart take its
+ * whole option at its next redraw. A failed fetch is tried again at the chart's next redraw.
+ */
+export function liveAlertMarks(markArea: AlertMarkArea): LineSeriesOption | undefined {
+  if (markAreaLoaded.value || hasMarkArea()) return alertMarkSeries(markArea);
+  if ((markArea.data?.length ?? 0) > 0) {
+    loadMarkArea().then(
+      () => (markAreaLoaded.value = true),
+      () => undefined,
+    );
+  }
+  return undefined;
 }

@@ -6,6 +6,8 @@ import {
 } from 'echarts/components';
 import { registerPreprocessor, use } from 'echarts/core';
 import '../../lib/echarts';
+// History marks its alerts' periods from its first draw: marked areas come with its chunk.
+import '../../lib/echarts-mark-area';
 
 // What only the history charts draw — ECharts' tooltip (with its axis pointer), legend, data
 // zoom and the brush that selects a range. Imported by the history chart alone, so these land
