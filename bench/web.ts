@@ -7,7 +7,9 @@
 //      each second between two broadcasts, beside the same page connected but sent nothing.
 //   3. JS heap after ~1 minute of updates and after `--minutes` (GC first), sped up `--speed`×.
 //   4. Sample-to-screen latency: snapshot timestamp (set at send) to the frame after the page
-//      rendered it, beside the store's own receive-only `latencies`.
+//      rendered it, beside the store's own receive-only `latencies`; split into its stages
+//      (socket, the message's task, the wait for a frame, the frame), and to the last frame that
+//      drew a chart canvas for it ("charts drawn too").
 //
 // The page is the real build, served by bench/web-server.ts, against the web tests' stand-in
 // API (apps/web/src/test/api-server.ts) fed by bench/web-feed.ts. Goals are printed, never
@@ -428,12 +430,104 @@ interface PageStore {
 interface PageBench {
   /** [seq, ms from the snapshot's timestamp to the frame after it was rendered]. */
   screen: [number, number][];
+  /** Per sample, where its sample-to-screen time went: see {@link Stages}. */
+  stages: Stages[];
   last: string;
 }
-declare const window: { livestat: { metrics: PageStore }; __bench: PageBench };
+/**
+ * One sample's way to the screen, in ms: `socket` from its timestamp (set at send) to the page's
+ * message handler starting (loopback, the browser's IPC, the main thread busy with other work);
+ * `task` the handler with its microtasks (JSON, zod, the store, Vue's flush, `setOption`);
+ * `wait` from the task's end to the start of the frame's animation-frame callbacks; `frame`
+ * from there to the task after it (zrender's draw, style, layout, paint, commit).
+ */
+interface Stages {
+  seq: number;
+  socket: number;
+  task: number;
+  wait: number;
+  frame: number;
+  /**
+   * From the snapshot's timestamp to the task after the last frame that drew a chart canvas
+   * before the next snapshot (at least `screen`): the sample whole on screen, charts included,
+   * however their drawing is spread over frames.
+   */
+  charts: number;
+}
+/** The message the page is handling now: its start (epoch ms and performance.now), and end. */
+interface PageMessage {
+  at: number;
+  start: number;
+  end: number;
+}
+declare const window: {
+  livestat: { metrics: PageStore };
+  __bench: PageBench;
+  __benchMessage?: PageMessage;
+  /** Epoch ms of the task after each frame in which a canvas was drawn on. */
+  __benchDraws: number[];
+};
 declare const document: { querySelectorAll(selector: string): { length: number } };
 declare const localStorage: { setItem(key: string, value: string): void };
-declare function requestAnimationFrame(callback: () => void): number;
+declare function requestAnimationFrame(callback: (time: number) => void): number;
+declare const performance: { now(): number };
+
+/**
+ * An init script: each WebSocket message handler the page sets is wrapped to stamp the message
+ * it handles (start, and end once the microtasks it queued — Vue's flush — have run) for the
+ * sample-to-screen watcher's stages.
+ */
+function installMessageClock(): void {
+  const g = globalThis as unknown as {
+    WebSocket: { prototype: object };
+    CanvasRenderingContext2D: { prototype: Record<string, (...args: unknown[]) => unknown> };
+    __benchMessage?: PageMessage;
+    __benchDraws: number[];
+  };
+  // A chart's redraw clears its canvas and strokes its lines: the first such call of a frame
+  // stamps the task after that frame.
+  g.__benchDraws = [];
+  let drawing = false;
+  const drawn = () => {
+    drawing = false;
+    g.__benchDraws.push(Date.now());
+  };
+  const context = g.CanvasRenderingContext2D.prototype;
+  for (const name of ['clearRect', 'stroke']) {
+    const original = context[name]!;
+    context[name] = function (this: unknown, ...args: unknown[]) {
+      if (!drawing) {
+        drawing = true;
+        setTimeout(drawn, 0);
+      }
+      return original.apply(this, args);
+    };
+  }
+  const proto = g.WebSocket.prototype;
+  const own = Object.getOwnPropertyDescriptor(proto, 'onmessage')!;
+  Object.defineProperty(proto, 'onmessage', {
+    configurable: true,
+    enumerable: own.enumerable,
+    get(this: object) {
+      return own.get!.call(this) as unknown;
+    },
+    set(this: object, handler: ((event: unknown) => void) | null) {
+      own.set!.call(
+        this,
+        handler &&
+          function (this: unknown, event: unknown) {
+            const message: PageMessage = { at: Date.now(), start: performance.now(), end: NaN };
+            g.__benchMessage = message;
+            try {
+              handler.call(this, event);
+            } finally {
+              queueMicrotask(() => (message.end = performance.now()));
+            }
+          },
+      );
+    },
+  });
+}
 
 /**
  * Installs the sample-to-screen watcher: on each store change with a new snapshot, the frame.
@@ -443,7 +537,7 @@ declare function requestAnimationFrame(callback: () => void): number;
  */
 function installWatcher(): void {
   const metrics = window.livestat.metrics;
-  const bench: PageBench = { screen: [], last: '' };
+  const bench: PageBench = { screen: [], stages: [], last: '' };
   window.__bench = bench;
   metrics.$subscribe(
     () => {
@@ -452,8 +546,24 @@ function installWatcher(): void {
       bench.last = snapshot.timestamp;
       const sent = Date.parse(snapshot.timestamp);
       const seq = snapshot.seq;
+      const message = window.__benchMessage;
       // After the frame that renders this change has been painted.
-      requestAnimationFrame(() => setTimeout(() => bench.screen.push([seq, Date.now() - sent]), 0));
+      requestAnimationFrame(() => {
+        const frameAt = performance.now();
+        setTimeout(() => {
+          bench.screen.push([seq, Date.now() - sent]);
+          if (message === undefined) return;
+          const done = performance.now();
+          bench.stages.push({
+            seq,
+            socket: message.at - sent,
+            task: message.end - message.start,
+            wait: frameAt - message.end,
+            frame: done - frameAt,
+            charts: 0,
+          });
+        }, 0);
+      });
     },
     { detached: true, deep: 2 },
   );
@@ -601,8 +711,11 @@ try {
   };
   let seq = 1;
   let lastSentMs = Date.now();
+  /** When each seq was sent (its timestamp), for the sample-to-screen stages. */
+  const sentAt = new Map<number, number>();
   const send = (time: number) => {
     lastSentMs = time;
+    sentAt.set(seq, time);
     api.broadcast(feed.snapshot(time, seq++));
   };
   api.setLatest(feed.snapshot(Date.now(), seq++));
@@ -639,6 +752,7 @@ try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     // tsx (esbuild keepNames) wraps named functions in `__name(…)`: give the page one.
     await context.addInitScript({ content: 'globalThis.__name ??= (f) => f;' });
+    await context.addInitScript(installMessageClock);
     const session = JSON.stringify(api.session(Date.now() + 24 * 3_600_000));
     await context.addInitScript(
       (value) => localStorage.setItem('livestat.session', value),
@@ -860,6 +974,8 @@ try {
   for (const probe of probes) {
     const seen = await probe.page.evaluate(() => ({
       screen: window.__bench.screen,
+      stages: window.__bench.stages,
+      draws: window.__benchDraws,
       store: [...window.livestat.metrics.latencies],
     }));
     const onScreen = summarize(seen.screen.filter(([s]) => s >= firstMeasured).map(([, v]) => v));
@@ -868,7 +984,41 @@ try {
     const prefix = probes.length > 1 ? `${probe.label}: ` : '';
     latencyRow(`${prefix}store's own latencies (timestamp → received)`, store);
     latencyRow(`${prefix}timestamp → frame after render (rAF + setTimeout 0)`, onScreen);
-    latency[probe.label] = { store, screen: onScreen };
+    // Where it went, stage by stage (see `Stages`), and the slowest samples whole.
+    const stages = seen.stages.filter((s) => s.seq >= firstMeasured);
+    for (const [i, s] of stages.entries()) {
+      const shown = s.socket + s.task + s.wait + s.frame;
+      const from = sentAt.get(s.seq)!;
+      const until = sentAt.get(s.seq + 1) ?? from + 1000;
+      const last = Math.max(
+        0,
+        ...seen.draws.filter((t) => t > from && t < until).map((t) => t - from),
+      );
+      stages[i] = { ...s, charts: Math.max(shown, last) };
+    }
+    const withCharts = summarize(stages.map((s) => s.charts));
+    latencyRow(`${prefix}timestamp → charts drawn too (last canvas frame)`, withCharts);
+    const byStage: Record<string, Summary> = {};
+    for (const [name, label] of [
+      ['socket', 'timestamp → message handler starts'],
+      ['task', 'the handler and its microtasks'],
+      ['wait', "its end → the frame's rAF callbacks"],
+      ['frame', 'the frame: rAF callbacks to the task after'],
+    ] as const) {
+      byStage[name] = summarize(stages.map((s) => s[name]));
+      latencyRow(`${prefix}  ${label}`, byStage[name]);
+    }
+    const total = (s: Stages) => s.socket + s.task + s.wait + s.frame;
+    const slowest = [...stages].sort((a, b) => total(b) - total(a)).slice(0, 3);
+    say(
+      `   ${prefix}slowest: ${slowest
+        .map(
+          (s) =>
+            `${Math.round(total(s))} = ${[s.socket, s.task, s.wait, s.frame].map((v) => v.toFixed(1)).join(' + ')}`,
+        )
+        .join(';  ')} ms (socket + task + wait + frame)`,
+    );
+    latency[probe.label] = { store, screen: onScreen, withCharts, stages: byStage };
   }
   say(
     `   goal p99 ≤ ${GOALS.latencyP99Ms} ms: ${verdict(screen!.p99 <= GOALS.latencyP99Ms)} ` +
