@@ -80,6 +80,14 @@ function pointAt(wrapper: ReturnType<typeof mountChart>, offsetX: number): void 
   });
 }
 
+/** Vue's flush, then the two animation frames a chart's draw waits for (chart-frames.ts). */
+async function drawn(): Promise<void> {
+  await nextTick();
+  await new Promise<void>((resolve) =>
+    requestAnimationFrame(() => requestAnimationFrame(() => resolve())),
+  );
+}
+
 const optionOf = (wrapper: ReturnType<typeof mountChart>) =>
   wrapper.findComponent(EchartsStub).props('option') as LiveChartOption;
 
@@ -95,7 +103,7 @@ describe('LiveChart', () => {
     expect(wrapper.find('.chart [role="img"]').attributes('aria-label')).toBe('CPU: Total, live');
     expect(wrapper.find('.empty').text()).toBe('Waiting for data…');
     feed(metrics, 0, 1, 2);
-    await nextTick();
+    await drawn();
     expect(wrapper.find('.empty').exists()).toBe(false);
     const series = optionOf(wrapper).series as LineSeriesOption[];
     expect(series.map((s) => s.id)).toEqual(['cpu.usagePercent', 'cpu.userPercent']);
@@ -112,7 +120,7 @@ describe('LiveChart', () => {
     const wrapper = mountChart();
     const first = optionOf(wrapper);
     feed(metrics, 5);
-    await nextTick();
+    await drawn();
     const second = optionOf(wrapper);
     expect(second).not.toBe(first);
     // The structure is shared between redraws; only the data and the x range are new.
@@ -131,21 +139,21 @@ describe('LiveChart', () => {
     const metrics = useMetricsStore();
     feed(metrics, 0, 1);
     const wrapper = mountChart();
-    await nextTick();
+    await drawn();
     const chart = wrapper.findComponent(EchartsStub);
     expect(chart.props('manualUpdate')).toBe(true);
     expect(chart.props('autoresize')).toBe(true);
     expect(optionOf(wrapper).animation).toBe(false);
     // The first update is whole, in place of anything before it.
     expect(setOptionCalls).toHaveLength(1);
-    expect(setOptionCalls[0]![1]).toEqual({ notMerge: true, lazyUpdate: true });
+    expect(setOptionCalls[0]![1]).toEqual({ notMerge: true });
     expect(setOptionCalls[0]![0]).toBe(optionOf(wrapper));
 
     feed(metrics, 2);
-    await nextTick();
+    await drawn();
     expect(setOptionCalls).toHaveLength(2);
     const [tick, settings] = setOptionCalls[1]!;
-    expect(settings).toEqual({ lazyUpdate: true });
+    expect(settings).toEqual({});
     expect(Object.keys(tick).sort()).toEqual(['series', 'xAxis']);
     expect(tick.xAxis).toEqual({ min: T0 + 2000 - 5 * 60_000, max: T0 + 2000 });
     expect(tick.series).toEqual([
@@ -162,9 +170,9 @@ describe('LiveChart', () => {
 
     // Hiding a line changes the lines: the whole option again, the hidden one dropped.
     await wrapper.findAll('.legend button')[0]!.trigger('click');
-    await nextTick();
+    await drawn();
     const [whole, replace] = setOptionCalls.at(-1)!;
-    expect(replace).toEqual({ notMerge: true, lazyUpdate: true });
+    expect(replace).toEqual({ notMerge: true });
     expect((whole.series as LineSeriesOption[]).map((s) => s.id)).toEqual(['cpu.userPercent']);
     expect(whole.grid).toBeDefined();
   });
@@ -184,15 +192,15 @@ describe('LiveChart', () => {
       const metrics = useMetricsStore();
       feed(metrics, 0, 1);
       const wrapper = mountChart();
-      await nextTick();
+      await drawn();
       const calls = setOptionCalls.length;
       report!([{ isIntersecting: false }]);
       feed(metrics, 2);
       feed(metrics, 3);
-      await nextTick();
+      await drawn();
       expect(setOptionCalls).toHaveLength(calls);
       report!([{ isIntersecting: true }]);
-      await nextTick();
+      await drawn();
       expect(setOptionCalls).toHaveLength(calls + 1);
       const [update] = setOptionCalls.at(-1)!;
       expect((update.series as LineSeriesOption[])[0]!.data).toEqual([
@@ -215,7 +223,7 @@ describe('LiveChart', () => {
       91,
     );
     metrics.setWindow(1);
-    await nextTick();
+    await drawn();
     const option = optionOf(wrapper);
     expect(option.xAxis).toMatchObject({ min: T0 + 30_000, max: T0 + 90_000 });
     const data = (option.series as LineSeriesOption[])[0]!.data as [number, number | null][];
@@ -256,7 +264,7 @@ describe('LiveChart', () => {
     const wrapper = mountChart();
     expect(wrapper.find('[data-testid="chart-tooltip"]').exists()).toBe(false);
     pointAt(wrapper, 1.2); // 1.2 s after T0: the sample at 1 s
-    await nextTick();
+    await drawn();
     const tip = wrapper.find('[data-testid="chart-tooltip"]');
     expect(tip.find('.tt-time').text()).toBe(new Date(T0 + 1000).toLocaleTimeString());
     expect(
@@ -268,10 +276,10 @@ describe('LiveChart', () => {
     expect(wrapper.find('.pointer').attributes('style')).toContain('left: 1px');
 
     pointAt(wrapper, 700); // off the grid
-    await nextTick();
+    await drawn();
     expect(wrapper.find('[data-testid="chart-tooltip"]').exists()).toBe(false);
     pointAt(wrapper, 2);
-    await nextTick();
+    await drawn();
     await wrapper.find('.plot').trigger('mouseleave');
     expect(wrapper.find('[data-testid="chart-tooltip"]').exists()).toBe(false);
   });

@@ -286,10 +286,14 @@ export function alignStacks(
   }
 }
 
-/** How a redraw goes to ECharts: the option to pass and the `setOption` settings. */
+/**
+ * How a redraw goes to ECharts: the option to pass and the `setOption` settings. Not lazy: the
+ * chart is updated and painted at once, in the animation frame its draw was given
+ * (chart-frames.ts).
+ */
 export interface ChartUpdate {
   option: LiveChartOption;
-  settings: { notMerge?: true; lazyUpdate: true };
+  settings: { notMerge?: true };
 }
 
 /**
@@ -311,7 +315,7 @@ export function liveChartUpdate(
     previous !== null &&
     previous.base === base &&
     sameIds(previous.option.series as LineSeriesOption[], lines);
-  if (!sameLines) return { option: next, settings: { notMerge: true, lazyUpdate: true } };
+  if (!sameLines) return { option: next, settings: { notMerge: true } };
   const xAxis = next.xAxis as { min?: number; max?: number };
   const yAxis = next.yAxis as { interval?: number | null; max?: number | null };
   const option: LiveChartOption = {
@@ -328,7 +332,7 @@ export function liveChartUpdate(
   if (next.yAxis !== base.yAxis) {
     option.yAxis = { interval: yAxis.interval, max: yAxis.max } as LiveChartOption['yAxis'];
   }
-  return { option, settings: { lazyUpdate: true } };
+  return { option, settings: {} };
 }
 
 function sameIds(a: readonly LineSeriesOption[], b: readonly LineSeriesOption[]): boolean {
