@@ -291,6 +291,8 @@ describe('uncore_imc detection', () => {
       '-I',
       '1000',
       '-a',
+      '--log-fd',
+      '1',
       '-e',
       'uncore_imc/cas_count_read/,uncore_imc/cas_count_write/',
     ]);
@@ -680,7 +682,7 @@ describe('createDramMonitor with perf uncore_imc', () => {
       .trim()
       .split(' ');
     expect(args.join(' ')).toBe(
-      'stat -x, -I 100 -a -e uncore_imc/cas_count_read/,uncore_imc/cas_count_write/',
+      'stat -x, -I 100 -a --log-fd 1 -e uncore_imc/cas_count_read/,uncore_imc/cas_count_write/',
     );
     await monitor.stop();
     await monitor.stop();

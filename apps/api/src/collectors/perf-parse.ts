@@ -1,5 +1,5 @@
 /**
- * Pure parsing of `perf stat -x, -I <ms>` output (perf writes it on stderr). One line is
+ * Pure parsing of `perf stat -x, -I <ms>` output (on stderr, or where `--log-fd` says). One line is
  * `timestamp,value,unit,event,runTimeNs,runningPercent,metricValue,metricUnit`; the value
  * may be `<not supported>` (no PMU for it) or `<not counted>` (never scheduled).
  */

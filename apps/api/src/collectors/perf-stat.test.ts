@@ -52,6 +52,8 @@ describe('perfStatArgs', () => {
       '-I',
       '500',
       '-a',
+      '--log-fd',
+      '1',
       '-e',
       'cycles,page-faults',
     ]);

@@ -58,9 +58,14 @@ export interface PerfStatProcess {
   stop(): Promise<void>;
 }
 
-/** `perf stat` arguments: CSV, system-wide, one line per event every `intervalMs`. */
+/**
+ * `perf stat` arguments: CSV, system-wide, one line per event every `intervalMs`, on stdout
+ * (`--log-fd 1`). On its default stderr, which is unbuffered, perf writes each line in about
+ * seven pieces (~56 writes a second for eight events, each a wake-up of the API's loop); on
+ * stdout it writes each interval in one piece. Its errors still come on stderr.
+ */
 export function perfStatArgs(intervalMs: number, events: readonly string[]): string[] {
-  return ['stat', '-x,', '-I', String(intervalMs), '-a', '-e', events.join(',')];
+  return ['stat', '-x,', '-I', String(intervalMs), '-a', '--log-fd', '1', '-e', events.join(',')];
 }
 
 const MAX_KEPT_ERROR_LINES = 40;
@@ -88,7 +93,7 @@ export function describePerfExit(
 }
 
 /**
- * Runs ONE `perf stat -x, -I <ms> -a -e <events>` child, parses its stderr line by line
+ * Runs ONE `perf stat -x, -I <ms> -a --log-fd 1 -e <events>` child, parses its output line by line
  * and keeps the latest complete interval. A child that dies unexpectedly is restarted
  * with capped exponential backoff; every timer is unref'd so it never holds the process.
  */
@@ -160,7 +165,7 @@ export function createPerfStatProcess(options: PerfStatOptions): PerfStatProcess
       // A clean environment: a user's locale could turn the decimal point into a comma (and
       // break the CSV), and PERF_* variables or a perfconfig could change the output format.
       proc = spawn(perfPath, perfStatArgs(intervalMs, events), {
-        stdio: ['ignore', 'ignore', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe'],
         env: { LC_ALL: 'C', PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' },
       });
     } catch (err) {
@@ -172,8 +177,11 @@ export function createPerfStatProcess(options: PerfStatOptions): PerfStatProcess
     }
     let markClosed: () => void = () => undefined;
     childClosed = new Promise((resolve) => (markClosed = resolve));
-    const lines =
-      proc.stderr === null ? null : createInterface({ input: proc.stderr, crlfDelay: Infinity });
+    // The intervals come on stdout, perf's errors (and a stand-in's lines, in tests) on stderr:
+    // each stream is read line by line into the same handler.
+    const readers = [proc.stdout, proc.stderr].flatMap((input) =>
+      input === null ? [] : [createInterface({ input, crlfDelay: Infinity })],
+    );
     child = proc;
     status.pid = proc.pid;
 
@@ -181,7 +189,7 @@ export function createPerfStatProcess(options: PerfStatOptions): PerfStatProcess
       if (ended) return;
       ended = true;
       clearSettle();
-      lines?.close();
+      for (const lines of readers) lines.close();
       child = null;
       status.pid = undefined;
       markClosed();
@@ -203,7 +211,7 @@ export function createPerfStatProcess(options: PerfStatOptions): PerfStatProcess
     });
     proc.on('close', (code, signal) => end(code, signal));
 
-    lines?.on('line', (raw) => {
+    const onLine = (raw: string): void => {
       if (ended || stopping !== null) return;
       const line = parsePerfStatLine(raw);
       if (line === null) {
@@ -220,7 +228,8 @@ export function createPerfStatProcess(options: PerfStatOptions): PerfStatProcess
         }, settleMs);
         settleTimer.unref();
       }
-    });
+    };
+    for (const lines of readers) lines.on('line', onLine);
   }
 
   async function stopChild(): Promise<void> {
