@@ -102,6 +102,16 @@ describe('PGlite on a worker thread', () => {
     await busy;
   });
 
+  it('reads time zones and runs PL/pgSQL once its thread trimmed the bundled files', async () => {
+    // pglite-bundle.js drops what only initdb reads; what statements read must stay.
+    expect(
+      await db.query(
+        `SELECT ('2026-01-01 12:00Z'::timestamptz AT TIME ZONE 'America/New_York')::text AS t`,
+      ),
+    ).toEqual([{ t: '2026-01-01 07:00:00' }]);
+    await db.exec(`DO $$ BEGIN PERFORM 1; END $$`);
+  });
+
   it('reports a file it cannot open as an error at creation', async () => {
     const file = join(dir, 'not-a-directory');
     await (await import('node:fs/promises')).writeFile(file, 'x');

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { releaseBundledFiles } from './pglite-bundle.js';
 import { extractTarGz } from './untar.js';
 
 // PGlite's file system layer chmods every file it creates to Emscripten's 0666, past the
@@ -125,6 +126,12 @@ try {
     await db.close();
     process.exit(0);
   }
+  // The bundled files read by initdb and the like go, the others get bytes of their own.
+  // (`mod`, the Emscripten module, is protected in PGlite's types.)
+  const { mod } = /** @type {{ mod?: { FS: import('./pglite-bundle.js').EmscriptenFS } }} */ (
+    /** @type {unknown} */ (db)
+  );
+  if (mod) releaseBundledFiles(mod.FS);
 } catch (err) {
   reply({ id: 0, ok: false, error: serializeError(err) });
   process.exit(1);
