@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { releaseBundledFiles } from './pglite-bundle.js';
 import { extractTarGz } from './untar.js';
@@ -18,6 +19,13 @@ import { extractTarGz } from './untar.js';
 // Patched before PGlite is loaded, since it keeps references to these functions.
 const chmodSync = fs.chmodSync;
 fs.chmodSync = (path, mode) => chmodSync(path, Number(mode) & ~0o077);
+// PostgreSQL's WebAssembly runs on V8's baseline compiler (Liftoff) only. By default V8 also
+// recompiles its hot functions with TurboFan, over the first minutes: each of those compiles
+// (PostgreSQL's executor and parser are huge functions) holds up to 40 MB of compiler memory
+// for a moment, the largest transient of a start, and TurboFan's code stays beside Liftoff's.
+// Liftoff's code runs a monitor's statements at a similar cost (bench/RESULTS.md, bench/footprint).
+// V8's flags are the process's, read when WebAssembly is compiled: only PGlite compiles any.
+v8.setFlagsFromString('--liftoff-only');
 const { PGlite } = await import('@electric-sql/pglite');
 
 /**
