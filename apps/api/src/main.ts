@@ -1,3 +1,5 @@
+// First: V8's flags for a small footprint, before anything allocates much or starts a thread.
+import './memory-flags.js';
 import { ConfigError, loadConfig, loadEnvFile } from './config.js';
 import { createLogger } from './logger.js';
 import { beginApi } from './roles/api-start.js';
