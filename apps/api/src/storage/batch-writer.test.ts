@@ -1,4 +1,6 @@
 import { appendFile } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Snapshot } from '@livestat/contracts';
 import { makeExampleSnapshot } from '@livestat/contracts/examples';
 import pino from 'pino';
@@ -84,6 +86,37 @@ describe('backoffDelay', () => {
     expect(low).toEqual([50, 100, 200, 400, 500, 500]);
     expect(high).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect(backoffDelay(10_000, retry, () => 1)).toBe(1000);
+  });
+});
+
+describe('createBatchWriter, memory', () => {
+  it('lets go of the snapshots it wrote rather than keeping hundreds of them', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const refs: WeakRef<Snapshot>[] = [];
+    let stored = 0;
+    const writer = createBatchWriter({
+      write: async (batch) => {
+        stored += batch.length;
+      },
+      batchSize: 10,
+      flushIntervalMs: 60_000,
+      maxBuffered: 10_000,
+      retry: RETRY,
+      logger: silentLogger,
+    });
+    for (let seq = 1; seq <= 500; seq++) {
+      const s = snapshot(seq);
+      refs.push(new WeakRef(s));
+      writer.enqueue(s);
+      if (seq % 10 === 0) await writer.flush();
+    }
+    await writer.close();
+    expect(stored).toBe(500);
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    // What the writer may still hold: less than twice the compaction threshold and a batch.
+    expect(refs.filter((ref) => ref.deref() !== undefined).length).toBeLessThan(100);
   });
 });
 

@@ -91,6 +91,9 @@ export interface BatchWriter {
   stats(): BatchWriterStats;
 }
 
+/** Entries behind the deque's head before it is compacted (see `shift`). */
+const COMPACT_AFTER = 32;
+
 interface Entry {
   snapshot: Snapshot;
   /** performance.now() when queued: the age timer's reference. */
@@ -190,8 +193,12 @@ export function createBatchWriter<Prepared = never>(
 
   function shift(count: number): void {
     head += count;
-    // Compact now and then rather than shifting on every removal.
-    if (head > 1024 && head * 2 > entries.length) {
+    // Compact now and then rather than shifting on every removal: once more than half the
+    // array is behind `head` (amortized O(1) an entry), and from a few dozen entries on. The
+    // entries behind `head` keep their snapshots alive (objects, JSON, raw texts: ~25 KB
+    // each): compacting only past 1024 held up to 17 minutes of written snapshots, ~20 MB
+    // more heap at 1 Hz (bench/RESULTS.md, bench/footprint).
+    if (head >= COMPACT_AFTER && head * 2 > entries.length) {
       entries = entries.slice(head);
       head = 0;
     }
