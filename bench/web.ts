@@ -485,20 +485,36 @@ function installMessageClock(): void {
     __benchDraws: number[];
   };
   // A chart's redraw clears its canvas and strokes its lines: the first such call of a frame
-  // stamps the task after that frame.
+  // stamps the task after the frame that shows it — that frame itself for a draw in one of its
+  // animation-frame callbacks, the next frame for a draw in a task between frames.
   g.__benchDraws = [];
   let drawing = false;
   const drawn = () => {
     drawing = false;
     g.__benchDraws.push(Date.now());
   };
+  const frames = g as unknown as {
+    requestAnimationFrame: (callback: (time: number) => void) => number;
+  };
+  const ask = frames.requestAnimationFrame.bind(globalThis);
+  let inFrame = 0;
+  frames.requestAnimationFrame = (callback) =>
+    ask((time) => {
+      inFrame += 1;
+      try {
+        callback(time);
+      } finally {
+        inFrame -= 1;
+      }
+    });
   const context = g.CanvasRenderingContext2D.prototype;
   for (const name of ['clearRect', 'stroke']) {
     const original = context[name]!;
     context[name] = function (this: unknown, ...args: unknown[]) {
       if (!drawing) {
         drawing = true;
-        setTimeout(drawn, 0);
+        if (inFrame > 0) setTimeout(drawn, 0);
+        else ask(() => setTimeout(drawn, 0));
       }
       return original.apply(this, args);
     };
@@ -985,9 +1001,10 @@ try {
     latencyRow(`${prefix}store's own latencies (timestamp → received)`, store);
     latencyRow(`${prefix}timestamp → frame after render (rAF + setTimeout 0)`, onScreen);
     // Where it went, stage by stage (see `Stages`), and the slowest samples whole.
+    const total = (s: Stages) => s.socket + s.task + s.wait + s.frame;
     const stages = seen.stages.filter((s) => s.seq >= firstMeasured);
     for (const [i, s] of stages.entries()) {
-      const shown = s.socket + s.task + s.wait + s.frame;
+      const shown = total(s);
       const from = sentAt.get(s.seq)!;
       const until = sentAt.get(s.seq + 1) ?? from + 1000;
       const last = Math.max(
@@ -998,6 +1015,20 @@ try {
     }
     const withCharts = summarize(stages.map((s) => s.charts));
     latencyRow(`${prefix}timestamp → charts drawn too (last canvas frame)`, withCharts);
+    // The charts' lag behind the figures, sample by sample: the socket and the message's task,
+    // which both figures share, left out.
+    const chartsAfter = summarize(stages.map((s) => s.charts - total(s)));
+    latencyRow(`${prefix}  of which after the figures' frame`, chartsAfter);
+    say(
+      `   ${prefix}  slowest charts: ${[...stages]
+        .sort((a, b) => b.charts - a.charts)
+        .slice(0, 5)
+        .map(
+          (s) =>
+            `${Math.round(s.charts)} (figures ${Math.round(total(s))}, #${s.seq - firstMeasured + 1})`,
+        )
+        .join(', ')} ms`,
+    );
     const byStage: Record<string, Summary> = {};
     for (const [name, label] of [
       ['socket', 'timestamp → message handler starts'],
@@ -1008,7 +1039,6 @@ try {
       byStage[name] = summarize(stages.map((s) => s[name]));
       latencyRow(`${prefix}  ${label}`, byStage[name]);
     }
-    const total = (s: Stages) => s.socket + s.task + s.wait + s.frame;
     const slowest = [...stages].sort((a, b) => total(b) - total(a)).slice(0, 3);
     say(
       `   ${prefix}slowest: ${slowest
@@ -1018,7 +1048,7 @@ try {
         )
         .join(';  ')} ms (socket + task + wait + frame)`,
     );
-    latency[probe.label] = { store, screen: onScreen, withCharts, stages: byStage };
+    latency[probe.label] = { store, screen: onScreen, withCharts, chartsAfter, stages: byStage };
   }
   say(
     `   goal p99 ≤ ${GOALS.latencyP99Ms} ms: ${verdict(screen!.p99 <= GOALS.latencyP99Ms)} ` +
