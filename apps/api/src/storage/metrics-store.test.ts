@@ -7,7 +7,7 @@ import {
   type TestDatabase,
 } from '../../test/databases.js';
 import { toBusMessage } from '../stream/bus.js';
-import { QueryCancelledError } from './db.js';
+import { QueryCancelledError, type Database, type Queryable } from './db.js';
 import {
   asStored,
   mergeAggregates,
@@ -39,6 +39,37 @@ function varied(i: number, host = 'vm-web-01'): Snapshot {
   // A collector that failed this tick: stored, but no numbers for the rollups.
   if (i % 50 === 0) s.disk = { available: false, error: 'statfs timed out' };
   return s;
+}
+
+/**
+ * `db` with the SQL of its transactions' statements recorded; with `failOnce`, the first
+ * statement containing that text after `after` statements is not run and fails instead.
+ */
+function recorded(db: Database, fault?: { failOnce: string; after: number }) {
+  const statements: string[] = [];
+  let failed = false;
+  const wrap = (tx: Queryable): Queryable => ({
+    query: async (sql, params, options) => {
+      statements.push(sql);
+      if (fault && !failed && statements.length > fault.after && sql.includes(fault.failOnce)) {
+        failed = true;
+        throw new Error('injected failure');
+      }
+      return tx.query(sql, params, options);
+    },
+    exec: (sql, options) => tx.exec(sql, options),
+    copyFrom: (table, columns, text) => tx.copyFrom(table, columns, text),
+  });
+  const wrapped = new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'transaction') {
+        return <T>(fn: (tx: Queryable) => Promise<T>) => target.transaction((tx) => fn(wrap(tx)));
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+  return { db: wrapped, statements };
 }
 
 describeEachBackend('writeSnapshots', (backend) => {
@@ -300,6 +331,23 @@ describeEachBackend('writeSnapshots', (backend) => {
       });
     }
     expect(await tables()).toEqual(merged);
+  });
+
+  it('writes a new batch without looking its keys up, and one partly stored without failing', async () => {
+    const snapshots = Array.from({ length: 20 }, (_, i) => varied(i));
+    const rec = recorded(test.db);
+    expect(await writeSnapshots(rec.db, snapshots.slice(0, 10))).toMatchObject({ inserted: 100 });
+    expect(rec.statements.filter((sql) => sql.includes('FROM metrics_snapshots'))).toEqual([]);
+    // Half of it stored already: the COPY meets a stored key, and the write goes again at once,
+    // looking the keys up, in one call.
+    expect(await writeSnapshots(rec.db, snapshots.slice(5, 20))).toMatchObject({
+      rows: 150,
+      inserted: 100,
+    });
+    expect(rec.statements.filter((sql) => sql.includes('FROM metrics_snapshots'))).toHaveLength(1);
+    expect(await readSnapshots(test.db, 'vm-web-01', new Date(0).toISOString(), 50)).toEqual(
+      snapshots.map(asStored),
+    );
   });
 
   it('writes nothing for an empty batch', async () => {

@@ -28,7 +28,8 @@ export interface WriteResult {
 const RAW_COLUMNS = ['host', 'ts', 'metric_type', 'metric_data', 'seq', 'interval_ms'] as const;
 
 // The keys of a batch already stored — a batch retried after its COMMIT acknowledgement was
-// lost. Checked first so the rest can go in by COPY, which has no ON CONFLICT.
+// lost. Looked up when a batch's COPY (which has no ON CONFLICT) met one, so the rest can go
+// in by COPY (see writePrepared).
 const EXISTING_KEYS = `
   SELECT host, metric_type, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms
   FROM metrics_snapshots
@@ -322,33 +323,61 @@ export async function writeSnapshots(
 export interface WriteOptions {
   /**
    * The batch writer's `overlap`: resolves once the previous batch is committed, rejects if it
-   * was not. The write looks up its keys and COPYs its raw rows meanwhile, on its own
-   * connection, and only then waits: the process ticks, the rollup merges (whose rows the
-   * previous batch may hold locked) and the COMMIT come after, so batches commit in order and
-   * the row locks are always taken in batch order (no deadlock). A key the previous batch
-   * stores as well makes this COPY wait for it and then fail on the unique key: rolled back,
-   * and the retry finds the key stored.
+   * was not. The write COPYs its raw rows meanwhile, on its own connection, and only then
+   * waits: the process ticks, the rollup merges (whose rows the previous batch may hold
+   * locked) and the COMMIT come after, so batches commit in order and the row locks are
+   * always taken in batch order (no deadlock). A key the previous batch stores as well makes
+   * this COPY wait for it and then fail on the unique key: rolled back, and the write done
+   * again at once finds the key stored.
    */
   afterPrevious?: (() => Promise<void>) | undefined;
 }
 
-/** {@link writeSnapshots} of a batch already prepared by {@link prepareSnapshots}. */
+/** SQLSTATE unique_violation: the batch's COPY met a key already stored. */
+const isUniqueViolation = (err: unknown) =>
+  typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+
+/**
+ * {@link writeSnapshots} of a batch already prepared by {@link prepareSnapshots}. The batch is
+ * first written as new, without looking its keys up: nearly every batch is. Should one of its
+ * keys be stored already (a batch retried after its COMMIT's acknowledgement was lost, or
+ * another writer of the same keys), the COPY fails on the unique key, everything rolls back,
+ * and the write is done again at once, looking the keys up first and skipping those stored.
+ */
 export async function writePrepared(
   db: Database,
   prepared: PreparedSnapshots,
-  { afterPrevious }: WriteOptions = {},
+  options: WriteOptions = {},
+): Promise<WriteResult> {
+  try {
+    return await writeOnce(db, prepared, options, false);
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    return writeOnce(db, prepared, options, true);
+  }
+}
+
+async function writeOnce(
+  db: Database,
+  prepared: PreparedSnapshots,
+  { afterPrevious }: WriteOptions,
+  lookUp: boolean,
 ): Promise<WriteResult> {
   const { snapshots, tiers, rowCount, minMs, maxMs, spans } = prepared;
   if (snapshots.length === 0) {
     await afterPrevious?.();
     return { rows: 0, inserted: 0, rollupRows: 0 };
   }
-  const hosts = [...new Set(snapshots.map((snapshot) => snapshot.host))];
+  const hosts = lookUp ? [...new Set(snapshots.map((snapshot) => snapshot.host))] : [];
   return db.transaction(async (tx) => {
-    const stored = await tx.query<{ host: string; metric_type: string; ts_ms: number }>(
-      EXISTING_KEYS,
-      [hosts, STORED_SECTIONS, minMs, maxMs],
-    );
+    const stored = lookUp
+      ? await tx.query<{ host: string; metric_type: string; ts_ms: number }>(EXISTING_KEYS, [
+          hosts,
+          STORED_SECTIONS,
+          minMs,
+          maxMs,
+        ])
+      : [];
     // Without a retried batch (nearly always) everything prepared goes in as it is.
     let inserted = rowCount;
     let { text, aggregates, merge } = prepared;
