@@ -15,6 +15,7 @@ import {
 } from '../storage/metrics-store.js';
 import { MigrationError } from '../storage/migrate.js';
 import { prepareDatabase } from '../storage/prepare.js';
+import { createProcessListCache } from '../storage/process-ticks.js';
 
 /** An open database and what releases the embedded one's directory (a no-op for PostgreSQL). */
 export interface OpenedDatabase {
@@ -127,6 +128,8 @@ export function startStorage(
   });
   prepared.catch(() => undefined); // the role handles it, once its shutdown exists
   const ready = prepared.catch(() => undefined);
+  // PGlite is this process's alone: the process tiers' lists it wrote last are what is stored.
+  const processLists = db.kind === 'pglite' ? createProcessListCache() : undefined;
   const writer = createBatchWriter<PreparedSnapshots>({
     // During a backlog the next batch's rows and rollups are prepared while this one is written.
     prepare: (batch) => prepareSnapshots(batch),
@@ -136,8 +139,8 @@ export function startStorage(
       if (!databaseReady && db.kind === 'pglite') await ready;
       if (!databaseReady) throw new Error('database not ready');
       return prepared
-        ? writePrepared(db, prepared, { afterPrevious })
-        : writeSnapshots(db, batch, undefined, { afterPrevious });
+        ? writePrepared(db, prepared, { afterPrevious, processLists })
+        : writeSnapshots(db, batch, undefined, { afterPrevious, processLists });
     },
     // A backlog's next batch is COPYed on a second connection while the previous one merges
     // its rollups and commits (bench/ingest). PGlite has one connection: a write waiting there

@@ -17,6 +17,11 @@ import {
   writePrepared,
   writeSnapshots,
 } from './metrics-store.js';
+import {
+  attachProcessTick,
+  createProcessListCache,
+  type ProcessListCache,
+} from './process-ticks.js';
 import { aggregateSections, STORED_SECTIONS, TIERS } from './rollup.js';
 
 const START = Date.UTC(2026, 10, 21, 9, 58, 30);
@@ -349,6 +354,82 @@ describeEachBackend('writeSnapshots', (backend) => {
       snapshots.map(asStored),
     );
   });
+
+  it('stores the same process lists merging into the lists it wrote last as reading them back', async () => {
+    // 40 processes a tick whose CPU and memory move, over two hours, so the per-hour and
+    // per-day lists are capped, across minute, hour boundaries; a write failing midway.
+    const ticked = Array.from({ length: 1460 / 12 }, (_, b) =>
+      Array.from({ length: 12 }, (_, j) => {
+        const i = b * 12 + j;
+        const s = { ...varied(i), timestamp: new Date(START + i * 5000).toISOString() };
+        attachProcessTick(s, {
+          rows: Array.from({ length: 40 }, (_, p) => [
+            100 + ((p + b) % 45),
+            1_000 + p,
+            `proc-${p}`,
+            'root',
+            ((i * 7 + p * 13) % 97) / 10,
+            (p * 31 + i) * 4096,
+            p % 3 === 0 ? null : (i + p) % 11,
+          ]),
+          commands: new Map([[`${100 + (b % 45)}:1000`, `/usr/bin/proc-0 --batch ${b}`]]),
+        });
+        return s;
+      }),
+    ).filter((_, b) => b % 7 !== 3); // gaps: a bucket the last write did not touch
+    await test.db.exec('TRUNCATE process_rollup_1d');
+    const lists = async () => ({
+      m: await test.db.query(
+        'SELECT host, bucket, processes FROM process_rollup_1m ORDER BY bucket',
+      ),
+      h: await test.db.query(
+        'SELECT host, bucket, processes FROM process_rollup_1h ORDER BY bucket',
+      ),
+      d: await test.db.query(
+        'SELECT host, bucket, processes FROM process_rollup_1d ORDER BY bucket',
+      ),
+      c: await test.db.query('SELECT * FROM process_commands ORDER BY pid, started'),
+    });
+    const run = async (processLists?: ProcessListCache) => {
+      const rec = recorded(test.db, { failOnce: 'INSERT INTO process_commands', after: 9 });
+      for (const batch of ticked) {
+        try {
+          await writeSnapshots(rec.db, batch, undefined, { processLists });
+        } catch {
+          await writeSnapshots(rec.db, batch, undefined, { processLists });
+        }
+      }
+      return rec;
+    };
+    const cache = createProcessListCache();
+    const withCache = await run(cache);
+    const cached = await lists();
+    expect(cached.h.length).toBe(3);
+    // Capped: the hour's list holds fewer processes than its minutes' lists together.
+    const hour = (cached.h[1]!.bucket as Date).getTime();
+    const seen = new Set(
+      cached.m
+        .filter((row) => (row.bucket as Date).getTime() - hour < 3_600_000)
+        .filter((row) => (row.bucket as Date).getTime() >= hour)
+        .flatMap((row) => (row.processes as unknown[][]).map((p) => `${p[0]}:${p[1]}`)),
+    );
+    expect((cached.h[1]!.processes as unknown[]).length).toBeLessThan(seen.size);
+    await test.db.exec(
+      'TRUNCATE metrics_snapshots, metrics_rollup_1m, metrics_rollup_1h, hosts, process_ticks, process_rollup_1m, process_rollup_1h, process_rollup_1d, process_commands',
+    );
+    const without = await run();
+    expect(await lists()).toEqual(cached);
+    // Lists were read back only where the last write had not written them: the first batch, the
+    // one after the failed write, a new bucket's first batch (it may hold rows of an earlier run).
+    const reads = (rec: typeof without, table: string) =>
+      rec.statements.filter((sql) => sql.includes(`JOIN ${table} AS r`)).length;
+    expect(reads(without, 'process_rollup_1h')).toBe(ticked.length + 1);
+    expect(reads(without, 'process_rollup_1d')).toBe(ticked.length + 1);
+    // Read only by the first write, the one after the failed write, and a new hour's first
+    // (it may hold rows of an earlier run); a gap within the hour reads nothing.
+    expect(reads(withCache, 'process_rollup_1h')).toBe(4);
+    expect(reads(withCache, 'process_rollup_1d')).toBe(2);
+  }, 60_000);
 
   it('writes nothing for an empty batch', async () => {
     expect(await writeSnapshots(test.db, [])).toEqual({ rows: 0, inserted: 0, rollupRows: 0 });

@@ -4,6 +4,7 @@ import type { Database, Queryable, QueryOptions } from './db.js';
 import {
   createProcessTickSerializer,
   writeProcessTicks,
+  type ProcessListCache,
   type PreparedProcessTicks,
 } from './process-ticks.js';
 import {
@@ -322,6 +323,12 @@ export async function writeSnapshots(
 
 export interface WriteOptions {
   /**
+   * The process tiers' lists as this process last wrote them, for a database no other process
+   * writes (PGlite): the lists of the buckets the batch falls in are then taken from it rather
+   * than read back from the database (see {@link ProcessListCache}).
+   */
+  processLists?: ProcessListCache | undefined;
+  /**
    * The batch writer's `overlap`: resolves once the previous batch is committed, rejects if it
    * was not. The write COPYs its raw rows meanwhile, on its own connection, and only then
    * waits: the process ticks, the rollup merges (whose rows the previous batch may hold
@@ -360,7 +367,7 @@ export async function writePrepared(
 async function writeOnce(
   db: Database,
   prepared: PreparedSnapshots,
-  { afterPrevious }: WriteOptions,
+  { afterPrevious, processLists }: WriteOptions,
   lookUp: boolean,
 ): Promise<WriteResult> {
   const { snapshots, tiers, rowCount, minMs, maxMs, spans } = prepared;
@@ -369,7 +376,8 @@ async function writeOnce(
     return { rows: 0, inserted: 0, rollupRows: 0 };
   }
   const hosts = lookUp ? [...new Set(snapshots.map((snapshot) => snapshot.host))] : [];
-  return db.transaction(async (tx) => {
+  const written = new Map<string, string>();
+  const write = db.transaction(async (tx) => {
     const stored = lookUp
       ? await tx.query<{ host: string; metric_type: string; ts_ms: number }>(EXISTING_KEYS, [
           hosts,
@@ -394,12 +402,24 @@ async function writeOnce(
     if (inserted > 0) await tx.copyFrom('metrics_snapshots', RAW_COLUMNS, text);
     if (afterPrevious) await afterPrevious();
     // The per-tick top processes, and their per-minute and per-hour top lists.
-    await writeProcessTicks(tx, snapshots, prepared.processTicks);
+    await writeProcessTicks(tx, snapshots, prepared.processTicks, {
+      cached: processLists?.lists(),
+      written,
+    });
     await tx.query(merge.sql, merge.params);
     let rollupRows = 0;
     for (const tierAggregates of aggregates.values()) rollupRows += tierAggregates.length;
     return { rows: rowCount, inserted, rollupRows };
   });
+  if (!processLists) return write;
+  try {
+    const result = await write;
+    processLists.committed(written);
+    return result;
+  } catch (err) {
+    processLists.clear();
+    throw err;
+  }
 }
 
 /** Merges per-bucket aggregates into a rollup tier: sums added, min and max widened. */

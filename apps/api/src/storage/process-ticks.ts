@@ -244,38 +244,88 @@ export function prepareProcessTicks(snapshots: readonly Snapshot[]): PreparedPro
   return serializer.result();
 }
 
+/** A process tier's bucket as a key of {@link ProcessListCache}. */
+const listKey = (tier: number, host: string, bucketMs: number) =>
+  `${tier}\u0000${host}\u0000${bucketMs}`;
+
+/**
+ * The process tiers' lists this process wrote last (the buckets of its last committed write, as
+ * the JSON it wrote), for a database no other process writes: PGlite, which this process alone
+ * opens. The next batch, nearly always in the same buckets, merges into these instead of
+ * reading them back (and locking them): that read returned ~80 lists, ~50 KB, every flush, each
+ * cloned from PGlite's thread and parsed (bench/RESULTS.md, bench/footprint). Never for
+ * PostgreSQL, where agents and replicas write too.
+ */
+export interface ProcessListCache {
+  /** Bucket key → the list stored there, as written. */
+  lists(): ReadonlyMap<string, string>;
+  /** After a committed write: its buckets' lists replace what was kept. */
+  committed(written: Map<string, string>): void;
+  /** After a failed write (rolled back): nothing kept, the next write reads the lists. */
+  clear(): void;
+}
+
+export function createProcessListCache(): ProcessListCache {
+  let kept = new Map<string, string>();
+  return {
+    lists: () => kept,
+    committed(written) {
+      kept = written;
+    },
+    clear() {
+      kept = new Map();
+    },
+  };
+}
+
 /**
  * Stores the process ticks of a batch and merges them into the per-minute, per-hour and
  * per-day top lists, inside the batch's transaction. Ticks already stored (a retried batch) are skipped
  * and not counted again. `prepared` is the batch's ticks serialized ahead, when they were.
+ * `lists.cached` holds lists known to be stored (see {@link ProcessListCache}): those buckets
+ * are not read back; every list written is put in `lists.written`.
  */
 export async function writeProcessTicks(
   tx: Queryable,
   snapshots: readonly Snapshot[],
   prepared: PreparedProcessTicks = prepareProcessTicks(snapshots),
+  lists: { cached?: ReadonlyMap<string, string> | undefined; written?: Map<string, string> } = {},
 ): Promise<number> {
   const { ticks } = prepared;
   if (ticks.length === 0) return 0;
+  const cached = lists.cached;
   // Each tier's stored lists of the buckets the ticks fall in are read (and locked) by the
   // statement that inserts the ticks, and all tiers are written back by one more: two round
   // trips a batch instead of two per tier and host, each waiting on the client (bench/ingest).
   const params: unknown[] = [prepared.json];
-  const reads = PROCESS_TIERS.map((tier, t) => {
+  const stored = PROCESS_TIERS.map(() => new Map<string, ProcessRollupRow[]>());
+  // The tiers with lists to read.
+  const read: number[] = [];
+  const reads = PROCESS_TIERS.flatMap((tier, t) => {
     const keys = new Map<string, [string, number]>();
     for (const { snapshot } of ticks) {
       const tsMs = Date.parse(snapshot.timestamp);
       const bucket = tsMs - (tsMs % tier.bucketMs);
-      keys.set(`${snapshot.host}\u0000${bucket}`, [snapshot.host, bucket]);
+      const k = `${snapshot.host}\u0000${bucket}`;
+      if (keys.has(k) || stored[t]!.has(k)) continue;
+      const list = cached?.get(listKey(t, snapshot.host, bucket));
+      // Parsed, as the database would give it back.
+      if (list !== undefined) stored[t]!.set(k, JSON.parse(list) as ProcessRollupRow[]);
+      else keys.set(k, [snapshot.host, bucket]);
     }
+    if (keys.size === 0) return [];
+    read.push(t);
     params.push(
       [...keys.values()].map(([host]) => host),
       [...keys.values()].map(([, bucket]) => bucket),
     );
-    return `stored_${t} AS (
+    return [
+      `stored_${t} AS (
       SELECT ${t} AS tier, r.host, (extract(epoch FROM r.bucket) * 1000)::float8 AS ms, r.processes
       FROM unnest($${params.length - 1}::text[], $${params.length}::float8[]) AS k(host, bucket_ms)
       JOIN ${tier.table} AS r ON r.host = k.host AND r.bucket = to_timestamp(k.bucket_ms / 1000.0)
-      FOR UPDATE OF r)`;
+      FOR UPDATE OF r)`,
+    ];
   });
   // One JSON document rather than four arrays: node-postgres escapes every quote of every
   // element of a jsonb[] and the server unescapes them again (bench/ingest: ~40 % of the
@@ -292,14 +342,13 @@ export async function writeProcessTicks(
        FROM jsonb_to_recordset($1::jsonb)
          AS u(host text, ts timestamptz, interval_ms int, processes jsonb)
        ON CONFLICT DO NOTHING
-       RETURNING host, (extract(epoch FROM ts) * 1000)::float8 AS ms),
+       RETURNING host, (extract(epoch FROM ts) * 1000)::float8 AS ms)${reads.length === 0 ? '' : ','}
      ${reads.join(',\n     ')}
      SELECT NULL::int AS tier, host, ms, NULL::jsonb AS processes FROM inserted
-     ${PROCESS_TIERS.map((_, t) => `UNION ALL SELECT tier, host, ms, processes FROM stored_${t}`).join('\n     ')}`,
+     ${read.map((t) => `UNION ALL SELECT tier, host, ms, processes FROM stored_${t}`).join('\n     ')}`,
     params,
   );
   const fresh = new Set<string>();
-  const stored = PROCESS_TIERS.map(() => new Map<string, ProcessRollupRow[]>());
   for (const row of found) {
     if (row.tier === null) fresh.add(`${row.host}\u0000${row.ms}`);
     else stored[row.tier]!.set(`${row.host}\u0000${row.ms}`, row.processes ?? []);
@@ -347,7 +396,7 @@ export async function writeProcessTicks(
     const buckets = byTier[t]!;
     const hosts: string[] = [];
     const bucketMs: number[] = [];
-    const lists: string[] = [];
+    const written: string[] = [];
     for (const [host, byBucket] of buckets) {
       for (const [ms, rows] of byBucket) {
         for (const row of stored[t]!.get(`${host}\u0000${ms}`) ?? []) {
@@ -356,14 +405,16 @@ export async function writeProcessTicks(
           else rows.set(identity(row), row);
         }
         const merged = [...rows.values()];
+        const list = JSON.stringify(
+          tier.top === undefined ? merged : capRollupRows(merged, tier.top),
+        );
         hosts.push(host);
         bucketMs.push(ms);
-        lists.push(
-          JSON.stringify(tier.top === undefined ? merged : capRollupRows(merged, tier.top)),
-        );
+        written.push(list);
+        lists.written?.set(listKey(t, host, ms), list);
       }
     }
-    values.push(hosts, bucketMs, lists);
+    values.push(hosts, bucketMs, written);
     const [h, b, p] = [values.length - 2, values.length - 1, values.length];
     writes.push(`written_${t} AS (
       INSERT INTO ${tier.table} (host, bucket, processes)
