@@ -28,6 +28,7 @@
 //     [--baseline apps/api/dist-before]   (another build, measured beside this one)
 //     [--baseline-env NAME=value,NAME=]   (the baseline's environment differs: `NAME=` unsets)
 //     [--node-args '--flag …'] [--baseline-node-args '--flag …']   (node's options for each)
+//     [--ports 9100-9199]   (livestat's, its StatsD's and the peers' ports from this range only)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -73,6 +74,8 @@ const { values } = parseArgs({
     // node's own options before main.js; the baseline takes --node-args unless given its own.
     'node-args': { type: 'string', default: '' },
     'baseline-node-args': { type: 'string' },
+    // Ports from this range only (FIRST-LAST), e.g. a helper's own; '' lets the system pick.
+    ports: { type: 'string', default: '' },
   },
 });
 const seconds = Number(values.seconds);
@@ -103,7 +106,8 @@ if (
   !Number.isInteger(logins) ||
   logins < 1 ||
   Object.keys(baselineEnv).some((name) => !/^\w+$/.test(name)) ||
-  !variants.every((v) => v === 'pglite' || v === 'postgres')
+  !variants.every((v) => v === 'pglite' || v === 'postgres') ||
+  (values.ports !== '' && !/^\d+-\d+$/.test(values.ports))
 ) {
   console.error(
     'usage: npm run bench:footprint -- [--seconds S ≥ 5] [--runs N ≥ 1] [--warmup S] ' +
@@ -222,12 +226,25 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
+// `--ports 9100-9199`: each port taken from that range in turn, the first free one (benches
+// run side by side on one machine keep to their own ranges); by default any the system gives.
+const portRange = values.ports.split('-').map(Number);
+let nextPort = portRange[0] ?? 0;
+
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (;;) {
+    if (values.ports && nextPort > (portRange[1] ?? 0))
+      throw new Error(`--ports ${values.ports}: none free`);
+    const server = createServer();
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(values.ports ? nextPort++ : 0, '127.0.0.1', () => resolve(true));
+    });
+    if (!listening) continue;
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
 }
 
 function installed(command: string): boolean {
