@@ -112,6 +112,11 @@ describe('PGlite on a worker thread', () => {
     await db.exec(`DO $$ BEGIN PERFORM 1; END $$`);
   });
 
+  it('sizes PostgreSQL for its one backend', async () => {
+    // pglite-worker.js: 4 connections' worth of shared tables, not 100.
+    expect(await db.query(`SHOW max_connections`)).toEqual([{ max_connections: '4' }]);
+  });
+
   it('reports a file it cannot open as an error at creation', async () => {
     const file = join(dir, 'not-a-directory');
     await (await import('node:fs/promises')).writeFile(file, 'x');

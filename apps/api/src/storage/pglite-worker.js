@@ -55,10 +55,14 @@ const { dataDir, initOnly, template } = workerData;
 // embedded database about 140 MB smaller for the life of the process. 4 MB of buffers (512
 // pages: the indexes' right edges and the rows being rolled up) hold what a 1 Hz writer
 // touches: 16 MB kept 12 MB more of WebAssembly memory resident, at the same CPU and ingest
-// rate (bench/RESULTS.md, bench/footprint).
+// rate (bench/RESULTS.md, bench/footprint). PostgreSQL sizes its lock, process and snapshot
+// tables for max_connections backends, zeroed at start-up and so resident; PGlite runs one
+// single-user backend, and 4 (the fewest beside the 3 slots reserved for superusers) keeps
+// 4 MB of WebAssembly memory untouched that 100 took.
 const START_PARAMS = [
   ...PGlite.defaultStartParams,
   ...[
+    'max_connections=4',
     'shared_buffers=4MB',
     'wal_buffers=512kB',
     'maintenance_work_mem=16MB',
