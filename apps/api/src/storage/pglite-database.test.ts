@@ -112,9 +112,12 @@ describe('PGlite on a worker thread', () => {
     await db.exec(`DO $$ BEGIN PERFORM 1; END $$`);
   });
 
-  it('sizes PostgreSQL for its one backend', async () => {
-    // pglite-worker.js: 4 connections' worth of shared tables, not 100.
+  it('sizes PostgreSQL for its one backend and still answers replies past its buffer', async () => {
+    // pglite-worker.js: 4 connections' worth of shared tables, a 128 KiB reply buffer.
     expect(await db.query(`SHOW max_connections`)).toEqual([{ max_connections: '4' }]);
+    const [row] = await db.query<{ s: string }>(`SELECT repeat('x', 600000) AS s`);
+    expect(row?.s.length).toBe(600_000);
+    expect(await db.query(`SELECT 1 AS n`)).toEqual([{ n: 1 }]);
   });
 
   it('reports a file it cannot open as an error at creation', async () => {

@@ -27,6 +27,12 @@ fs.chmodSync = (path, mode) => chmodSync(path, Number(mode) & ~0o077);
 // V8's flags are the process's, read when WebAssembly is compiled: only PGlite compiles any.
 v8.setFlagsFromString('--liftoff-only');
 const { PGlite } = await import('@electric-sql/pglite');
+// PGlite copies each reply into a buffer of this size, kept for the life of the thread (its
+// default: 1 MiB). A larger reply grows it for that statement only: the next one starts from
+// this size again. livestat's statements reply with a few KB, the process ticks' with ~100 KB.
+/** @type {{ DEFAULT_RECV_BUF_SIZE: number }} */ (
+  /** @type {unknown} */ (PGlite)
+).DEFAULT_RECV_BUF_SIZE = 128 * 1024;
 
 /**
  * Takes group and other access away from an existing directory (made by an older version).
