@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +118,13 @@ describe('PGlite on a worker thread', () => {
     const [row] = await db.query<{ s: string }>(`SELECT repeat('x', 600000) AS s`);
     expect(row?.s.length).toBe(600_000);
     expect(await db.query(`SELECT 1 AS n`)).toEqual([{ n: 1 }]);
+  });
+
+  it('keeps dynamic shared memory in a file of the data directory, not in the thread', async () => {
+    expect(await db.query(`SHOW dynamic_shared_memory_type`)).toEqual([
+      { dynamic_shared_memory_type: 'mmap' },
+    ]);
+    expect(readdirSync(join(dir, 'pglite', 'pg_dynshmem')).length).toBeGreaterThan(0);
   });
 
   it('reports a file it cannot open as an error at creation', async () => {

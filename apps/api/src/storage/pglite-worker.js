@@ -64,11 +64,15 @@ const { dataDir, initOnly, template } = workerData;
 // rate (bench/RESULTS.md, bench/footprint). PostgreSQL sizes its lock, process and snapshot
 // tables for max_connections backends, zeroed at start-up and so resident; PGlite runs one
 // single-user backend, and 4 (the fewest beside the 3 slots reserved for superusers) keeps
-// 4 MB of WebAssembly memory untouched that 100 took.
+// 4 MB of WebAssembly memory untouched that 100 took. PostgreSQL's dynamic shared memory (a
+// 1 MiB segment for its statistics) is mapped into the WebAssembly memory from a file: as a
+// POSIX segment that file is an in-memory one, a second copy in this thread; in mmap mode it
+// is a file under the data directory, read once when the segment is made.
 const START_PARAMS = [
   ...PGlite.defaultStartParams,
   ...[
     'max_connections=4',
+    'dynamic_shared_memory_type=mmap',
     'shared_buffers=4MB',
     'wal_buffers=512kB',
     'maintenance_work_mem=16MB',
