@@ -30,8 +30,9 @@ if (config.role === 'agent') {
   const { startAgent } = await import('./roles/agent.js');
   await startAgent(config, logger);
 } else {
-  // The port checked and the embedded database opening on its own thread first, then the
-  // API's modules loaded (most of start-up's time) while PGlite compiles and opens.
+  // The port checked, the collectors priming (the first snapshot comes one interval after)
+  // and the embedded database opening on its own thread first, then the API's modules loaded
+  // (most of start-up's time) while PGlite compiles and opens.
   const begun = await beginApi(config, logger);
   const { startApi } = await import('./roles/api.js');
   await startApi(config, logger, begun, { dev });

@@ -109,6 +109,16 @@ describe('start-up', () => {
         const health = (await (await fetch(`${api.url}/api/health`)).json()) as { host: string };
         expect(health.host).toBe('from-env');
         expect(api.output()).toContain(envFile);
+        // The database opens beside the first ticks, after the collectors have primed: its
+        // files, whose modes are checked below, are all there once health says it is up.
+        await expect
+          .poll(
+            async () =>
+              ((await (await fetch(`${api.url}/api/health`)).json()) as { database: string })
+                .database,
+            { timeout: 30_000, interval: 100 },
+          )
+          .toBe('up');
       } finally {
         api.child.kill('SIGTERM');
         await api.exited;
