@@ -376,7 +376,8 @@ async function writeOnce(
     return { rows: 0, inserted: 0, rollupRows: 0 };
   }
   const hosts = lookUp ? [...new Set(snapshots.map((snapshot) => snapshot.host))] : [];
-  const written = new Map<string, string>();
+  // The lists this write stores, kept only where they can stand in for a read-back (PGlite).
+  const written = processLists ? new Map<string, string>() : undefined;
   const write = db.transaction(async (tx) => {
     const stored = lookUp
       ? await tx.query<{ host: string; metric_type: string; ts_ms: number }>(EXISTING_KEYS, [
@@ -411,7 +412,7 @@ async function writeOnce(
     for (const tierAggregates of aggregates.values()) rollupRows += tierAggregates.length;
     return { rows: rowCount, inserted, rollupRows };
   });
-  if (!processLists) return write;
+  if (!processLists || !written) return write;
   try {
     const result = await write;
     processLists.committed(written);
