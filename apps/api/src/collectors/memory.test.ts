@@ -1,10 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { memoryMetrics } from '@livestat/contracts';
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import {
   computeMemoryMetrics,
   createMemoryCollector,
   parseMeminfo,
+  parseMeminfoFields,
   readMeminfo,
 } from './memory.js';
 import type { MemorySample } from './memory.js';
@@ -121,6 +123,44 @@ describe('parseMeminfo', () => {
       'parse_failed',
       /MemTotal is 0/,
     );
+  });
+});
+
+describe('parseMeminfoFields', () => {
+  // The line grammar, as the regular expression the hand-written scan replaced.
+  const byRegExp = (text: string) =>
+    [...text.matchAll(/^([^\s:]+):[^\S\n]+(\d+)( kB)?[^\S\n]*$/gm)].map(([, name, value, kb]) => [
+      name,
+      Number(value) * (kb === undefined ? 1 : KIB),
+    ]);
+  const files = ['debian12-vm-6.18/t0', 'debian12-vm-6.18/t1', 'synthetic-64core-6.8/t1'].map(
+    (dir) => readFileSync(`${fixtures}${dir}/meminfo`, 'utf8'),
+  );
+  const odd = [
+    'MemTotal:  1000 kB\r\nActive(anon):\t17080 kB \nHugePages_Total:       3',
+    'NoBlank:12 kB\nNoValue: kB\n: 5 kB\nSpaced Name: 4 kB\nMinus: -4 kB\nUnit: 4 MB\nkB: 7 kBx\n',
+    'Half: 12 k\nTrail: 5 kB  \t\n\n\nLast: 9',
+  ];
+
+  it('gives what the line grammar gives, on the fixtures and on odd lines', () => {
+    for (const text of [...files, ...odd]) expect(parseMeminfoFields(text)).toEqual(byRegExp(text));
+  });
+
+  it('reads a reading right whatever the reading before held', () => {
+    const [t0, t1] = files as [string, string];
+    const before = parseMeminfoFields(t0);
+    // The same names (as each tick), others, fewer, or shifted by a line.
+    for (const previous of [
+      before,
+      before.slice(3),
+      before.slice(0, 5),
+      [['MemTot', 1]] as const,
+    ]) {
+      expect(parseMeminfoFields(t1, previous)).toEqual(byRegExp(t1));
+      expect(parseMeminfoFields(`Extra: 1 kB\n${t1}`, previous)).toEqual(
+        byRegExp(`Extra: 1 kB\n${t1}`),
+      );
+    }
   });
 });
 
