@@ -6,18 +6,22 @@
 // initdb reads to create one (the initdb-only thread keeps them), files for building
 // extensions, ICU's collation data (the database uses libc's C locale), the conversions to
 // client encodings other than UTF-8 (PGlite's client is UTF-8 only, and livestat's SQL converts
-// nothing) and replication's modules (PGlite runs single-user).
+// nothing), replication's modules (PGlite runs single-user), the time zones other than UTC
+// (the worker starts PostgreSQL with `timezone=UTC`, and livestat's SQL names no zone: its
+// times go in and out as epoch milliseconds or ISO text with an offset) and the Snowball
+// stemmers of full-text search (0.6 MB; livestat's SQL searches no text).
 const UNUSED_FILES = [
   /^\/pglite\/share\/postgresql\/[^/]+\.(bki|sql|sample|txt)$/,
   /^\/pglite\/lib\/postgresql\/pgxs\//,
   /^\/pglite\/icu\//,
   /^\/pglite\/lib\/postgresql\/[a-z0-9_]+_and_[a-z0-9_]+\.so$/,
   /^\/pglite\/lib\/postgresql\/euc2004_sjis2004\.so$/,
-  /^\/pglite\/lib\/postgresql\/(libpqwalreceiver|pgoutput)\.so$/,
+  /^\/pglite\/lib\/postgresql\/(libpqwalreceiver|pgoutput|dict_snowball)\.so$/,
+  /^\/pglite\/share\/postgresql\/timezone\/(?!UTC$)/,
 ];
 
 /**
- * PGlite's bundled files (pglite.data: 6 MB of timezones, modules, initdb's scripts, ICU data)
+ * PGlite's bundled files (pglite.data: 6 MB of time zones, modules, initdb's scripts, ICU data)
  * become files in Emscripten's in-memory file system as views on the one buffer they were read
  * into, which stays resident for the life of the thread (PGlite's start-up closure keeps it).
  * Deletes the files an open database never reads, gives each of the others a copy of its own

@@ -102,13 +102,14 @@ describe('PGlite on a worker thread', () => {
     await busy;
   });
 
-  it('reads time zones and runs PL/pgSQL once its thread trimmed the bundled files', async () => {
-    // pglite-bundle.js drops what only initdb reads; what statements read must stay.
+  it('runs in UTC and runs PL/pgSQL once its thread trimmed the bundled files', async () => {
+    // pglite-bundle.js drops what only initdb reads and every zone but UTC; what statements
+    // read must stay.
     expect(
       await db.query(
-        `SELECT ('2026-01-01 12:00Z'::timestamptz AT TIME ZONE 'America/New_York')::text AS t`,
+        `SELECT current_setting('TimeZone') AS zone, to_timestamp(1767268800)::text AS t`,
       ),
-    ).toEqual([{ t: '2026-01-01 07:00:00' }]);
+    ).toEqual([{ zone: 'UTC', t: '2026-01-01 12:00:00+00' }]);
     await db.exec(`DO $$ BEGIN PERFORM 1; END $$`);
   });
 
@@ -155,6 +156,9 @@ describe('a first start on an empty directory with a template', () => {
     dir = await mkdtemp(join(tmpdir(), 'livestat-pglite-template-'));
     const source = await PGlite.create();
     await source.exec('CREATE TABLE kept (n int); INSERT INTO kept VALUES (1), (2), (3);');
+    // A data directory whose configuration names a zone the running thread will not keep.
+    await source.exec(`ALTER SYSTEM SET timezone = 'Europe/Paris'`);
+    await source.exec(`ALTER SYSTEM SET log_timezone = 'Europe/Paris'`);
     const tarball = Buffer.from(await (await source.dumpDataDir('gzip')).arrayBuffer());
     await source.close();
     template = join(dir, 'template.tgz');
@@ -177,6 +181,9 @@ describe('a first start on an empty directory with a template', () => {
     const db = await createPgliteDatabase({ dataDir, template, logger: silentLogger });
     try {
       expect(await db.query('SELECT sum(n)::int AS n FROM kept')).toEqual([{ n: 6 }]);
+      // UTC whatever the directory's configuration says: the thread keeps no other zone.
+      expect(await db.query(`SHOW timezone`)).toEqual([{ TimeZone: 'UTC' }]);
+      expect(await db.query(`SHOW log_timezone`)).toEqual([{ log_timezone: 'UTC' }]);
       expect(statSync(join(dataDir, 'PG_VERSION')).mode & 0o777).toBe(0o600);
       expect(statSync(join(dataDir, 'base')).mode & 0o777).toBe(0o700);
     } finally {

@@ -67,10 +67,14 @@ const { dataDir, initOnly, template } = workerData;
 // 4 MB of WebAssembly memory untouched that 100 took. PostgreSQL's dynamic shared memory (a
 // 1 MiB segment for its statistics) is mapped into the WebAssembly memory from a file: as a
 // POSIX segment that file is an in-memory one, a second copy in this thread; in mmap mode it
-// is a file under the data directory, read once when the segment is made.
+// is a file under the data directory, read once when the segment is made. The time zone is
+// UTC whatever postgresql.conf says (initdb writes the zone it finds): the thread keeps no
+// other zone's file (./pglite-bundle.js), and UTC is what every stored time is written in.
 const START_PARAMS = [
   ...PGlite.defaultStartParams,
   ...[
+    'timezone=UTC',
+    'log_timezone=UTC',
     'max_connections=4',
     'dynamic_shared_memory_type=mmap',
     'shared_buffers=4MB',
