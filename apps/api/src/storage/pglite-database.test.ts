@@ -114,8 +114,10 @@ describe('PGlite on a worker thread', () => {
   });
 
   it('sizes PostgreSQL for its one backend and still answers replies past its buffer', async () => {
-    // pglite-worker.js: 4 connections' worth of shared tables, a 128 KiB reply buffer.
+    // pglite-worker.js: 4 connections' worth of shared tables, 2 MB of buffers, a 128 KiB
+    // reply buffer.
     expect(await db.query(`SHOW max_connections`)).toEqual([{ max_connections: '4' }]);
+    expect(await db.query(`SHOW shared_buffers`)).toEqual([{ shared_buffers: '2MB' }]);
     const [row] = await db.query<{ s: string }>(`SELECT repeat('x', 600000) AS s`);
     expect(row?.s.length).toBe(600_000);
     expect(await db.query(`SELECT 1 AS n`)).toEqual([{ n: 1 }]);

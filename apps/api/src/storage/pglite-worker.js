@@ -58,9 +58,10 @@ const { dataDir, initOnly, template } = workerData;
 // PostgreSQL's defaults are sized for a server of its own (128 MB of shared_buffers, all of
 // it resident once touched); a monitor writes one row set a second and reads back bounded
 // ranges, which the OS page cache under the data directory serves as well. These keep the
-// embedded database about 140 MB smaller for the life of the process. 4 MB of buffers (512
+// embedded database about 140 MB smaller for the life of the process. 2 MB of buffers (256
 // pages: the indexes' right edges and the rows being rolled up) hold what a 1 Hz writer
-// touches: 16 MB kept 12 MB more of WebAssembly memory resident, at the same CPU and ingest
+// touches, and every buffer is resident within a minute of start: 16 MB kept 12 MB more of
+// WebAssembly memory resident than 4, and 4 MB 2 MB more than 2, at the same CPU and ingest
 // rate (bench/RESULTS.md, bench/footprint). PostgreSQL sizes its lock, process and snapshot
 // tables for max_connections backends, zeroed at start-up and so resident; PGlite runs one
 // single-user backend, and 4 (the fewest beside the 3 slots reserved for superusers) keeps
@@ -77,7 +78,7 @@ const START_PARAMS = [
     'log_timezone=UTC',
     'max_connections=4',
     'dynamic_shared_memory_type=mmap',
-    'shared_buffers=4MB',
+    'shared_buffers=2MB',
     'wal_buffers=512kB',
     'maintenance_work_mem=16MB',
     'temp_buffers=1MB',
