@@ -31,6 +31,12 @@ const PASSWORD = 'agent-test-password';
 // The agent's own collector sections plus `agent`: one row each per snapshot.
 const SECTIONS = STORED_SECTIONS.length;
 
+/** The Redis URL as the agent's start line shows it: no credentials, the database number kept. */
+function expectedRedisDisplay(connection: string): string {
+  const url = new URL(connection);
+  return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+}
+
 async function login(base: string): Promise<string> {
   const res = await fetch(`${base}/api/auth/login`, {
     method: 'POST',
@@ -107,7 +113,7 @@ describePostgres('an agent process beside an API process', () => {
           host: agentHost,
           intervalMs: 200,
           collectors: [...COLLECTOR_NAMES],
-          publishTo: `${new URL(TEST_REDIS_URL).protocol}//${new URL(TEST_REDIS_URL).host}`,
+          publishTo: expectedRedisDisplay(TEST_REDIS_URL),
           storeIn: `postgres://${databaseUrl.host}${databaseUrl.pathname}`,
         });
 
