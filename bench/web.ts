@@ -19,7 +19,7 @@
 //                        [--json] [--profile FILE] [--trace FILE]
 //                        [--compare GIT-REF] [--bundle-only] [--modules]
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +134,8 @@ const sleep = (wait: number) => new Promise((resolve) => setTimeout(resolve, Mat
 
 interface ManifestChunk {
   file: string;
+  /** Files the chunk refers to by URL: a worker's script (`new Worker(new URL(…))`) among them. */
+  assets?: string[];
   imports?: string[];
   dynamicImports?: string[];
   isEntry?: boolean;
@@ -146,6 +148,11 @@ interface Bundle {
   raw: number;
   gzip: number;
   lazyFiles: number;
+  /**
+   * The workers' scripts the route starts (a `.js` asset of one of its chunks: the live charts'
+   * worker), with what they import statically; not in `files`, `raw` and `gzip`.
+   */
+  workers: { file: string; raw: number; gzip: number }[];
   /** With --modules: the route's minified code by source module (its path, as the map has it). */
   sources?: Map<string, string>;
 }
@@ -360,6 +367,23 @@ async function buildBundle(
       codeBySource(body.toString('utf8'), map, sources);
     }
   }
+  // A worker's script is built apart (its own chunks, not in the manifest): its static imports
+  // are found in its code.
+  const workers = [];
+  const workerFiles = [...new Set([...seen].flatMap((key) => manifest[key]!.assets ?? []))].filter(
+    (file) => file.endsWith('.js'),
+  );
+  for (let i = 0; i < workerFiles.length; i++) {
+    const file = workerFiles[i]!;
+    const body = await readFile(path.join(dir, file));
+    workers.push({ file, raw: body.length, gzip: gzipSync(body, { level: GZIP_LEVEL }).length });
+    for (const [, name] of body
+      .toString('utf8')
+      .matchAll(/^import[^'"`]*['"`]\.\/([^'"`]+\.js)['"`]/gm)) {
+      const next = path.posix.join(path.posix.dirname(file), name!);
+      if (!workerFiles.includes(next)) workerFiles.push(next);
+    }
+  }
   const lazy = new Set(
     Object.values(manifest)
       .filter((chunk) => chunk.file.endsWith('.js'))
@@ -373,6 +397,7 @@ async function buildBundle(
     raw: files.reduce((sum, f) => sum + f.raw, 0),
     gzip: files.reduce((sum, f) => sum + f.gzip, 0),
     lazyFiles: lazy.size,
+    workers,
     sources,
   };
 }
@@ -470,7 +495,7 @@ declare const window: {
 declare const document: { querySelectorAll(selector: string): { length: number } };
 declare const localStorage: { setItem(key: string, value: string): void };
 declare function requestAnimationFrame(callback: (time: number) => void): number;
-declare const performance: { now(): number };
+declare const performance: { now(): number; timeOrigin: number };
 
 /**
  * An init script: each WebSocket message handler the page sets is wrapped to stamp the message
@@ -518,6 +543,62 @@ function installMessageClock(): void {
       }
       return original.apply(this, args);
     };
+  }
+  // A chart drawn in a worker, on an OffscreenCanvas, is stamped there the same way (the
+  // worker's first clearRect/stroke of a task, then its next animation frame and the task after
+  // it: the frame that shows the draw has been committed), in the same wall clock, and the stamp
+  // comes back on a BroadcastChannel. The worker's script is loaded behind a module that installs
+  // this before the app's worker code runs.
+  function workerClock(): void {
+    const w = globalThis as unknown as {
+      OffscreenCanvasRenderingContext2D?: {
+        prototype: Record<string, (...args: unknown[]) => unknown>;
+      };
+      requestAnimationFrame(callback: () => void): number;
+    };
+    const channel = new BroadcastChannel('livestat-bench-draws');
+    const proto2d = w.OffscreenCanvasRenderingContext2D?.prototype;
+    if (!proto2d) return;
+    let pending = false;
+    for (const name of ['clearRect', 'stroke']) {
+      const original = proto2d[name]!;
+      proto2d[name] = function (this: unknown, ...args: unknown[]) {
+        if (!pending) {
+          pending = true;
+          w.requestAnimationFrame(() =>
+            setTimeout(() => {
+              pending = false;
+              channel.postMessage(Date.now());
+            }, 0),
+          );
+        }
+        return original.apply(this, args);
+      };
+    }
+  }
+  const fromWorkers = new BroadcastChannel('livestat-bench-draws');
+  fromWorkers.onmessage = (event: { data: number }) => g.__benchDraws.push(event.data);
+  const workers = g as unknown as {
+    Worker: new (url: string | URL, options?: { type?: string }) => object;
+    location: { href: string };
+  };
+  const PageWorker = workers.Worker;
+  if (PageWorker) {
+    const hook = URL.createObjectURL(
+      new Blob([`globalThis.__name ??= (f) => f;\n(${workerClock.toString()})();\n`], {
+        type: 'text/javascript',
+      }),
+    );
+    workers.Worker = class extends (PageWorker as new (...args: unknown[]) => object) {
+      constructor(url: string | URL, options?: { type?: string }) {
+        const script = new URL(String(url), workers.location.href).href;
+        const source =
+          options?.type === 'module'
+            ? `import ${JSON.stringify(hook)};\nimport ${JSON.stringify(script)};\n`
+            : `importScripts(${JSON.stringify(hook)}, ${JSON.stringify(script)});\n`;
+        super(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), options);
+      }
+    } as typeof PageWorker;
   }
   const proto = g.WebSocket.prototype;
   const own = Object.getOwnPropertyDescriptor(proto, 'onmessage')!;
@@ -583,6 +664,51 @@ function installWatcher(): void {
     },
     { detached: true, deep: 2 },
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renderer threads' CPU, from /proc (Chromium runs here, unsandboxed)
+
+/** CPU ms so far of a Chromium's renderer processes' threads, by role. */
+interface ThreadCpu {
+  /** The page's main thread (`CrRendererMain`): what ThreadTime counts. */
+  main: number;
+  /** Its dedicated workers (`DedicatedWorker …`): the live charts' worker, if the app has one. */
+  worker: number;
+  /** Every thread of the renderer processes (compositor, raster, IO, GC helpers, workers). */
+  all: number;
+}
+
+/**
+ * Each thread's run time from `/proc/PID/task/TID/schedstat` (nanoseconds on a CPU, not the
+ * 10 ms ticks of `stat`), summed by role over the renderer processes `pids`. A thread that ended
+ * between two reads takes its time with it: the worker's threads live as long as the page here.
+ */
+async function threadCpu(pids: readonly number[]): Promise<ThreadCpu> {
+  const cpu: ThreadCpu = { main: 0, worker: 0, all: 0 };
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = await readdir(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const [comm, schedstat] = await Promise.all([
+          readFile(`/proc/${pid}/task/${tid}/comm`, 'utf8'),
+          readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8'),
+        ]);
+        const run = Number(schedstat.split(' ')[0]) / 1e6;
+        cpu.all += run;
+        if (comm.startsWith('CrRendererMain')) cpu.main += run;
+        else if (comm.startsWith('DedicatedWorker')) cpu.worker += run;
+      } catch {
+        // The thread ended while it was read.
+      }
+    }
+  }
+  return cpu;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -653,11 +779,30 @@ try {
         `goal ≤ ${GOALS.gzipKb} KB: ${verdict(app.gzip <= GOALS.gzipKb * 1024)}, ` +
         `≤ ${GOALS.ratio}×: ${verdict(ratio <= GOALS.ratio)}`,
     );
+    // A worker the route starts is loaded with it, after the page's own JS: counted apart.
+    const sum = (files: Bundle['workers'], key: 'raw' | 'gzip') =>
+      files.reduce((total, f) => total + f[key], 0);
+    for (const bundle of [full, app]) {
+      for (const f of bundle.workers) {
+        say(
+          `   + worker script of ${bundle === app ? 'livestat' : 'baseline'}${at}: ${f.file.padEnd(36)} ` +
+            `raw ${kb(f.raw).padStart(10)}  gzip ${kb(f.gzip).padStart(9)}`,
+        );
+      }
+    }
+    const withWorkers = (bundle: Bundle) => bundle.gzip + sum(bundle.workers, 'gzip');
+    if (app.workers.length + full.workers.length > 0) {
+      say(
+        `   with the workers' scripts: livestat${at} gzip ${kb(withWorkers(app))}, baseline${at} ` +
+          `${kb(withWorkers(full))}, ratio ${(withWorkers(app) / withWorkers(full)).toFixed(2)}×`,
+      );
+    }
     return {
       gzipLevel: GZIP_LEVEL,
-      livestat: { raw: app.raw, gzip: app.gzip, files: app.files },
-      fullEcharts: { raw: full.raw, gzip: full.gzip, files: full.files },
+      livestat: { raw: app.raw, gzip: app.gzip, files: app.files, workers: app.workers },
+      fullEcharts: { raw: full.raw, gzip: full.gzip, files: full.files, workers: full.workers },
       ratio,
+      withWorkers: withWorkers(app) / withWorkers(full),
     };
   };
   const app = await buildBundle('app', false);
@@ -814,7 +959,13 @@ try {
     );
     const loadMs = performance.now() - loadStart;
     await page.evaluate(installWatcher);
-    return { label, browser, page, cdp, clicked, loadMs };
+    // The page's renderer process(es), for their threads' CPU (see `threadCpu`).
+    const browserCdp = await browser.newBrowserCDPSession();
+    const { processInfo } = (await browserCdp.send('SystemInfo.getProcessInfo')) as {
+      processInfo: { type: string; id: number }[];
+    };
+    const renderers = processInfo.filter((p) => p.type === 'renderer').map((p) => p.id);
+    return { label, browser, page, cdp, clicked, loadMs, renderers };
   };
   const probes: Awaited<ReturnType<typeof openPage>>[] = [];
   for (const { label, dir } of builds) probes.push(await openPage(label, dir));
@@ -858,7 +1009,11 @@ try {
     'DevToolsCommandDuration',
   ] as const;
   type Counter = (typeof COUNTERS)[number];
-  type Spent = Record<Counter, number[]>;
+  // From /proc, per period: the page's dedicated workers' CPU (the live charts' worker, where
+  // the app draws its charts there), and every renderer thread's (main, worker, compositor,
+  // raster…): what the page costs the machine whichever thread does the work.
+  const THREADS = ['WorkerCPU', 'RendererCPU'] as const;
+  type Spent = Record<Counter | (typeof THREADS)[number], number[]>;
   const counters = async (session: CDPSession) => {
     const { metrics } = await session.send('Performance.getMetrics');
     const byName = new Map(metrics.map((m) => [m.name, m.value * 1000]));
@@ -869,16 +1024,31 @@ try {
   /** Each page's counters' ms in each of `count` periods of `periodMs`; `tick` at each start. */
   const periods = async (count: number, periodMs: number, tick: (k: number) => void) => {
     const spent: Spent[] = probes.map(
-      () => Object.fromEntries(COUNTERS.map((name) => [name, [] as number[]])) as Spent,
+      () =>
+        Object.fromEntries(
+          [...COUNTERS, ...THREADS].map((name) => [name, [] as number[]]),
+        ) as Spent,
     );
+    const read = () =>
+      Promise.all(
+        probes.map(async (probe) => {
+          const [metrics, threads] = await Promise.all([
+            counters(probe.cdp),
+            threadCpu(probe.renderers),
+          ]);
+          return { ...metrics, WorkerCPU: threads.worker, RendererCPU: threads.all };
+        }),
+      );
     const t0 = performance.now();
-    let previous = await Promise.all(probes.map((probe) => counters(probe.cdp)));
+    let previous = await read();
     for (let k = 0; k < count; k++) {
       tick(k);
       await sleep(t0 + (k + 1) * periodMs - performance.now());
-      const now = await Promise.all(probes.map((probe) => counters(probe.cdp)));
+      const now = await read();
       probes.forEach((_, i) => {
-        for (const name of COUNTERS) spent[i]![name].push(now[i]![name] - previous[i]![name]);
+        for (const name of [...COUNTERS, ...THREADS]) {
+          spent[i]![name].push(now[i]![name] - previous[i]![name]);
+        }
       });
       previous = now;
     }
@@ -953,13 +1123,17 @@ try {
     say(
       '   the same seconds by counter (TaskDuration above is wall time; ThreadTime is CPU time):',
     );
-    for (const name of COUNTERS.slice(1)) {
+    for (const name of [...COUNTERS.slice(1), ...THREADS]) {
       row(`baseline ${name}`, summarize(idleSpent[i]![name]));
       row(`${probe.label} ${name}`, summarize(updateSpent[i]![name]));
     }
     mainThread[probe.label] = {
-      idle: Object.fromEntries(COUNTERS.map((name) => [name, summarize(idleSpent[i]![name])])),
-      updates: Object.fromEntries(COUNTERS.map((name) => [name, summarize(updateSpent[i]![name])])),
+      idle: Object.fromEntries(
+        [...COUNTERS, ...THREADS].map((name) => [name, summarize(idleSpent[i]![name])]),
+      ),
+      updates: Object.fromEntries(
+        [...COUNTERS, ...THREADS].map((name) => [name, summarize(updateSpent[i]![name])]),
+      ),
     };
   });
   if (probes.length > 1) {
@@ -969,6 +1143,8 @@ try {
       'ThreadTime',
       'ScriptDuration',
       'LayoutDuration',
+      'WorkerCPU',
+      'RendererCPU',
     ] as const) {
       const [a, b] = [summarize(updateSpent[0]![name]), summarize(updateSpent[1]![name])];
       say(
@@ -978,6 +1154,34 @@ try {
     }
   }
   result.mainThread = probes.length > 1 ? mainThread : mainThread.livestat;
+
+  // What each page holds after the updates: its renderer processes' proportional set size
+  // (a worker's V8 heap and ECharts' canvases included), and the page's own JS heap (its main
+  // thread's isolate; a worker's is not in it). And when its first chart frame was drawn, from
+  // the navigation's start: a chart worker has to load and start before it draws.
+  say('\n   memory after the updates, and the first chart frame:');
+  const memory: Record<string, unknown> = {};
+  for (const probe of probes) {
+    let pss = 0;
+    for (const pid of probe.renderers) {
+      try {
+        const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+        pss += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+      } catch {
+        // The process ended.
+      }
+    }
+    const { usedSize } = await probe.cdp.send('Runtime.getHeapUsage');
+    const firstDraw = await probe.page.evaluate(
+      () => Math.min(...window.__benchDraws) - performance.timeOrigin,
+    );
+    say(
+      `   ${probe.label.padEnd(10)} renderer PSS ${mb(pss)}, page JS heap ${mb(usedSize)} ` +
+        `(no GC first); first chart frame ${Math.round(firstDraw)} ms after navigation`,
+    );
+    memory[probe.label] = { pss, heap: usedSize, firstDraw };
+  }
+  result.memory = memory;
 
   say(`\n4. Sample-to-screen latency on loopback, the ${UPDATES} measured updates`);
   const latencyRow = (label: string, s: Summary) =>
