@@ -1,7 +1,6 @@
-// First: V8's flags for a small footprint, before anything allocates much or starts a thread.
-import './memory-flags.js';
 import { ConfigError, loadConfig, loadEnvFile } from './config.js';
 import { createLogger } from './logger.js';
+import { applyMemoryFlags } from './memory-flags.js';
 import { beginApi } from './roles/api-start.js';
 
 // The entry point: validate the environment, then compose the role it asks for — the API
@@ -23,6 +22,8 @@ try {
   }
   throw err;
 }
+// V8's flags for the footprint, before anything allocates much or starts a thread.
+applyMemoryFlags(config);
 
 const logger = createLogger({ level: config.logLevel });
 if (envFile) logger.info({ file: envFile }, 'read .env (the environment wins over it)');
