@@ -8,10 +8,12 @@ import { lockDataDir } from '../storage/data-dir-lock.js';
 import { checkRoomForNewDatabase, createDiskSpaceWatch } from '../storage/disk-space.js';
 import { createPostgresDatabase, startPgliteDatabase, type Database } from '../storage/db.js';
 import {
-  prepareSnapshots,
+  prepareQueued,
+  queueSnapshot,
   writePrepared,
-  writeSnapshots,
+  writeQueued,
   type PreparedSnapshots,
+  type QueuedSnapshot,
 } from '../storage/metrics-store.js';
 import { MigrationError } from '../storage/migrate.js';
 import { prepareDatabase } from '../storage/prepare.js';
@@ -130,9 +132,12 @@ export function startStorage(
   const ready = prepared.catch(() => undefined);
   // PGlite is this process's alone: the process tiers' lists it wrote last are what is stored.
   const processLists = db.kind === 'pglite' ? createProcessListCache() : undefined;
-  const writer = createBatchWriter<PreparedSnapshots>({
+  // The writer holds what each write takes from a snapshot, made as it is queued, not the
+  // snapshot: held up to a flush interval, its sections were promoted to the old generation
+  // (bench/RESULTS.md, bench/footprint).
+  const queue = createBatchWriter<PreparedSnapshots, QueuedSnapshot>({
     // During a backlog the next batch's rows and rollups are prepared while this one is written.
-    prepare: (batch) => prepareSnapshots(batch),
+    prepare: (batch) => prepareQueued(batch),
     write: async (batch, prepared, afterPrevious) => {
       // PGlite opens beside sampling: a first batch waits for it (it opens, or the process
       // stops). PostgreSQL may be down for long: fail, and the writer retries with backoff.
@@ -140,7 +145,7 @@ export function startStorage(
       if (!databaseReady) throw new Error('database not ready');
       return prepared
         ? writePrepared(db, prepared, { afterPrevious, processLists })
-        : writeSnapshots(db, batch, undefined, { afterPrevious, processLists });
+        : writeQueued(db, batch, undefined, { afterPrevious, processLists });
     },
     // A backlog's next batch is COPYed on a second connection while the previous one merges
     // its rollups and commits (bench/ingest). PGlite has one connection: a write waiting there
@@ -160,6 +165,10 @@ export function startStorage(
         : undefined,
     logger,
   });
+  const writer: BatchWriter = {
+    ...queue,
+    enqueue: (snapshot) => queue.enqueue(queueSnapshot(snapshot)),
+  };
   return {
     db,
     writer,

@@ -2,22 +2,26 @@ import type { Snapshot } from '@livestat/contracts';
 import type { Logger } from '../logger.js';
 import { formatMb, isDiskFullError, type DiskSpaceWatch } from './disk-space.js';
 
-export interface BatchWriterOptions<Prepared = never> {
+/**
+ * The writer queues `Item`s: snapshots, or in production what a write takes from each
+ * (`QueuedSnapshot`), so that the snapshots themselves are not held until their flush.
+ */
+export interface BatchWriterOptions<Prepared = never, Item = Snapshot> {
   /**
-   * Stores one batch; throws on failure. In production: (batch) => writeSnapshots(db, batch).
+   * Stores one batch; throws on failure. In production: (batch) => writeQueued(db, batch).
    * With `prepare`, `prepared` is that batch's preparation when it was made ahead.
    */
   write: (
-    batch: readonly Snapshot[],
+    batch: readonly Item[],
     prepared?: Prepared,
     afterPrevious?: () => Promise<void>,
   ) => Promise<unknown>;
   /**
    * The part of a write that needs no database (serialization), for a backlog: while a full
    * batch is being written and another full one waits, that next one is prepared meanwhile
-   * and handed to its `write`. In production: `prepareSnapshots`.
+   * and handed to its `write`. In production: `prepareQueued`.
    */
-  prepare?: (batch: readonly Snapshot[]) => Promise<Prepared>;
+  prepare?: (batch: readonly Item[]) => Promise<Prepared>;
   /**
    * For a backlog on a database with several connections (PostgreSQL, never PGlite): while a
    * write is under way and a full batch waits, that batch's write starts at once, beside it,
@@ -74,9 +78,9 @@ export interface BatchWriterStats {
   diskFreeBytes: number | null;
 }
 
-export interface BatchWriter {
+export interface BatchWriter<Item = Snapshot> {
   /** Queues one snapshot. Synchronous, never throws, never waits on the database. */
-  enqueue(snapshot: Snapshot): void;
+  enqueue(snapshot: Item): void;
   /**
    * Writes what is queued now, skipping any backoff wait. Resolves once those snapshots are
    * stored, or after the first write that fails (the writer keeps retrying on its own).
@@ -94,8 +98,8 @@ export interface BatchWriter {
 /** Entries behind the deque's head before it is compacted (see `shift`). */
 const COMPACT_AFTER = 32;
 
-interface Entry {
-  snapshot: Snapshot;
+interface EntryOf<Item> {
+  snapshot: Item;
   /** performance.now() when queued: the age timer's reference. */
   at: number;
   /** Enqueue order, so flush() knows which snapshots were queued before it was called. */
@@ -135,9 +139,10 @@ const describeError = (err: unknown): string =>
  * SQLSTATE 53100) is an outage of its own: writes pause, snapshots keep buffering within
  * `maxBuffered`, one line says so, and writing resumes by itself once space returns.
  */
-export function createBatchWriter<Prepared = never>(
-  options: BatchWriterOptions<Prepared>,
-): BatchWriter {
+export function createBatchWriter<Prepared = never, Item = Snapshot>(
+  options: BatchWriterOptions<Prepared, Item>,
+): BatchWriter<Item> {
+  type Entry = EntryOf<Item>;
   const { write, batchSize, flushIntervalMs, maxBuffered, logger } = options;
   for (const [name, value] of Object.entries({ batchSize, flushIntervalMs, maxBuffered })) {
     if (!Number.isInteger(value) || value < 1)
@@ -464,7 +469,7 @@ export function createBatchWriter<Prepared = never>(
     dropsThisEpisode += 1;
   }
 
-  function enqueue(snapshot: Snapshot): void {
+  function enqueue(snapshot: Item): void {
     if (closed) {
       if (stats.ignoredAfterClose === 0) logger.warn('snapshot offered after close; ignored');
       stats.ignoredAfterClose += 1;

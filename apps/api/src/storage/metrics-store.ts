@@ -3,16 +3,20 @@ import { publishedFieldJson } from '../stream/snapshot-json.js';
 import type { Database, Queryable, QueryOptions } from './db.js';
 import {
   createProcessTickSerializer,
+  processTickOf,
   writeProcessTicks,
   type ProcessListCache,
   type PreparedProcessTicks,
+  type ProcessTick,
 } from './process-ticks.js';
 import {
-  aggregateSections,
   createRollupAccumulator,
+  sectionSeries,
   STORED_SECTIONS,
   TIERS,
   type Aggregate,
+  type RollupAccumulator,
+  type SeriesNode,
   type Tier,
 } from './rollup.js';
 
@@ -97,15 +101,14 @@ const numberArray = (values: readonly number[]) => `{${values.join(',')}}`;
 /** Per host: the timestamps of its earliest and latest snapshot in a batch, and their ms. */
 type HostSpans = Map<string, { first: string; firstMs: number; last: string; lastMs: number }>;
 
-const widenSpan = (spans: HostSpans, snapshot: Snapshot, tsMs: number) => {
-  const span = spans.get(snapshot.host);
+const widenSpan = (spans: HostSpans, { host, timestamp, tsMs }: QueuedSnapshot) => {
+  const span = spans.get(host);
   if (!span) {
-    const ts = snapshot.timestamp;
-    spans.set(snapshot.host, { first: ts, firstMs: tsMs, last: ts, lastMs: tsMs });
+    spans.set(host, { first: timestamp, firstMs: tsMs, last: timestamp, lastMs: tsMs });
     return;
   }
-  if (tsMs < span.firstMs) Object.assign(span, { first: snapshot.timestamp, firstMs: tsMs });
-  if (tsMs > span.lastMs) Object.assign(span, { last: snapshot.timestamp, lastMs: tsMs });
+  if (tsMs < span.firstMs) Object.assign(span, { first: timestamp, firstMs: tsMs });
+  if (tsMs > span.lastMs) Object.assign(span, { last: timestamp, lastMs: tsMs });
 };
 
 /** One statement and its parameters. */
@@ -161,54 +164,138 @@ export function asStored(snapshot: Snapshot): Snapshot {
 
 const key = (host: string, section: string, tsMs: number) => `${host}\u0000${section}\u0000${tsMs}`;
 
-/** One row of `metrics_snapshots` as a line of COPY text. */
-const lineOf = (snapshot: Snapshot, section: SeriesSection) =>
-  `${copyText(snapshot.host)}\t${snapshot.timestamp}\t${section}\t${copyJson(snapshot, section)}` +
-  `\t${snapshot.seq}\t${snapshot.intervalMs}\n`;
+/**
+ * What a write takes from one snapshot, made when the snapshot is queued: the batch writer
+ * holds this until its flush (up to 10 s) instead of the snapshot, so the snapshot's sections
+ * die young rather than being promoted to the old generation with everything they hold
+ * (bench/RESULTS.md, bench/footprint).
+ */
+export interface QueuedSnapshot {
+  readonly host: string;
+  readonly timestamp: string;
+  readonly tsMs: number;
+  readonly seq: number;
+  readonly intervalMs: number;
+  /** The stored sections it has (an older agent may lack optional ones), in stored order. */
+  readonly sections: readonly SeriesSection[];
+  /** Each section's JSON as COPY text (as stored: `processes` without its top lists). */
+  readonly json: readonly string[];
+  /**
+   * The numbers the rollups count: `values[j]` of series `nodes[j]`, section `i`'s from
+   * `ends[i - 1]` (0 for the first) to `ends[i]`. `nodes` is shared with the host's previous
+   * snapshot when its series are the same (nearly always).
+   */
+  readonly nodes: readonly SeriesNode[];
+  readonly values: Float64Array;
+  readonly ends: readonly number[];
+  /** Its process tick, if it has one. */
+  readonly tick: ProcessTick | null;
+}
+
+// Scratch space for queueSnapshot, and each host's last series list (to share it).
+const scratchNodes: SeriesNode[] = [];
+const scratchValues: number[] = [];
+const lastNodes = new Map<string, readonly SeriesNode[]>();
+
+/** The host's previous series list when `nodes` holds the same series, else a copy of `nodes`. */
+function sharedNodes(host: string, nodes: readonly SeriesNode[]): readonly SeriesNode[] {
+  const last = lastNodes.get(host);
+  if (last?.length === nodes.length) {
+    let i = 0;
+    while (i < nodes.length && last[i] === nodes[i]) i++;
+    if (i === nodes.length) return last;
+  }
+  // Bounded: a store fed by a huge fleet only shares less.
+  if (lastNodes.size >= 10_000) lastNodes.clear();
+  const copy = nodes.slice();
+  lastNodes.set(host, copy);
+  return copy;
+}
+
+/** What a write takes from `snapshot` (see {@link QueuedSnapshot}). */
+export function queueSnapshot(snapshot: Snapshot): QueuedSnapshot {
+  const sections: SeriesSection[] = [];
+  const json: string[] = [];
+  const ends: number[] = [];
+  scratchNodes.length = 0;
+  scratchValues.length = 0;
+  for (const section of STORED_SECTIONS) {
+    // An optional section an older agent does not send is no row at all.
+    if (snapshot[section] === undefined) continue;
+    sections.push(section);
+    json.push(copyJson(snapshot, section));
+    sectionSeries(snapshot, section, scratchNodes, scratchValues);
+    ends.push(scratchValues.length);
+  }
+  return {
+    host: snapshot.host,
+    timestamp: snapshot.timestamp,
+    tsMs: Date.parse(snapshot.timestamp),
+    seq: snapshot.seq,
+    intervalMs: snapshot.intervalMs,
+    sections: sections.length === STORED_SECTIONS.length ? STORED_SECTIONS : sections,
+    json,
+    nodes: sharedNodes(snapshot.host, scratchNodes),
+    values: new Float64Array(scratchValues),
+    ends,
+    tick: processTickOf(snapshot),
+  };
+}
+
+/** One row of `metrics_snapshots` (section `i` of `row`) as a line of COPY text. */
+const lineOf = (row: QueuedSnapshot, i: number) =>
+  `${copyText(row.host)}\t${row.timestamp}\t${row.sections[i]}\t${row.json[i]}` +
+  `\t${row.seq}\t${row.intervalMs}\n`;
+
+/** Counts section `i` of `row` into `rollups`. */
+const addRow = (rollups: RollupAccumulator, row: QueuedSnapshot, i: number) =>
+  rollups.addSeries(
+    row.host,
+    row.tsMs,
+    row.nodes,
+    row.values,
+    i === 0 ? 0 : row.ends[i - 1]!,
+    row.ends[i]!,
+  );
 
 /**
- * For a batch that offers a key (host, section, timestamp) more than once, the index of the
- * snapshot whose offer is stored: the last. Null when no two snapshots share a host and
- * timestamp (nearly always), so no key repeats; checked by timestamp, not by key, which spares
- * a string for each of the batch's ~7,000 rows.
+ * Whether two snapshots of a batch share a host and timestamp (nearly never): checked by
+ * timestamp, not by key, which spares a string for each of the batch's ~7,000 rows.
  */
-function lastOffers(snapshots: readonly Snapshot[]): Map<string, number> | null {
+function repeatsTimestamp(snapshots: readonly { host: string; timestamp: string }[]): boolean {
   const seen = new Map<string, Set<number>>();
-  let repeated = false;
   for (const snapshot of snapshots) {
     let times = seen.get(snapshot.host);
     if (!times) seen.set(snapshot.host, (times = new Set()));
     const tsMs = Date.parse(snapshot.timestamp);
-    if (times.has(tsMs)) {
-      repeated = true;
-      break;
-    }
+    if (times.has(tsMs)) return true;
     times.add(tsMs);
   }
-  if (!repeated) return null;
+  return false;
+}
+
+/**
+ * For a batch that offers a key (host, section, timestamp) more than once, the index of the
+ * snapshot whose offer is stored: the last.
+ */
+function lastOffers(rows: readonly QueuedSnapshot[]): Map<string, number> {
   const last = new Map<string, number>();
-  snapshots.forEach((snapshot, i) => {
-    const tsMs = Date.parse(snapshot.timestamp);
-    for (const section of STORED_SECTIONS) {
-      if (snapshot[section] !== undefined) last.set(key(snapshot.host, section, tsMs), i);
-    }
+  rows.forEach((row, i) => {
+    for (const section of row.sections) last.set(key(row.host, section, row.tsMs), i);
   });
   return last;
 }
 
 /** The rows a prepared batch offers, each key once (its last offer), in batch order. */
 function* offeredRows(
-  prepared: Pick<PreparedSnapshots, 'snapshots' | 'lastOffers'>,
-): Generator<{ snapshot: Snapshot; section: SeriesSection; key: string }> {
-  const { snapshots, lastOffers: last } = prepared;
-  for (let i = 0; i < snapshots.length; i++) {
-    const snapshot = snapshots[i]!;
-    const tsMs = Date.parse(snapshot.timestamp);
-    for (const section of STORED_SECTIONS) {
-      // An optional section an older agent does not send is no row at all.
-      if (snapshot[section] === undefined) continue;
-      const k = key(snapshot.host, section, tsMs);
-      if (last === null || last.get(k) === i) yield { snapshot, section, key: k };
+  prepared: Pick<PreparedSnapshots, 'rows' | 'lastOffers'>,
+): Generator<{ row: QueuedSnapshot; section: number; key: string }> {
+  const { rows, lastOffers: last } = prepared;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    for (let s = 0; s < row.sections.length; s++) {
+      const k = key(row.host, row.sections[s]!, row.tsMs);
+      if (last === null || last.get(k) === i) yield { row, section: s, key: k };
     }
   }
 }
@@ -218,7 +305,7 @@ function* offeredRows(
  * {@link prepareSnapshots}, before any statement runs.
  */
 export interface PreparedSnapshots {
-  readonly snapshots: readonly Snapshot[];
+  readonly rows: readonly QueuedSnapshot[];
   readonly tiers: readonly Tier[];
   /** Rows offered, each key once: a snapshot offered twice in one batch is stored once. */
   readonly rowCount: number;
@@ -248,11 +335,30 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * written (the batch writer does, for a backlog) overlaps that write instead of delaying it.
  * A key offered twice is stored (and counted in the rollups) once, as its last offer.
  */
-export async function prepareSnapshots(
+export function prepareSnapshots(
   snapshots: readonly Snapshot[],
   tiers: readonly Tier[] = TIERS,
 ): Promise<PreparedSnapshots> {
-  const last = lastOffers(snapshots);
+  return prepareBatch(snapshots, queueSnapshot, tiers);
+}
+
+/** {@link prepareSnapshots} of snapshots queued already ({@link queueSnapshot}). */
+export function prepareQueued(
+  rows: readonly QueuedSnapshot[],
+  tiers: readonly Tier[] = TIERS,
+): Promise<PreparedSnapshots> {
+  return prepareBatch(rows, (row) => row, tiers);
+}
+
+async function prepareBatch<T extends { host: string; timestamp: string }>(
+  items: readonly T[],
+  rowOf: (item: T) => QueuedSnapshot,
+  tiers: readonly Tier[],
+): Promise<PreparedSnapshots> {
+  // A repeat within the batch: only the last offer is stored, and only its numbers count.
+  const all = repeatsTimestamp(items) ? items.map(rowOf) : null;
+  const last = all && lastOffers(all);
+  const rows: QueuedSnapshot[] = [];
   const rollups = createRollupAccumulator(tiers);
   const ticks = createProcessTickSerializer();
   const spans: HostSpans = new Map();
@@ -263,32 +369,29 @@ export async function prepareSnapshots(
   let rowCount = 0;
   let minMs = Infinity;
   let maxMs = -Infinity;
-  for (let i = 0; i < snapshots.length; i++) {
+  for (let i = 0; i < items.length; i++) {
     if (i > 0 && i % PREPARE_SLICE === 0) {
       chunks.push(lines.join(''));
       lines = [];
       await yieldToEventLoop();
     }
-    const snapshot = snapshots[i]!;
-    const tsMs = Date.parse(snapshot.timestamp);
-    minMs = Math.min(minMs, tsMs);
-    maxMs = Math.max(maxMs, tsMs);
-    widenSpan(spans, snapshot, tsMs);
-    ticks.add(snapshot);
-    for (const section of STORED_SECTIONS) {
-      // An optional section an older agent does not send is no row at all.
-      if (snapshot[section] === undefined) continue;
-      // A repeat within the batch: only the last offer is stored, and only its numbers count.
-      if (last !== null && last.get(key(snapshot.host, section, tsMs)) !== i) continue;
-      lines.push(lineOf(snapshot, section));
-      rollups.add(snapshot, section);
+    const row = all ? all[i]! : rowOf(items[i]!);
+    rows.push(row);
+    minMs = Math.min(minMs, row.tsMs);
+    maxMs = Math.max(maxMs, row.tsMs);
+    widenSpan(spans, row);
+    ticks.add(row, row.tick);
+    for (let s = 0; s < row.sections.length; s++) {
+      if (last !== null && last.get(key(row.host, row.sections[s]!, row.tsMs)) !== i) continue;
+      lines.push(lineOf(row, s));
+      addRow(rollups, row, s);
       rowCount += 1;
     }
   }
   chunks.push(lines.join(''));
   const aggregates = rollups.result();
   return {
-    snapshots,
+    rows,
     tiers,
     rowCount,
     lastOffers: last,
@@ -319,6 +422,17 @@ export async function writeSnapshots(
     return { rows: 0, inserted: 0, rollupRows: 0 };
   }
   return writePrepared(db, await prepareSnapshots(snapshots, tiers), options);
+}
+
+/** {@link writeSnapshots} of snapshots queued already ({@link queueSnapshot}). */
+export async function writeQueued(
+  db: Database,
+  rows: readonly QueuedSnapshot[],
+  tiers: readonly Tier[] = TIERS,
+  options: WriteOptions = {},
+): Promise<WriteResult> {
+  // An empty batch writes nothing (writePrepared), without a transaction.
+  return writePrepared(db, await prepareQueued(rows, tiers), options);
 }
 
 export interface WriteOptions {
@@ -370,12 +484,12 @@ async function writeOnce(
   { afterPrevious, processLists }: WriteOptions,
   lookUp: boolean,
 ): Promise<WriteResult> {
-  const { snapshots, tiers, rowCount, minMs, maxMs, spans } = prepared;
-  if (snapshots.length === 0) {
+  const { rows, tiers, rowCount, minMs, maxMs, spans } = prepared;
+  if (rows.length === 0) {
     await afterPrevious?.();
     return { rows: 0, inserted: 0, rollupRows: 0 };
   }
-  const hosts = lookUp ? [...new Set(snapshots.map((snapshot) => snapshot.host))] : [];
+  const hosts = lookUp ? [...new Set(rows.map((row) => row.host))] : [];
   // The lists this write stores, kept only where they can stand in for a read-back (PGlite).
   const written = processLists ? new Map<string, string>() : undefined;
   const write = db.transaction(async (tx) => {
@@ -394,8 +508,10 @@ async function writeOnce(
       const skip = new Set(stored.map((row) => key(row.host, row.metric_type, row.ts_ms)));
       const fresh = [...offeredRows(prepared)].filter((row) => !skip.has(row.key));
       inserted = fresh.length;
-      text = fresh.map((row) => lineOf(row.snapshot, row.section)).join('');
-      aggregates = aggregateSections(fresh, tiers);
+      text = fresh.map((row) => lineOf(row.row, row.section)).join('');
+      const rollups = createRollupAccumulator(tiers);
+      for (const { row, section } of fresh) addRow(rollups, row, section);
+      aggregates = rollups.result();
       merge = mergeStatement(aggregates, spans);
     }
     // A concurrent writer of the same keys makes this fail on the unique key; the whole
@@ -403,7 +519,7 @@ async function writeOnce(
     if (inserted > 0) await tx.copyFrom('metrics_snapshots', RAW_COLUMNS, text);
     if (afterPrevious) await afterPrevious();
     // The per-tick top processes, and their per-minute and per-hour top lists.
-    await writeProcessTicks(tx, snapshots, prepared.processTicks, {
+    await writeProcessTicks(tx, [], prepared.processTicks, {
       cached: processLists?.lists(),
       written,
     });

@@ -211,21 +211,21 @@ export function capRollupRows(rows: ProcessRollupRow[], top: number): ProcessRol
  * batch writer's preparation of the next batch (`prepareSnapshots`), off the write's path.
  */
 export interface PreparedProcessTicks {
-  readonly ticks: readonly { snapshot: Snapshot; tick: ProcessTick }[];
+  readonly ticks: readonly { snapshot: TickStamp; tick: ProcessTick }[];
   /** The ticks as one JSON array of `{host, ts, interval_ms, processes}`. */
   readonly json: string;
 }
 
 /** Collects the ticks of a batch a snapshot at a time (so preparation can yield between). */
 export function createProcessTickSerializer(): {
-  add(snapshot: Snapshot): void;
+  /** A snapshot's tick ({@link processTickOf}; null when it has none). */
+  add(snapshot: TickStamp, tick: ProcessTick | null): void;
   result(): PreparedProcessTicks;
 } {
-  const ticks: { snapshot: Snapshot; tick: ProcessTick }[] = [];
+  const ticks: { snapshot: TickStamp; tick: ProcessTick }[] = [];
   let json = '';
   return {
-    add(snapshot) {
-      const tick = processTickOf(snapshot);
+    add(snapshot, tick) {
       if (!tick) return;
       json +=
         `${ticks.length === 0 ? '' : ','}{"host":${JSON.stringify(snapshot.host)},` +
@@ -237,10 +237,13 @@ export function createProcessTickSerializer(): {
   };
 }
 
+/** What a process tick takes from its snapshot. */
+export type TickStamp = Pick<Snapshot, 'host' | 'timestamp' | 'intervalMs'>;
+
 /** {@link createProcessTickSerializer}'s result for `snapshots`. */
 export function prepareProcessTicks(snapshots: readonly Snapshot[]): PreparedProcessTicks {
   const serializer = createProcessTickSerializer();
-  for (const snapshot of snapshots) serializer.add(snapshot);
+  for (const snapshot of snapshots) serializer.add(snapshot, processTickOf(snapshot));
   return serializer.result();
 }
 

@@ -36,6 +36,18 @@ export interface Aggregate {
 export interface RollupAccumulator {
   /** Counts the numbers of one section of one snapshot. */
   add(snapshot: Snapshot, section: SeriesSection): void;
+  /**
+   * Counts numbers already taken from a section ({@link sectionSeries}): `values[i]` of the
+   * series `nodes[i]`, for `i` in [from, to).
+   */
+  addSeries(
+    host: string,
+    tsMs: number,
+    nodes: readonly SeriesNode[],
+    values: ArrayLike<number>,
+    from: number,
+    to: number,
+  ): void;
   /** The aggregates of everything added, per tier, ready to merge into the tier tables. */
   result(): Map<Tier, Aggregate[]>;
 }
@@ -52,31 +64,50 @@ const ARRAY_KEYS: ReadonlyMap<string, string> = new Map(
 );
 
 /**
- * A series path, built once per accumulator: a batch repeats the same few hundred paths in
- * every snapshot, and concatenating them afresh for each value (then hashing the new string
- * for a map) was most of the aggregation's time (bench/ingest). Each node also remembers the
- * aggregate it fed last and the bucket that was in, so the values of a bucket's next snapshot
- * reach their aggregate without a map lookup.
+ * A series path, built once: every snapshot repeats the same few hundred paths, and
+ * concatenating them afresh for each value (then hashing the new string for a map) was most of
+ * the aggregation's time (bench/ingest). `id` indexes an accumulator's memory of the aggregate
+ * each series fed last, so the values of a bucket's next snapshot reach their aggregate without
+ * a map lookup.
  */
-interface PathNode {
+export interface SeriesNode {
   readonly path: string;
-  readonly children: Map<string | number, PathNode>;
-  bucket: Map<string, Aggregate> | null;
-  aggregate: Aggregate | null;
+  readonly id: number;
+  readonly children: Map<string | number, SeriesNode>;
 }
 
-const pathNode = (path: string): PathNode => ({
-  path,
-  children: new Map(),
-  bucket: null,
-  aggregate: null,
-});
+/**
+ * The series paths seen, one tree per section, shared by every snapshot queued for writing (a
+ * queued snapshot holds its numbers against these nodes, not paths of its own). Started afresh
+ * past {@link MAX_SERIES_NODES} (series come and go with containers, disks, interfaces):
+ * nodes already handed out stay valid, only no longer shared with newer ones.
+ */
+let seriesRoots = new Map<string, SeriesNode>();
+let seriesNodes = 0;
+const MAX_SERIES_NODES = 100_000;
+// Never reused, even by a new tree: an accumulator may meet nodes of both.
+let nextSeriesId = 0;
 
-const childOf = (node: PathNode, key: string | number) => {
+const seriesNode = (path: string): SeriesNode => {
+  seriesNodes += 1;
+  return { path, id: nextSeriesId++, children: new Map() };
+};
+
+const childOf = (node: SeriesNode, key: string | number) => {
   let child = node.children.get(key);
-  if (child === undefined) node.children.set(key, (child = pathNode(`${node.path}.${key}`)));
+  if (child === undefined) node.children.set(key, (child = seriesNode(`${node.path}.${key}`)));
   return child;
 };
+
+function sectionRoot(section: string): SeriesNode {
+  if (seriesNodes > MAX_SERIES_NODES) {
+    seriesRoots = new Map();
+    seriesNodes = 0;
+  }
+  let root = seriesRoots.get(section);
+  if (!root) seriesRoots.set(section, (root = seriesNode(section)));
+  return root;
+}
 
 /**
  * Calls `visit` with every finite number of a section's payload and its series path — the
@@ -84,10 +115,10 @@ const childOf = (node: PathNode, key: string | number) => {
  */
 function walkSeries(
   value: unknown,
-  node: PathNode,
+  node: SeriesNode,
   field: string | undefined,
   skip: string | undefined,
-  visit: (node: PathNode, value: number) => void,
+  visit: (node: SeriesNode, value: number) => void,
 ): void {
   if (typeof value === 'number') {
     if (Number.isFinite(value)) visit(node, value);
@@ -110,6 +141,22 @@ function walkSeries(
   for (const key in record) {
     if (key !== skip) walkSeries(record[key], childOf(node, key), key, undefined, visit);
   }
+}
+
+/**
+ * Appends a section's numbers and their series to `nodes` and `values` (what the rollups count
+ * of it), for a snapshot queued for writing that should not hold the section itself.
+ */
+export function sectionSeries(
+  snapshot: Snapshot,
+  section: SeriesSection,
+  nodes: SeriesNode[],
+  values: number[],
+): void {
+  walkSeries(snapshot[section], sectionRoot(section), undefined, undefined, (node, value) => {
+    nodes.push(node);
+    values.push(value);
+  });
 }
 
 /** Whether every bucket of `coarser` is made of whole buckets of `finer`. */
@@ -135,8 +182,9 @@ export function createRollupAccumulator(tiers: readonly Tier[] = TIERS): RollupA
   // each of ~100 values per section was most of the rollups' cost (bench/ingest).
   const byTier: Buckets[] = tiers.map(() => new Map());
 
-  // Every series path seen so far, per section.
-  const roots = new Map<string, PathNode>();
+  // Per series (by node id): the bucket it fed last in the counting tier, and the aggregate.
+  const lastBucket: (Map<string, Aggregate> | undefined)[] = [];
+  const lastAggregate: Aggregate[] = [];
 
   const bucketOf = (hosts: Buckets, host: string, bucketMs: number) => {
     let buckets = hosts.get(host);
@@ -146,38 +194,54 @@ export function createRollupAccumulator(tiers: readonly Tier[] = TIERS): RollupA
     return bucket;
   };
 
+  const count = (
+    bucket: Map<string, Aggregate>,
+    host: string,
+    bucketMs: number,
+    node: SeriesNode,
+    value: number,
+  ) => {
+    // The aggregate this series fed last, if that was in this bucket (one tier counts).
+    let current = lastBucket[node.id] === bucket ? lastAggregate[node.id] : bucket.get(node.path);
+    if (current) {
+      current.samples += 1;
+      current.sum += value;
+      if (value < current.min) current.min = value;
+      if (value > current.max) current.max = value;
+    } else {
+      current = {
+        host,
+        series: node.path,
+        bucketMs,
+        samples: 1,
+        sum: value,
+        min: value,
+        max: value,
+      };
+      bucket.set(node.path, current);
+    }
+    lastBucket[node.id] = bucket;
+    lastAggregate[node.id] = current;
+  };
+
   return {
     add(snapshot, section) {
       const ts = Date.parse(snapshot.timestamp);
       const host = snapshot.host;
-      let root = roots.get(section);
-      if (!root) roots.set(section, (root = pathNode(section)));
+      const root = sectionRoot(section);
       for (const t of counted) {
         const bucketMs = ts - (ts % tiers[t]!.bucketMs);
         const bucket = bucketOf(byTier[t]!, host, bucketMs);
-        walkSeries(snapshot[section], root, undefined, undefined, (node, value) => {
-          // The aggregate this series fed last, if that was in this bucket (one tier counts).
-          let current = node.bucket === bucket ? node.aggregate : bucket.get(node.path);
-          if (current) {
-            current.samples += 1;
-            current.sum += value;
-            if (value < current.min) current.min = value;
-            if (value > current.max) current.max = value;
-          } else {
-            current = {
-              host,
-              series: node.path,
-              bucketMs,
-              samples: 1,
-              sum: value,
-              min: value,
-              max: value,
-            };
-            bucket.set(node.path, current);
-          }
-          node.bucket = bucket;
-          node.aggregate = current;
-        });
+        walkSeries(snapshot[section], root, undefined, undefined, (node, value) =>
+          count(bucket, host, bucketMs, node, value),
+        );
+      }
+    },
+    addSeries(host, ts, nodes, values, from, to) {
+      for (const t of counted) {
+        const bucketMs = ts - (ts % tiers[t]!.bucketMs);
+        const bucket = bucketOf(byTier[t]!, host, bucketMs);
+        for (let i = from; i < to; i++) count(bucket, host, bucketMs, nodes[i]!, values[i]!);
       }
     },
     result() {
