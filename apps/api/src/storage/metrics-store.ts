@@ -417,10 +417,7 @@ export async function writeSnapshots(
   tiers: readonly Tier[] = TIERS,
   options: WriteOptions = {},
 ): Promise<WriteResult> {
-  if (snapshots.length === 0) {
-    await options.afterPrevious?.();
-    return { rows: 0, inserted: 0, rollupRows: 0 };
-  }
+  // An empty batch writes nothing (writePrepared), without a transaction.
   return writePrepared(db, await prepareSnapshots(snapshots, tiers), options);
 }
 
